@@ -1,0 +1,329 @@
+//! The payment and the merchant as the rest of gatepost sees them.
+//!
+//! [`Payment`] serializes to exactly the payment object of SPEC §3: the API answers with
+//! it and every webhook event carries it as `data`.
+
+use crate::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
+use crate::money::{Amount, Currency};
+use crate::status::{EventType, PaymentStatus};
+use crate::time::Timestamp;
+use crate::urls::{ReturnUrl, WebhookUrl};
+use serde::{Deserialize, Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+use std::collections::BTreeMap;
+
+/// When the funds are taken (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureMode {
+    Automatic,
+    Manual,
+}
+
+impl CaptureMode {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Automatic => "automatic",
+            Self::Manual => "manual",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Automatic, Self::Manual]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// How the shopper's browser is sent back (SPEC §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReturnMethod {
+    #[serde(rename = "GET")]
+    Get,
+    #[serde(rename = "POST")]
+    Post,
+}
+
+impl ReturnMethod {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Get, Self::Post]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// The shopper, as the merchant describes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Per-outcome return URLs; each falls back to `return_url` (SPEC §5).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReturnUrls {
+    pub success: Option<ReturnUrl>,
+    pub decline: Option<ReturnUrl>,
+    pub cancel: Option<ReturnUrl>,
+    pub pending: Option<ReturnUrl>,
+}
+
+impl Serialize for ReturnUrls {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = [
+            ("success", &self.success),
+            ("decline", &self.decline),
+            ("cancel", &self.cancel),
+            ("pending", &self.pending),
+        ];
+        serializer.collect_map(
+            entries
+                .into_iter()
+                .filter_map(|(name, url)| url.as_ref().map(|url| (name, url.as_str()))),
+        )
+    }
+}
+
+/// A validated request to create a payment; every field already obeys SPEC §3.
+#[derive(Clone, Debug)]
+pub struct NewPayment {
+    pub amount: Amount,
+    pub reference: Option<String>,
+    pub description: Option<String>,
+    pub customer: Option<Customer>,
+    pub capture: CaptureMode,
+    pub return_url: Option<ReturnUrl>,
+    pub return_urls: ReturnUrls,
+    pub return_method: ReturnMethod,
+    pub webhook_url: Option<WebhookUrl>,
+    pub max_attempts: u8,
+    pub expires_in_seconds: i64,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A payment with its attempts and refunds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Payment {
+    pub id: PaymentId,
+    /// Always `"payment"`: lets a client tell objects apart in mixed lists.
+    pub object: &'static str,
+    #[serde(skip)]
+    pub merchant_id: MerchantId,
+    pub status: PaymentStatus,
+    pub amount: i64,
+    pub currency: Currency,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+    pub reference: Option<String>,
+    pub description: Option<String>,
+    pub customer: Option<Customer>,
+    pub metadata: BTreeMap<String, String>,
+    pub capture: CaptureMode,
+    pub max_attempts: u8,
+    pub attempts_remaining: u8,
+    pub checkout_url: String,
+    /// The secret part of `checkout_url`; the hosted page looks payments up by it.
+    #[serde(skip)]
+    pub checkout_token: String,
+    #[serde(serialize_with = "serialize_optional_url")]
+    pub return_url: Option<ReturnUrl>,
+    pub return_urls: ReturnUrls,
+    pub return_method: ReturnMethod,
+    #[serde(serialize_with = "serialize_optional_webhook_url")]
+    pub webhook_url: Option<WebhookUrl>,
+    pub attempts: Vec<Attempt>,
+    pub refunds: Vec<Refund>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub livemode: bool,
+    /// The `sequence` of the newest event of this payment (SPEC §6); 0 before the first.
+    #[serde(skip)]
+    pub event_sequence: i64,
+}
+
+fn serialize_optional_url<S: Serializer>(url: &Option<ReturnUrl>, s: S) -> Result<S::Ok, S::Error> {
+    url.as_ref().map(ReturnUrl::as_str).serialize(s)
+}
+
+fn serialize_optional_webhook_url<S: Serializer>(
+    url: &Option<WebhookUrl>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    url.as_ref().map(WebhookUrl::as_str).serialize(s)
+}
+
+/// One try to pay with a card (SPEC §3). Only brand, last 4 and expiry are kept.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub status: String,
+    pub card: CardSummary,
+    pub decline_code: Option<String>,
+    pub decline_message: Option<String>,
+    pub three_ds: ThreeDs,
+    pub created_at: Timestamp,
+}
+
+/// What may be kept of a card: never the number or the CVC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardSummary {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: u8,
+    pub exp_year: u16,
+}
+
+/// 3-D Secure state of an attempt.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreeDs {
+    pub required: bool,
+    pub result: Option<String>,
+}
+
+/// A refund of part or all of the captured amount.
+#[derive(Clone, Debug, Serialize)]
+pub struct Refund {
+    pub id: RefundId,
+    pub amount: i64,
+    pub status: String,
+    pub reason: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// The JSON body of a webhook event (SPEC §6), rendered once and stored as bytes.
+#[must_use]
+pub fn event_body(
+    id: &EventId,
+    event_type: EventType,
+    timestamp: Timestamp,
+    sequence: i64,
+    payment: &Payment,
+) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        id: &'a EventId,
+        #[serde(rename = "type")]
+        event_type: EventType,
+        timestamp: Timestamp,
+        sequence: i64,
+        data: &'a Payment,
+    }
+    serde_json::to_vec(&Body {
+        id,
+        event_type,
+        timestamp,
+        sequence,
+        data: payment,
+    })
+    .expect("a payment always serializes")
+}
+
+/// How webhooks are acknowledged (SPEC §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AckMode {
+    /// Any 2xx acknowledges.
+    Status,
+    /// A 2xx whose JSON body echoes the payment id acknowledges.
+    Echo,
+}
+
+impl AckMode {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Echo => "echo",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Status, Self::Echo]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// A merchant account and its settings (SPEC §6).
+#[derive(Clone, Debug)]
+pub struct Merchant {
+    pub id: MerchantId,
+    pub name: String,
+    pub default_webhook_url: Option<WebhookUrl>,
+    pub webhook_ack_mode: AckMode,
+    pub allowed_return_hosts: Vec<String>,
+    pub connector: String,
+    pub created_at: Timestamp,
+}
+
+/// A merchant's secret API key. Only its [`ApiKey::hash`] is stored (SPEC §1).
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// A new key: `sk_test_…` in sandbox mode, `sk_live_…` in live mode.
+    #[must_use]
+    pub fn generate(livemode: bool) -> Self {
+        let prefix = if livemode { "sk_live_" } else { "sk_test_" };
+        Self(format!("{prefix}{}", crate::ids::random_token(24)))
+    }
+
+    #[must_use]
+    pub fn from_presented(key: &str) -> Self {
+        Self(key.to_owned())
+    }
+
+    /// SHA-256 in hex. Keys carry 192 random bits, so a fast hash is enough: nobody
+    /// can brute-force the key from its hash, and lookups stay cheap on every request.
+    #[must_use]
+    pub fn hash(&self) -> String {
+        let digest = Sha256::digest(self.0.as_bytes());
+        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_keys_are_prefixed_by_mode_and_hash_stably() {
+        let key = ApiKey::generate(false);
+        assert!(key.expose().starts_with("sk_test_"));
+        assert!(ApiKey::generate(true).expose().starts_with("sk_live_"));
+        assert_eq!(key.hash(), ApiKey::from_presented(key.expose()).hash());
+        assert_eq!(key.hash().len(), 64);
+        assert_ne!(key.hash(), ApiKey::generate(false).hash());
+    }
+
+    #[test]
+    fn return_urls_serialize_only_the_ones_set() {
+        let urls = ReturnUrls {
+            success: Some(ReturnUrl::from_trusted("https://s.example/ok".into())),
+            ..ReturnUrls::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&urls).unwrap(),
+            r#"{"success":"https://s.example/ok"}"#
+        );
+    }
+}

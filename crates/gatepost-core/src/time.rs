@@ -1,0 +1,113 @@
+//! Timestamps in milliseconds and the clock that produces them.
+//!
+//! The clock is injected everywhere a decision depends on "now" (expiry, retries,
+//! idempotency retention), so tests can move time instead of sleeping.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    #[must_use]
+    pub fn from_millis(millis: i64) -> Self {
+        Self(millis)
+    }
+
+    #[must_use]
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    #[must_use]
+    pub fn unix_seconds(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    #[must_use]
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Self(self.0.saturating_add(seconds.saturating_mul(1000)))
+    }
+
+    #[must_use]
+    pub fn plus_millis(self, millis: i64) -> Self {
+        Self(self.0.saturating_add(millis))
+    }
+
+    /// RFC 3339 in UTC with milliseconds: `2026-11-21T10:00:00.123Z` (SPEC §2).
+    #[must_use]
+    pub fn to_rfc3339(self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+/// Where "now" comes from.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(chrono::Utc::now().timestamp_millis())
+    }
+}
+
+/// A clock that only moves when told to; shared by clones.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    #[must_use]
+    pub fn starting_at(at: Timestamp) -> Self {
+        Self(Arc::new(AtomicI64::new(at.0)))
+    }
+
+    pub fn advance_seconds(&self, seconds: i64) {
+        self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_as_utc_with_milliseconds() {
+        assert_eq!(
+            Timestamp::from_millis(1_763_719_200_123).to_rfc3339(),
+            "2025-11-21T10:00:00.123Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(0).to_rfc3339(),
+            "1970-01-01T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_advanced() {
+        let clock = ManualClock::starting_at(Timestamp::from_millis(1000));
+        assert_eq!(clock.now().millis(), 1000);
+        clock.advance_seconds(60);
+        assert_eq!(clock.now().millis(), 61_000);
+    }
+}

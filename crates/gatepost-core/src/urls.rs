@@ -1,0 +1,209 @@
+//! URL rules for return and webhook URLs (SPEC §5, §9).
+
+use url::Url;
+
+/// The query parameters gatepost appends to a return URL (SPEC §5); a merchant URL that
+/// already uses one is refused, so the shopper's browser never carries two of them.
+pub const RESERVED_RETURN_PARAMS: [&str; 5] = [
+    "payment_reference",
+    "payment_status",
+    "merchant_reference",
+    "timestamp",
+    "signature",
+];
+
+/// Whether the deployment is a sandbox or takes real money.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Sandbox,
+    Live,
+}
+
+/// Why a URL was refused; `code()` is the error detail code of SPEC §2.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("must be an absolute http or https URL")]
+    NotAbsoluteHttp,
+    #[error("must use https in live mode")]
+    HttpsRequired,
+    #[error("uses the reserved query parameter `{0}`")]
+    ReservedParameter(&'static str),
+    #[error("host is not in the merchant's allowed_return_hosts")]
+    HostNotAllowed,
+    #[error("must not name a port")]
+    ExplicitPort,
+}
+
+impl UrlError {
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotAbsoluteHttp => "invalid_url",
+            Self::HttpsRequired => "https_required",
+            Self::ReservedParameter(_) => "reserved_parameter",
+            Self::HostNotAllowed => "host_not_allowed",
+            Self::ExplicitPort => "explicit_port",
+        }
+    }
+}
+
+fn parse_http(raw: &str) -> Result<Url, UrlError> {
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsoluteHttp)?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(UrlError::NotAbsoluteHttp);
+    }
+    Ok(url)
+}
+
+fn is_local_host(url: &Url) -> bool {
+    matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+/// Where the shopper's browser is sent back to (SPEC §5, §9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReturnUrl(String);
+
+impl ReturnUrl {
+    /// Absolute http(s); https in live mode except for the developer's own machine; no
+    /// reserved parameter; host in `allowed_hosts` when the merchant set that list.
+    pub fn parse(raw: &str, mode: Mode, allowed_hosts: &[String]) -> Result<Self, UrlError> {
+        let url = parse_http(raw)?;
+        if mode == Mode::Live && url.scheme() != "https" && !is_local_host(&url) {
+            return Err(UrlError::HttpsRequired);
+        }
+        if let Some(name) = url.query_pairs().find_map(|(name, _)| {
+            RESERVED_RETURN_PARAMS
+                .into_iter()
+                .find(|reserved| *reserved == name)
+        }) {
+            return Err(UrlError::ReservedParameter(name));
+        }
+        if !allowed_hosts.is_empty() {
+            let host = url.host_str().unwrap_or_default();
+            if !allowed_hosts
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(host))
+            {
+                return Err(UrlError::HostNotAllowed);
+            }
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// Wraps a URL read back from storage, where only parsed URLs are written.
+    #[must_use]
+    pub fn from_trusted(raw: String) -> Self {
+        Self(raw)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where webhooks for a payment or merchant are sent (SPEC §6, §9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    pub fn parse(raw: &str, mode: Mode, forbid_explicit_port: bool) -> Result<Self, UrlError> {
+        let url = parse_http(raw)?;
+        if mode == Mode::Live && url.scheme() != "https" {
+            return Err(UrlError::HttpsRequired);
+        }
+        if forbid_explicit_port && url.port().is_some() {
+            return Err(UrlError::ExplicitPort);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    #[must_use]
+    pub fn from_trusted(raw: String) -> Self {
+        Self(raw)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn return_url(raw: &str, mode: Mode) -> Result<ReturnUrl, UrlError> {
+        ReturnUrl::parse(raw, mode, &[])
+    }
+
+    #[test]
+    fn return_urls_must_be_absolute_http() {
+        assert_eq!(
+            return_url("javascript:alert(1)", Mode::Sandbox),
+            Err(UrlError::NotAbsoluteHttp)
+        );
+        assert_eq!(
+            return_url("/checkout/return", Mode::Sandbox),
+            Err(UrlError::NotAbsoluteHttp)
+        );
+        assert_eq!(
+            return_url("ftp://shop.example/r", Mode::Sandbox),
+            Err(UrlError::NotAbsoluteHttp)
+        );
+        assert!(return_url("http://shop.example/r?a=1#frag", Mode::Sandbox).is_ok());
+    }
+
+    #[test]
+    fn live_return_urls_need_https_except_on_the_developers_machine() {
+        assert_eq!(
+            return_url("http://shop.example/r", Mode::Live),
+            Err(UrlError::HttpsRequired)
+        );
+        assert!(return_url("https://shop.example/r", Mode::Live).is_ok());
+        assert!(return_url("http://localhost:3000/r", Mode::Live).is_ok());
+        assert!(return_url("http://127.0.0.1:3000/r", Mode::Live).is_ok());
+    }
+
+    #[test]
+    fn return_urls_may_not_use_reserved_parameters() {
+        assert_eq!(
+            return_url(
+                "https://shop.example/r?payment_status=SUCCESS",
+                Mode::Sandbox
+            ),
+            Err(UrlError::ReservedParameter("payment_status"))
+        );
+        assert_eq!(
+            return_url("https://shop.example/r?a=1&signature=x", Mode::Sandbox),
+            Err(UrlError::ReservedParameter("signature"))
+        );
+    }
+
+    #[test]
+    fn allowed_return_hosts_close_open_redirects() {
+        let allowed = vec!["shop.example".to_owned()];
+        assert!(ReturnUrl::parse("https://shop.example/r", Mode::Live, &allowed).is_ok());
+        assert_eq!(
+            ReturnUrl::parse("https://evil.example/r", Mode::Live, &allowed),
+            Err(UrlError::HostNotAllowed)
+        );
+    }
+
+    #[test]
+    fn webhook_urls_follow_mode_and_port_rules() {
+        assert_eq!(
+            WebhookUrl::parse("ftp://x.example/h", Mode::Sandbox, false),
+            Err(UrlError::NotAbsoluteHttp)
+        );
+        assert_eq!(
+            WebhookUrl::parse("http://x.example/h", Mode::Live, false),
+            Err(UrlError::HttpsRequired)
+        );
+        assert_eq!(
+            WebhookUrl::parse("https://x.example:8443/h", Mode::Live, true),
+            Err(UrlError::ExplicitPort)
+        );
+        assert!(WebhookUrl::parse("http://127.0.0.1:9000/h", Mode::Sandbox, false).is_ok());
+    }
+}
