@@ -82,13 +82,19 @@ pub struct Amount {
 
 impl Amount {
     pub fn new(minor: i64, currency: Currency) -> Result<Self, AmountError> {
-        if minor <= 0 {
-            return Err(AmountError::NotPositive);
-        }
-        if minor > MAX_AMOUNT {
-            return Err(AmountError::TooLarge);
-        }
+        Self::check_minor(minor)?;
         Ok(Self { minor, currency })
+    }
+
+    /// The limits of SPEC §2, which hold in every currency.
+    pub fn check_minor(minor: i64) -> Result<(), AmountError> {
+        if minor <= 0 {
+            Err(AmountError::NotPositive)
+        } else if minor > MAX_AMOUNT {
+            Err(AmountError::TooLarge)
+        } else {
+            Ok(())
+        }
     }
 
     #[must_use]

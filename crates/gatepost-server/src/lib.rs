@@ -1,14 +1,91 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! The gatepost HTTP server: the merchant API, and (in time) the hosted payment page,
+//! provider callbacks and operations endpoints, on one axum router.
+//!
+//! # Layout
+//! - [`AppState`]: what every handler shares (store, clock, settings).
+//! - `api/`: the JSON API under `/v1` (SPEC §2, §3), each module with its own router.
+//! - `error`: the one HTTP error type, answered as `application/problem+json`.
+//! - `extract`: request extractors that answer in that format even when they reject.
+//! - `ops`: `/healthz` and `/readyz` (SPEC §12).
+
+mod api;
+mod error;
+mod extract;
+mod ops;
+
+pub use error::ApiError;
+
+use axum::Router;
+use gatepost_core::time::Clock;
+use gatepost_core::urls::Mode;
+use gatepost_store::Store;
+use std::sync::Arc;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+
+/// Settings the server needs from the configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Base of `checkout_url` and every link the gateway hands out, without a trailing `/`.
+    pub public_url: String,
+    pub mode: Mode,
+    /// Refuse webhook URLs that name a port (SPEC §9).
+    pub forbid_explicit_port: bool,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Shared by every request; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    /// Recently authenticated API keys, so that a busy merchant's key is not looked
+    /// up in the database on every request.
+    merchants: api::auth::MerchantCache,
+}
+
+impl AppState {
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        let merchants = api::auth::MerchantCache::default();
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                settings,
+                merchants,
+            }),
+        }
     }
+
+    fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+}
+
+/// The whole HTTP surface of gatepost.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ops::router())
+        .nest("/v1", api::router(state.clone()))
+        .fallback(error::not_found_fallback)
+        .layer(
+            // One line per request, with method, path and status; never bodies.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(state)
 }

@@ -1,14 +1,162 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Storage for gatepost, in domain words: one [`Store`] trait, two backends.
+//!
+//! # Layout
+//! - [`Store`]: everything the server asks of a database.
+//! - `sqlite/`: the embedded default. One writer thread commits in batches (group
+//!   commit: one fsync for many requests), a small pool of readers serves queries.
+//! - `postgres/`: for several gateway processes on one database.
+//! - `change`: what a status change writes — the payment row and its events — computed
+//!   once for both backends.
+//! - `rows`/`values`: the mapping between rows and domain types, shared by both backends.
+//! - `migrations`: schema versions embedded in the binary, applied on start.
+
+mod change;
+mod error;
+mod idempotency;
+mod migrations;
+mod postgres;
+mod queries;
+mod rows;
+mod sqlite;
+mod values;
+
+pub use change::ChangeOutcome;
+pub use error::StoreError;
+
+use async_trait::async_trait;
+use gatepost_core::ids::{MerchantId, PaymentId};
+use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::signing::WebhookSecret;
+use gatepost_core::status::{PaymentEvent, PaymentStatus};
+use gatepost_core::time::Timestamp;
+use std::sync::Arc;
+
+/// A merchant about to be stored, with the credentials made for it.
+#[derive(Debug)]
+pub struct NewMerchant {
+    pub merchant: Merchant,
+    /// Only the hash of the API key is ever stored (SPEC §1).
+    pub api_key_hash: String,
+    pub webhook_secret: WebhookSecret,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Filters and cursor of `GET /v1/payments` (SPEC §2).
+#[derive(Clone, Debug, Default)]
+pub struct PaymentQuery {
+    pub status: Option<PaymentStatus>,
+    pub reference: Option<String>,
+    /// Only payments older than this one (newest first).
+    pub starting_after: Option<PaymentId>,
+    pub limit: u32,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+/// One page of a list.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+}
+
+/// A stored API response, replayed for a repeated idempotency key (SPEC §2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is new (or its earlier request died): run the request, then record it.
+    Claimed,
+    /// The same request already ran: replay this.
+    Replay(StoredResponse),
+    /// The same key is still running elsewhere.
+    InUse,
+    /// The key was used with a different request.
+    Reused,
+}
+
+/// How long a claimed idempotency key blocks its twins before a crashed request's claim
+/// may be taken over.
+pub const IDEMPOTENCY_LOCK_MILLIS: i64 = 60_000;
+/// How long a finished idempotent response is replayed (SPEC §2).
+pub const IDEMPOTENCY_RETENTION_MILLIS: i64 = 24 * 60 * 60 * 1000;
+
+/// Everything gatepost asks of its database.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Applies embedded migrations that have not run yet. Safe to call from several
+    /// processes at once.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Whether the database answers (`/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn create_merchant(&self, new: NewMerchant) -> Result<(), StoreError>;
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError>;
+    async fn merchant_by_api_key_hash(&self, hash: &str) -> Result<Option<Merchant>, StoreError>;
+
+    /// Stores a new payment, committed to disk before it returns.
+    async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError>;
+
+    /// A merchant's payment; `None` for another merchant's.
+    async fn payment(
+        &self,
+        merchant: &MerchantId,
+        id: &PaymentId,
+    ) -> Result<Option<Payment>, StoreError>;
+
+    async fn list_payments(
+        &self,
+        merchant: &MerchantId,
+        query: &PaymentQuery,
+    ) -> Result<Page<Payment>, StoreError>;
+
+    /// Runs `event` through the status machine against the payment as it is in the
+    /// database, and stores the outcome with its webhook events in one transaction.
+    async fn apply(
+        &self,
+        merchant: &MerchantId,
+        id: &PaymentId,
+        event: PaymentEvent,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError>;
+
+    async fn claim_idempotency_key(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        request_hash: &str,
+        now: Timestamp,
+    ) -> Result<IdempotencyClaim, StoreError>;
+
+    async fn record_idempotent_response(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError>;
+
+    /// Forgets a claim whose request failed unexpectedly, so a retry runs it again.
+    async fn release_idempotency_key(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// Opens the database named by `url`: `sqlite://PATH` or `postgres://…` (SPEC §1).
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::open(url)?))
+    } else {
+        Err(StoreError::BadUrl)
     }
 }

@@ -1,3 +1,5 @@
-fn main() {
-    println!("Hello, world!");
+//! The `gatepost` command (SPEC §1).
+
+fn main() -> std::process::ExitCode {
+    gatepost::cli::main()
 }

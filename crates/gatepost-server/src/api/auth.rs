@@ -1,0 +1,76 @@
+//! Merchant authentication by secret API key (SPEC §2, §9).
+
+use crate::{ApiError, AppState};
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use gatepost_core::payment::{ApiKey, Merchant};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// How long a key found in the database is trusted without asking again. Short, so that
+/// a merchant's settings changed on another node are seen within a second.
+const CACHE_TTL: Duration = Duration::from_secs(1);
+/// Keeps a flood of distinct keys from growing the cache without bound.
+const CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Known API key hashes and their merchants. Only hits are cached, so a key created by
+/// the CLI works at once.
+#[derive(Debug, Default)]
+pub(crate) struct MerchantCache {
+    entries: RwLock<HashMap<String, (Merchant, Instant)>>,
+}
+
+impl MerchantCache {
+    fn get(&self, hash: &str) -> Option<Merchant> {
+        let entries = self.entries.read().expect("merchant cache lock");
+        let (merchant, at) = entries.get(hash)?;
+        (at.elapsed() < CACHE_TTL).then(|| merchant.clone())
+    }
+
+    fn put(&self, hash: String, merchant: Merchant) {
+        let mut entries = self.entries.write().expect("merchant cache lock");
+        if entries.len() >= CACHE_MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(hash, (merchant, Instant::now()));
+    }
+}
+
+/// Puts the authenticated [`Merchant`] into the request's extensions, or answers 401.
+///
+/// The key is looked up by its SHA-256 hash. Comparing hashes of equal length is what a
+/// constant-time comparison of the keys would achieve: timing reveals nothing about
+/// how much of a presented key was right.
+pub(crate) async fn require_merchant(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|key| key.starts_with("sk_"))
+        .ok_or_else(ApiError::unauthorized)?;
+    let hash = ApiKey::from_presented(presented).hash();
+    let cache = &state.inner.merchants;
+    let merchant = match cache.get(&hash) {
+        Some(merchant) => merchant,
+        None => {
+            let merchant = state
+                .store()
+                .merchant_by_api_key_hash(&hash)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
+            cache.put(hash, merchant.clone());
+            merchant
+        }
+    };
+    request.extensions_mut().insert(merchant);
+    Ok(next.run(request).await)
+}

@@ -1,0 +1,242 @@
+//! The body of `POST /v1/payments` and its validation into a [`NewPayment`] (SPEC §3).
+
+use crate::error::FieldError;
+use gatepost_core::money::{Amount, Currency};
+use gatepost_core::payment::{
+    CaptureMode, Customer, Merchant, NewPayment, ReturnMethod, ReturnUrls,
+};
+use gatepost_core::urls::{Mode, ReturnUrl, UrlError, WebhookUrl};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+const MAX_REFERENCE_CHARS: usize = 128;
+const MAX_DESCRIPTION_CHARS: usize = 500;
+const MAX_METADATA_KEYS: usize = 20;
+/// Stripe's limit for metadata keys; SPEC §3 bounds only the values.
+const MAX_METADATA_KEY_CHARS: usize = 40;
+const MAX_METADATA_VALUE_CHARS: usize = 500;
+const MAX_CUSTOMER_FIELD_CHARS: usize = 254;
+const DEFAULT_MAX_ATTEMPTS: i64 = 3;
+const DEFAULT_EXPIRES_IN: i64 = 3600;
+const MIN_EXPIRES_IN: i64 = 60;
+const MAX_EXPIRES_IN: i64 = 30 * 24 * 3600;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PaymentIn {
+    amount: i64,
+    currency: String,
+    reference: Option<String>,
+    description: Option<String>,
+    customer: Option<CustomerIn>,
+    capture: Option<String>,
+    return_url: Option<String>,
+    return_urls: Option<ReturnUrlsIn>,
+    return_method: Option<String>,
+    webhook_url: Option<String>,
+    max_attempts: Option<i64>,
+    expires_in: Option<i64>,
+    metadata: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerIn {
+    email: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReturnUrlsIn {
+    success: Option<String>,
+    decline: Option<String>,
+    cancel: Option<String>,
+    pending: Option<String>,
+}
+
+/// What validation needs to know besides the body.
+pub(crate) struct Rules<'a> {
+    pub(crate) mode: Mode,
+    pub(crate) forbid_explicit_port: bool,
+    pub(crate) merchant: &'a Merchant,
+}
+
+/// Collects every problem instead of stopping at the first, so a client fixes its
+/// request in one round.
+#[derive(Default)]
+struct Problems(Vec<FieldError>);
+
+impl Problems {
+    fn add(&mut self, param: &str, code: &'static str, detail: impl Into<String>) {
+        self.0.push(FieldError::new(param, code, detail));
+    }
+
+    fn too_long(&mut self, param: &str, value: Option<&str>, max: usize) {
+        if value.is_some_and(|v| v.chars().count() > max) {
+            self.add(
+                param,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
+        }
+    }
+
+    fn url<T>(&mut self, param: &str, result: Result<T, UrlError>) -> Option<T> {
+        result
+            .map_err(|error| self.add(param, error.code(), error.to_string()))
+            .ok()
+    }
+
+    fn in_range(&mut self, param: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> i64 {
+        if !range.contains(&value) {
+            self.add(
+                param,
+                "out_of_range",
+                format!("must be between {} and {}", range.start(), range.end()),
+            );
+        }
+        value
+    }
+}
+
+impl PaymentIn {
+    pub(crate) fn validate(self, rules: &Rules<'_>) -> Result<NewPayment, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let currency = Currency::parse(&self.currency);
+        if currency.is_none() {
+            problems.add(
+                "currency",
+                "invalid_currency",
+                "must be an ISO 4217 code such as EUR",
+            );
+        }
+        if let Err(error) = Amount::check_minor(self.amount) {
+            problems.add("amount", error.code(), error.to_string());
+        }
+        let amount = currency.and_then(|currency| Amount::new(self.amount, currency).ok());
+        problems.too_long("reference", self.reference.as_deref(), MAX_REFERENCE_CHARS);
+        problems.too_long(
+            "description",
+            self.description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        );
+        let customer = self.customer.map(|c| validate_customer(c, &mut problems));
+        let metadata = self.metadata.unwrap_or_default();
+        validate_metadata(&metadata, &mut problems);
+        let capture = match self.capture.as_deref() {
+            None => CaptureMode::Automatic,
+            Some(text) => CaptureMode::parse(text).unwrap_or_else(|| {
+                problems.add("capture", "invalid_value", "must be automatic or manual");
+                CaptureMode::Automatic
+            }),
+        };
+        let return_method = match self.return_method.as_deref() {
+            None => ReturnMethod::Get,
+            Some(text) => ReturnMethod::parse(text).unwrap_or_else(|| {
+                problems.add("return_method", "invalid_value", "must be GET or POST");
+                ReturnMethod::Get
+            }),
+        };
+        let hosts = &rules.merchant.allowed_return_hosts;
+        let mut return_url_at = |param: &str, raw: Option<String>| {
+            raw.and_then(|raw| problems.url(param, ReturnUrl::parse(&raw, rules.mode, hosts)))
+        };
+        let return_url = return_url_at("return_url", self.return_url);
+        let urls = self.return_urls.unwrap_or(ReturnUrlsIn {
+            success: None,
+            decline: None,
+            cancel: None,
+            pending: None,
+        });
+        let return_urls = ReturnUrls {
+            success: return_url_at("return_urls.success", urls.success),
+            decline: return_url_at("return_urls.decline", urls.decline),
+            cancel: return_url_at("return_urls.cancel", urls.cancel),
+            pending: return_url_at("return_urls.pending", urls.pending),
+        };
+        let webhook_url = self.webhook_url.and_then(|raw| {
+            problems.url(
+                "webhook_url",
+                WebhookUrl::parse(&raw, rules.mode, rules.forbid_explicit_port),
+            )
+        });
+        let max_attempts = problems.in_range(
+            "max_attempts",
+            self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
+            1..=10,
+        );
+        let expires_in = problems.in_range(
+            "expires_in",
+            self.expires_in.unwrap_or(DEFAULT_EXPIRES_IN),
+            MIN_EXPIRES_IN..=MAX_EXPIRES_IN,
+        );
+        match amount {
+            Some(amount) if problems.0.is_empty() => Ok(NewPayment {
+                amount,
+                reference: self.reference,
+                description: self.description,
+                customer,
+                capture,
+                return_url,
+                return_urls,
+                return_method,
+                webhook_url,
+                max_attempts: u8::try_from(max_attempts).unwrap_or(1),
+                expires_in_seconds: expires_in,
+                metadata,
+            }),
+            _ => Err(problems.0),
+        }
+    }
+}
+
+fn validate_customer(customer: CustomerIn, problems: &mut Problems) -> Customer {
+    problems.too_long(
+        "customer.email",
+        customer.email.as_deref(),
+        MAX_CUSTOMER_FIELD_CHARS,
+    );
+    problems.too_long(
+        "customer.name",
+        customer.name.as_deref(),
+        MAX_CUSTOMER_FIELD_CHARS,
+    );
+    if let Some(email) = &customer.email {
+        let valid = email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+        if !valid {
+            problems.add(
+                "customer.email",
+                "invalid_email",
+                "must be an e-mail address",
+            );
+        }
+    }
+    Customer {
+        email: customer.email,
+        name: customer.name,
+    }
+}
+
+fn validate_metadata(metadata: &BTreeMap<String, String>, problems: &mut Problems) {
+    if metadata.len() > MAX_METADATA_KEYS {
+        problems.add(
+            "metadata",
+            "too_many_keys",
+            format!("must have at most {MAX_METADATA_KEYS} keys"),
+        );
+    }
+    for (key, value) in metadata {
+        let param = format!("metadata.{key}");
+        if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_CHARS {
+            problems.add(
+                &param,
+                "invalid_key",
+                format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters"),
+            );
+        }
+        problems.too_long(&param, Some(value), MAX_METADATA_VALUE_CHARS);
+    }
+}

@@ -1,0 +1,218 @@
+//! Payment endpoints (SPEC §3).
+
+use super::payment_in::{PaymentIn, Rules};
+use crate::error::FieldError;
+use crate::extract::AppJson;
+use crate::{ApiError, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use gatepost_core::ids::{PaymentId, random_token};
+use gatepost_core::payment::{Merchant, NewPayment, Payment};
+use gatepost_core::status::{PaymentEvent, PaymentStatus};
+use gatepost_core::time::Timestamp;
+use gatepost_core::urls::Mode;
+use gatepost_store::{ChangeOutcome, PaymentQuery};
+use serde::{Deserialize, Serialize};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/payments", post(create_payment).get(list_payments))
+        .route("/payments/{id}", get(retrieve_payment))
+        .route("/payments/{id}/cancel", post(cancel_payment))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+}
+
+/// Pre-serialized JSON with a status: the payment object is rendered exactly once.
+fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    let body = serde_json::to_vec(body).expect("API objects serialize");
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// 192 random bits: `checkout_url` must not be guessable from anything (SPEC §3).
+const CHECKOUT_TOKEN_BYTES: usize = 24;
+
+#[tracing::instrument(skip_all, fields(merchant = %merchant.id))]
+async fn create_payment(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    AppJson(body): AppJson<PaymentIn>,
+) -> Result<Response, ApiError> {
+    let settings = state.settings();
+    let rules = Rules {
+        mode: settings.mode,
+        forbid_explicit_port: settings.forbid_explicit_port,
+        merchant: &merchant,
+    };
+    let new = body.validate(&rules).map_err(ApiError::validation)?;
+    let payment = new_payment(new, &merchant, &state, state.clock().now());
+    state.store().create_payment(&payment).await?;
+    tracing::info!(payment = %payment.id, "payment created");
+    Ok(json_response(StatusCode::CREATED, &payment))
+}
+
+fn new_payment(new: NewPayment, merchant: &Merchant, state: &AppState, now: Timestamp) -> Payment {
+    let checkout_token = random_token(CHECKOUT_TOKEN_BYTES);
+    let settings = state.settings();
+    Payment {
+        id: PaymentId::generate(),
+        object: "payment",
+        merchant_id: merchant.id.clone(),
+        status: PaymentStatus::Open,
+        amount: new.amount.minor(),
+        currency: new.amount.currency(),
+        amount_captured: 0,
+        amount_refunded: 0,
+        reference: new.reference,
+        description: new.description,
+        customer: new.customer,
+        metadata: new.metadata,
+        capture: new.capture,
+        max_attempts: new.max_attempts,
+        attempts_remaining: new.max_attempts,
+        checkout_url: format!("{}/pay/{checkout_token}", settings.public_url),
+        checkout_token,
+        return_url: new.return_url,
+        return_urls: new.return_urls,
+        return_method: new.return_method,
+        webhook_url: new.webhook_url,
+        attempts: Vec::new(),
+        refunds: Vec::new(),
+        created_at: now,
+        updated_at: now,
+        expires_at: now.plus_seconds(new.expires_in_seconds),
+        livemode: settings.mode == Mode::Live,
+        event_sequence: 0,
+    }
+}
+
+fn payment_id(raw: &str) -> Result<PaymentId, ApiError> {
+    PaymentId::parse(raw).ok_or_else(|| ApiError::not_found("payment"))
+}
+
+#[tracing::instrument(skip_all, fields(merchant = %merchant.id, payment = %id))]
+async fn retrieve_payment(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let payment = state
+        .store()
+        .payment(&merchant.id, &payment_id(&id)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    Ok(json_response(StatusCode::OK, &payment))
+}
+
+/// `?limit=&starting_after=&status=&reference=` (SPEC §2, §3). Values arrive as text so
+/// that a bad one is a 422 naming it, not a generic rejection.
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    limit: Option<String>,
+    starting_after: Option<String>,
+    status: Option<String>,
+    reference: Option<String>,
+}
+
+const DEFAULT_LIMIT: u32 = 20;
+const MAX_LIMIT: u32 = 100;
+
+impl ListParams {
+    fn into_query(self) -> Result<PaymentQuery, ApiError> {
+        let mut errors = Vec::new();
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(text) => match text.parse::<u32>() {
+                Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
+                _ => {
+                    errors.push(FieldError::new(
+                        "limit",
+                        "out_of_range",
+                        "must be between 1 and 100",
+                    ));
+                    DEFAULT_LIMIT
+                }
+            },
+        };
+        let status = self.status.as_deref().and_then(|text| {
+            let status = PaymentStatus::parse(text);
+            if status.is_none() {
+                errors.push(FieldError::new(
+                    "status",
+                    "invalid_value",
+                    "must be a payment status such as OPEN",
+                ));
+            }
+            status
+        });
+        let starting_after = self.starting_after.as_deref().and_then(|text| {
+            let id = PaymentId::parse(text);
+            if id.is_none() {
+                errors.push(FieldError::new(
+                    "starting_after",
+                    "invalid_value",
+                    "must be a payment id",
+                ));
+            }
+            id
+        });
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        Ok(PaymentQuery {
+            status,
+            reference: self.reference,
+            starting_after,
+            limit,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct List<'a, T> {
+    object: &'static str,
+    data: &'a [T],
+    has_more: bool,
+}
+
+#[tracing::instrument(skip_all, fields(merchant = %merchant.id))]
+async fn list_payments(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, ApiError> {
+    let query = params.into_query()?;
+    let page = state.store().list_payments(&merchant.id, &query).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &List {
+            object: "list",
+            data: &page.data,
+            has_more: page.has_more,
+        },
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(merchant = %merchant.id, payment = %id))]
+async fn cancel_payment(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = payment_id(&id)?;
+    let now = state.clock().now();
+    match state
+        .store()
+        .apply(&merchant.id, &id, PaymentEvent::Cancel, now)
+        .await?
+    {
+        ChangeOutcome::Applied(payment) => Ok(json_response(StatusCode::OK, &payment)),
+        ChangeOutcome::Rejected(payment) => Err(ApiError::invalid_state(format!(
+            "A payment in status {} cannot be cancelled.",
+            payment.status
+        ))),
+        ChangeOutcome::NotFound => Err(ApiError::not_found("payment")),
+    }
+}

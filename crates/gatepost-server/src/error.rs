@@ -1,0 +1,203 @@
+//! The one HTTP error type: RFC 9457 problem details with the codes of SPEC §2.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One problem with one input field.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub(crate) struct FieldError {
+    pub(crate) param: String,
+    pub(crate) code: &'static str,
+    pub(crate) detail: String,
+}
+
+impl FieldError {
+    pub(crate) fn new(
+        param: impl Into<String>,
+        code: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            param: param.into(),
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// An error answered to an API client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+}
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            "Send a valid secret key as `Authorization: Bearer sk_…`.",
+        )
+    }
+
+    pub(crate) fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+            format!("No such {what}."),
+        )
+    }
+
+    pub(crate) fn invalid_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "Invalid JSON",
+            detail,
+        )
+    }
+
+    pub(crate) fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            "Request bodies are limited to 64 KiB.",
+        )
+    }
+
+    pub(crate) fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.param, e.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            errors,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+                detail,
+            )
+        }
+    }
+
+    pub(crate) fn invalid_state(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "invalid_state",
+            "Invalid state",
+            detail,
+        )
+    }
+
+    pub(crate) fn idempotency_key_in_use() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_use",
+            "Idempotency key in use",
+            "A request with this Idempotency-Key is still running; retry later.",
+        )
+    }
+
+    pub(crate) fn idempotency_key_reused() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "Idempotency key reused",
+            "This Idempotency-Key was used with a different request.",
+        )
+    }
+
+    pub(crate) fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+            "This path does not accept that method.",
+        )
+    }
+
+    /// An unexpected failure: logged here, once, with a reference the client can quote;
+    /// the body says nothing about the cause.
+    pub(crate) fn internal(error: &dyn std::fmt::Display) -> Self {
+        let reference = gatepost_core::ids::random_token(9);
+        tracing::error!(%error, %reference, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            format!("Something went wrong on our side. Reference: {reference}."),
+        )
+    }
+
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<gatepost_store::StoreError> for ApiError {
+    fn from(error: gatepost_store::StoreError) -> Self {
+        Self::internal(&error)
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = Problem {
+            kind: format!("/errors/{}", self.code),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            errors: &self.errors,
+        };
+        let body = serde_json::to_vec(&problem).expect("problem details serialize");
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+pub(crate) async fn not_found_fallback() -> ApiError {
+    ApiError::not_found("route")
+}

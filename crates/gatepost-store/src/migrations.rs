@@ -1,0 +1,20 @@
+//! Schema versions, embedded in the binary and applied in order on start.
+
+/// One schema step; `version` is recorded in `schema_migrations` once applied.
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("../migrations/sqlite/0001_payments.sql"),
+}];
+
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("../migrations/postgres/0001_payments.sql"),
+}];
+
+pub(crate) const CREATE_VERSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \
+    (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";

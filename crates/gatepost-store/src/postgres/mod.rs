@@ -1,0 +1,311 @@
+//! The PostgreSQL backend: several gateway processes on one database (SPEC §10).
+//! Status changes lock the payment row (`FOR UPDATE`) so concurrent nodes serialize.
+
+use crate::change::{ChangeOutcome, plan};
+use crate::idempotency::{Verdict, claim_values, judge, response_values};
+use crate::migrations::{CREATE_VERSIONS_TABLE, POSTGRES as MIGRATIONS};
+use crate::queries::{
+    DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY, INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS,
+    MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, PAYMENT_BY_ID, RECORD_IDEMPOTENT_RESPONSE,
+    TAKE_OVER_IDEMPOTENCY_KEY,
+};
+use crate::rows::{Row, into_page, list_payments_sql, merchant_from_row, payment_from_row};
+use crate::values::{
+    INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_PAYMENT_STATE, Value, merchant_values,
+    payment_state_values, payment_values,
+};
+use crate::{IdempotencyClaim, NewMerchant, Page, PaymentQuery, Store, StoreError, StoredResponse};
+use async_trait::async_trait;
+use bytes::BytesMut;
+use deadpool_postgres::{GenericClient, Pool, Runtime};
+use gatepost_core::ids::{MerchantId, PaymentId};
+use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::status::PaymentEvent;
+use gatepost_core::time::Timestamp;
+use tokio_postgres::NoTls;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+/// Connections per process: enough for both cores and the disk, few enough that
+/// several gateway nodes fit within PostgreSQL's default 100.
+const POOL_SIZE: usize = 24;
+
+/// Serializes migrations across nodes that start at the same moment.
+const MIGRATION_LOCK: i64 = 0x6761_7465_706f_7374; // "gatepost"
+
+#[derive(Debug)]
+pub(crate) struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    pub(crate) fn open(url: &str) -> Result<Self, StoreError> {
+        let mut config = deadpool_postgres::Config::new();
+        config.url = Some(url.to_owned());
+        config.pool = Some(deadpool_postgres::PoolConfig::new(POOL_SIZE));
+        let pool = config
+            .create_pool(Some(Runtime::Tokio1), NoTls)
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        Ok(Self { pool })
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Self::Text(v) => v.to_sql(ty, out),
+            Self::Int(v) => v.to_sql(ty, out),
+            Self::Bytes(v) => v.to_sql(ty, out),
+        }
+    }
+
+    // Each variant only ever binds to its own column type (see the migrations); the
+    // wrapped type's `to_sql` still checks the wire format.
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+impl Row for tokio_postgres::Row {
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+fn params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+async fn execute(
+    client: &impl GenericClient,
+    sql: &str,
+    values: &[Value],
+) -> Result<u64, StoreError> {
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.execute(&statement, &params(values)).await?)
+}
+
+async fn query<T>(
+    client: &impl GenericClient,
+    sql: &str,
+    values: &[Value],
+    map: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let statement = client.prepare_cached(sql).await?;
+    client
+        .query(&statement, &params(values))
+        .await?
+        .iter()
+        .map(map)
+        .collect()
+}
+
+async fn query_one<T>(
+    client: &impl GenericClient,
+    sql: &str,
+    values: &[Value],
+    map: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    Ok(query(client, sql, values, map).await?.into_iter().next())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await?;
+        let transaction = client.transaction().await?;
+        transaction
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        transaction.batch_execute(CREATE_VERSIONS_TABLE).await?;
+        for migration in MIGRATIONS {
+            let applied = transaction
+                .query_opt(
+                    "SELECT version FROM schema_migrations WHERE version = $1",
+                    &[&migration.version],
+                )
+                .await?;
+            if applied.is_none() {
+                transaction.batch_execute(migration.sql).await?;
+                transaction
+                    .execute(
+                        "INSERT INTO schema_migrations (version, applied_at) \
+                         VALUES ($1, (extract(epoch from now()) * 1000)::bigint)",
+                        &[&migration.version],
+                    )
+                    .await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.get().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
+    async fn create_merchant(&self, new: NewMerchant) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        execute(&client, &INSERT_MERCHANT, &merchant_values(&new))
+            .await
+            .map(drop)
+    }
+
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
+        let client = self.pool.get().await?;
+        query(&client, LIST_MERCHANTS, &[], merchant_from_row).await
+    }
+
+    async fn merchant_by_api_key_hash(&self, hash: &str) -> Result<Option<Merchant>, StoreError> {
+        let client = self.pool.get().await?;
+        query_one(
+            &client,
+            MERCHANT_BY_KEY_HASH,
+            &[hash.into()],
+            merchant_from_row,
+        )
+        .await
+    }
+
+    async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        execute(&client, &INSERT_PAYMENT, &payment_values(payment))
+            .await
+            .map(drop)
+    }
+
+    async fn payment(
+        &self,
+        merchant: &MerchantId,
+        id: &PaymentId,
+    ) -> Result<Option<Payment>, StoreError> {
+        let client = self.pool.get().await?;
+        let values = [id.as_str().into(), merchant.as_str().into()];
+        query_one(&client, PAYMENT_BY_ID, &values, payment_from_row).await
+    }
+
+    async fn list_payments(
+        &self,
+        merchant: &MerchantId,
+        query_: &PaymentQuery,
+    ) -> Result<Page<Payment>, StoreError> {
+        let (sql, filters) = list_payments_sql(query_);
+        let mut values: Vec<Value> = vec![merchant.as_str().into()];
+        values.extend(filters);
+        let client = self.pool.get().await?;
+        let rows = query(&client, &sql, &values, payment_from_row).await?;
+        Ok(into_page(rows, query_.limit))
+    }
+
+    async fn apply(
+        &self,
+        merchant: &MerchantId,
+        id: &PaymentId,
+        event: PaymentEvent,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let mut client = self.pool.get().await?;
+        let transaction = client.transaction().await?;
+        let values = [id.as_str().into(), merchant.as_str().into()];
+        let locked = format!("{PAYMENT_BY_ID} FOR UPDATE");
+        let Some(mut payment) = query_one(&transaction, &locked, &values, payment_from_row).await?
+        else {
+            return Ok(ChangeOutcome::NotFound);
+        };
+        let default_url = query_one(
+            &transaction,
+            MERCHANT_DEFAULT_WEBHOOK_URL,
+            &[merchant.as_str().into()],
+            |r| r.opt_text("default_webhook_url"),
+        )
+        .await?
+        .flatten();
+        let Some(events) = plan(&mut payment, event, now, default_url) else {
+            return Ok(ChangeOutcome::Rejected(payment));
+        };
+        execute(
+            &transaction,
+            UPDATE_PAYMENT_STATE,
+            &payment_state_values(&payment),
+        )
+        .await?;
+        for event in events {
+            execute(&transaction, &INSERT_EVENT, &event).await?;
+        }
+        transaction.commit().await?;
+        Ok(ChangeOutcome::Applied(payment))
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        request_hash: &str,
+        now: Timestamp,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let claim = claim_values(merchant, key, request_hash, now);
+        let mut client = self.pool.get().await?;
+        if execute(&client, INSERT_IDEMPOTENCY_KEY, &claim).await? == 1 {
+            return Ok(IdempotencyClaim::Claimed);
+        }
+        let transaction = client.transaction().await?;
+        let locked = format!("{IDEMPOTENCY_KEY} FOR UPDATE");
+        let lookup = [merchant.as_str().into(), key.into()];
+        let verdict = query_one(&transaction, &locked, &lookup, |row| {
+            judge(row, request_hash, now)
+        })
+        .await?;
+        let claim = match verdict {
+            Some(Verdict::Answer(answer)) => answer,
+            Some(Verdict::TakeOver) | None => {
+                execute(&transaction, TAKE_OVER_IDEMPOTENCY_KEY, &claim).await?;
+                IdempotencyClaim::Claimed
+            }
+        };
+        transaction.commit().await?;
+        Ok(claim)
+    }
+
+    async fn record_idempotent_response(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        execute(
+            &client,
+            RECORD_IDEMPOTENT_RESPONSE,
+            &response_values(merchant, key, response),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        execute(
+            &client,
+            DELETE_IDEMPOTENCY_KEY,
+            &[merchant.as_str().into(), key.into()],
+        )
+        .await
+        .map(drop)
+    }
+}

@@ -1,0 +1,21 @@
+//! SQL both backends run as written (SQLite reads `$N` as a positional parameter).
+
+pub(crate) const MERCHANT_BY_KEY_HASH: &str = "SELECT * FROM merchants WHERE api_key_hash = $1";
+pub(crate) const LIST_MERCHANTS: &str = "SELECT * FROM merchants ORDER BY id";
+pub(crate) const MERCHANT_DEFAULT_WEBHOOK_URL: &str =
+    "SELECT default_webhook_url FROM merchants WHERE id = $1";
+pub(crate) const PAYMENT_BY_ID: &str = "SELECT * FROM payments WHERE id = $1 AND merchant_id = $2";
+
+pub(crate) const INSERT_IDEMPOTENCY_KEY: &str = "INSERT INTO idempotency_keys \
+    (merchant_id, key, request_hash, created_at, locked_until) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (merchant_id, key) DO NOTHING";
+pub(crate) const IDEMPOTENCY_KEY: &str =
+    "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
+pub(crate) const TAKE_OVER_IDEMPOTENCY_KEY: &str = "UPDATE idempotency_keys SET \
+    request_hash = $3, created_at = $4, locked_until = $5, response_status = NULL, \
+    response_content_type = NULL, response_body = NULL WHERE merchant_id = $1 AND key = $2";
+pub(crate) const RECORD_IDEMPOTENT_RESPONSE: &str = "UPDATE idempotency_keys SET \
+    response_status = $3, response_content_type = $4, response_body = $5 \
+    WHERE merchant_id = $1 AND key = $2";
+pub(crate) const DELETE_IDEMPOTENCY_KEY: &str =
+    "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";

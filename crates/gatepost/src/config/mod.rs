@@ -1,0 +1,180 @@
+//! Configuration (SPEC §1): defaults embedded here, then an optional TOML file, then
+//! `GATEPOST_*` environment variables (`__` separates nesting), then flags.
+//!
+//! Every value remembers where it came from, so a bad one stops start-up with one line
+//! that names the variable, key or flag to fix.
+
+mod sources;
+
+pub use sources::{ConfigError, Layers, Source, env_name};
+
+use gatepost_core::urls::Mode;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Webhook delivery settings (SPEC §6, §9).
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    pub retry_schedule: Vec<Duration>,
+    pub timeout: Duration,
+    pub allow_private_targets: bool,
+    pub forbid_explicit_port: bool,
+}
+
+/// The sandbox connector (SPEC §4, §8).
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// When async sandbox payments settle.
+    pub async_delay: Duration,
+}
+
+/// Everything gatepost can be configured with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// `None` means `http://<the address actually bound>`.
+    pub public_url: Option<String>,
+    pub database_url: String,
+    pub mode: Mode,
+    pub webhooks: WebhookConfig,
+    pub sandbox: SandboxConfig,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+/// The defaults of SPEC §1 and §6, as the layers below them see them.
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("listen", "127.0.0.1:8080"),
+    ("database_url", "sqlite://gatepost.db"),
+    ("mode", "sandbox"),
+    (
+        "webhooks.retry_schedule",
+        "1m,1m,1m,5m,10m,30m,1h,2h,4h,8h,1d,1d,2d,3d,7d,7d,7d",
+    ),
+    ("webhooks.timeout", "10s"),
+    ("webhooks.forbid_explicit_port", "false"),
+    ("sandbox.async_delay", "2s"),
+    ("log", "info"),
+    ("log_format", "text"),
+];
+
+/// Keys that have no default: unset means "derive it" (see [`Config`]).
+pub const OPTIONAL_KEYS: &[&str] = &["public_url", "webhooks.allow_private_targets"];
+
+impl Config {
+    /// Reads every layer and parses each value into its type.
+    pub fn load(layers: &Layers) -> Result<Self, ConfigError> {
+        let mode = layers.parse("mode", parse_mode)?;
+        Ok(Self {
+            listen: layers.parse("listen", |v| {
+                v.parse()
+                    .map_err(|_| "not a socket address such as 127.0.0.1:8080".into())
+            })?,
+            public_url: layers.parse_optional("public_url", parse_public_url)?,
+            database_url: layers.parse("database_url", parse_database_url)?,
+            mode,
+            webhooks: WebhookConfig {
+                retry_schedule: layers.parse("webhooks.retry_schedule", parse_schedule)?,
+                timeout: layers.parse("webhooks.timeout", parse_positive_duration)?,
+                // SPEC §1: private targets are fine on a developer's machine, never in live mode.
+                allow_private_targets: layers
+                    .parse_optional("webhooks.allow_private_targets", parse_bool)?
+                    .unwrap_or(mode == Mode::Sandbox),
+                forbid_explicit_port: layers.parse("webhooks.forbid_explicit_port", parse_bool)?,
+            },
+            sandbox: SandboxConfig {
+                async_delay: layers.parse("sandbox.async_delay", parse_duration)?,
+            },
+            log: layers.parse("log", parse_log_filter)?,
+            log_format: layers.parse("log_format", |v| match v {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("must be text or json".into()),
+            })?,
+        })
+    }
+
+    /// The configuration with nothing but defaults and the given database: what tests
+    /// start from.
+    pub fn with_database(database_url: &str) -> Self {
+        let layers = Layers::defaults_only().with_flag("database_url", "--database", database_url);
+        Self::load(&layers).expect("the embedded defaults are valid")
+    }
+}
+
+type ParseResult<T> = Result<T, String>;
+
+fn parse_mode(value: &str) -> ParseResult<Mode> {
+    match value {
+        "sandbox" => Ok(Mode::Sandbox),
+        "live" => Ok(Mode::Live),
+        _ => Err("must be sandbox or live".into()),
+    }
+}
+
+fn parse_bool(value: &str) -> ParseResult<bool> {
+    match value {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
+}
+
+fn parse_duration(value: &str) -> ParseResult<Duration> {
+    humantime::parse_duration(value.trim())
+        .map_err(|e| format!("not a duration such as 10s or 5m ({e})"))
+}
+
+fn parse_positive_duration(value: &str) -> ParseResult<Duration> {
+    let duration = parse_duration(value)?;
+    if duration.is_zero() {
+        Err("must be longer than zero".into())
+    } else {
+        Ok(duration)
+    }
+}
+
+fn parse_schedule(value: &str) -> ParseResult<Vec<Duration>> {
+    let delays: Vec<Duration> = value
+        .split(',')
+        .map(parse_duration)
+        .collect::<Result<_, _>>()?;
+    if delays.is_empty() {
+        Err("needs at least one delay".into())
+    } else {
+        Ok(delays)
+    }
+}
+
+fn parse_public_url(value: &str) -> ParseResult<String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not an absolute URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http or https URL".into());
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn parse_database_url(value: &str) -> ParseResult<String> {
+    let known = ["sqlite://", "sqlite:", "postgres://", "postgresql://"];
+    if known.iter().any(|prefix| value.starts_with(prefix)) && value.len() > "sqlite:".len() {
+        Ok(value.to_owned())
+    } else {
+        Err("must be sqlite://PATH or postgres://…".into())
+    }
+}
+
+fn parse_log_filter(value: &str) -> ParseResult<String> {
+    tracing_subscriber::EnvFilter::try_new(value)
+        .map(|_| value.to_owned())
+        .map_err(|e| format!("not a log filter such as info or gatepost=debug ({e})"))
+}
+
+#[cfg(test)]
+mod tests;

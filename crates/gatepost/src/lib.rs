@@ -1,0 +1,134 @@
+//! The `gatepost` binary's library: command line, configuration and wiring. Thin on
+//! purpose: the work is done by `gatepost-server`, `gatepost-store` and `gatepost-core`.
+//!
+//! # Layout
+//! - [`cli`]: the commands of SPEC §1 and what each prints.
+//! - [`config`]: defaults, file, environment and flags, with one-line errors.
+//! - [`Server`]: a running gateway; `gatepost serve` and the tests both start one.
+//! - [`merchants`]: creating and listing merchants from the command line.
+
+pub mod cli;
+pub mod config;
+pub mod merchants;
+
+use config::Config;
+use gatepost_core::time::{Clock, SystemClock};
+use gatepost_server::{AppState, Settings};
+use gatepost_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A gateway serving HTTP until [`Server::shutdown`].
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Store(#[from] gatepost_store::StoreError),
+}
+
+/// Opens the database named in the configuration and brings its schema up to date.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, gatepost_store::StoreError> {
+    let store = gatepost_store::open(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+impl Server {
+    /// Opens the database, migrates it, binds `config.listen` and serves.
+    pub async fn start(config: &Config) -> Result<Self, StartError> {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Server::start`], with a clock the caller controls (tests move time).
+    pub async fn start_with_clock(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        let store = open_store(config).await?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let settings = Settings {
+            public_url: public_url.clone(),
+            mode: config.mode,
+            forbid_explicit_port: config.webhooks.forbid_explicit_port,
+        };
+        let app = gatepost_server::router(AppState::new(store, clock, settings));
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        Ok(Self {
+            addr,
+            public_url,
+            stop,
+            task,
+        })
+    }
+
+    /// Stops accepting connections and waits for in-flight requests to finish.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap_or(Ok(()))
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (SPEC §12).
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        self.shutdown().await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
