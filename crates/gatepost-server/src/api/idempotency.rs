@@ -5,7 +5,7 @@
 use crate::extract::read_body;
 use crate::{ApiError, AppState};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,7 +32,12 @@ pub(crate) async fn replay_or_run(
         .expect("authentication runs before idempotency");
     let (parts, body) = request.into_parts();
     let body = read_body(body).await?;
-    let request_hash = fingerprint(&parts.method, parts.uri.path(), &body);
+    // The full path: inside the `/v1` router `parts.uri` has lost its prefix.
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(parts.uri.path(), |uri| uri.path());
+    let request_hash = fingerprint(&parts.method, path, &body);
     let now = state.clock().now();
     match state
         .store()

@@ -1,0 +1,17 @@
+//! End-to-end tests of the gateway over real HTTP, on SQLite and on PostgreSQL.
+//!
+//! Each test gets its own server on port 0 and its own database (a fresh SQLite file,
+//! or a fresh PostgreSQL schema), so tests run in parallel.
+
+// Test modules share helpers with `pub`; the crate is never a dependency of anything.
+#![allow(unreachable_pub)]
+
+mod support;
+
+mod auth;
+mod cli;
+mod durability;
+mod idempotency;
+mod ops;
+mod payments;
+mod validation;
