@@ -13,6 +13,7 @@ use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 
 /// When the funds are taken (SPEC §3).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureMode {
@@ -38,6 +39,7 @@ impl CaptureMode {
 }
 
 /// How the shopper's browser is sent back (SPEC §5).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReturnMethod {
     #[serde(rename = "GET")]
@@ -64,6 +66,7 @@ impl ReturnMethod {
 }
 
 /// The shopper, as the merchant describes them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,11 +76,16 @@ pub struct Customer {
 }
 
 /// Per-outcome return URLs; each falls back to `return_url` (SPEC §5).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReturnUrls {
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
     pub success: Option<ReturnUrl>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
     pub decline: Option<ReturnUrl>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
     pub cancel: Option<ReturnUrl>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
     pub pending: Option<ReturnUrl>,
 }
 
@@ -115,15 +123,19 @@ pub struct NewPayment {
 }
 
 /// A payment with its attempts and refunds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Payment {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "pay_01JD3Q8V5W7Z2X4Y6A8B0C1D2E"))]
     pub id: PaymentId,
     /// Always `"payment"`: lets a client tell objects apart in mixed lists.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "payment"))]
     pub object: &'static str,
     #[serde(skip)]
     pub merchant_id: MerchantId,
     pub status: PaymentStatus,
     pub amount: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
     pub currency: Currency,
     pub amount_captured: i64,
     pub amount_refunded: i64,
@@ -139,15 +151,20 @@ pub struct Payment {
     #[serde(skip)]
     pub checkout_token: String,
     #[serde(serialize_with = "serialize_optional_url")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
     pub return_url: Option<ReturnUrl>,
     pub return_urls: ReturnUrls,
     pub return_method: ReturnMethod,
     #[serde(serialize_with = "serialize_optional_webhook_url")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uri"))]
     pub webhook_url: Option<WebhookUrl>,
     pub attempts: Vec<Attempt>,
     pub refunds: Vec<Refund>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: Timestamp,
     pub livemode: bool,
     /// The `sequence` of the newest event of this payment (SPEC §6); 0 before the first.
@@ -167,18 +184,22 @@ fn serialize_optional_webhook_url<S: Serializer>(
 }
 
 /// One try to pay with a card (SPEC §3). Only brand, last 4 and expiry are kept.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Attempt {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: AttemptId,
     pub status: String,
     pub card: CardSummary,
     pub decline_code: Option<String>,
     pub decline_message: Option<String>,
     pub three_ds: ThreeDs,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 
 /// What may be kept of a card: never the number or the CVC.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardSummary {
     pub brand: String,
@@ -188,6 +209,7 @@ pub struct CardSummary {
 }
 
 /// 3-D Secure state of an attempt.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreeDs {
     pub required: bool,
@@ -195,12 +217,15 @@ pub struct ThreeDs {
 }
 
 /// A refund of part or all of the captured amount.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Refund {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: RefundId,
     pub amount: i64,
     pub status: String,
     pub reason: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 

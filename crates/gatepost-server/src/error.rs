@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 /// One problem with one input field.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub(crate) struct FieldError {
     pub(crate) param: String,
     pub(crate) code: &'static str,
@@ -166,14 +166,19 @@ impl From<gatepost_store::StoreError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details, as every error is answered.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub(crate) struct Problem<'a> {
+    /// `/errors/<code>`.
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
     status: u16,
     detail: &'a str,
+    /// Stable and machine-readable: `validation_failed`, `not_found`, …
     code: &'a str,
+    /// Present for `validation_failed`: one entry per field.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [FieldError],
 }

@@ -7,10 +7,12 @@
 //! - `error`: the one HTTP error type, answered as `application/problem+json`.
 //! - `extract`: request extractors that answer in that format even when they reject.
 //! - `ops`: `/healthz` and `/readyz` (SPEC §12).
+//! - `openapi`: `/openapi.json`, generated from the handlers' annotations.
 
 mod api;
 mod error;
 mod extract;
+mod openapi;
 mod ops;
 
 pub use error::ApiError;
@@ -79,6 +81,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
+        .merge(openapi::router())
         .nest("/v1", api::router(state.clone()))
         .fallback(error::not_found_fallback)
         .layer(

@@ -3,8 +3,8 @@
 
 pub(crate) mod auth;
 mod idempotency;
-mod payment_in;
-mod payments;
+pub(crate) mod payment_in;
+pub(crate) mod payments;
 
 use crate::AppState;
 use axum::Router;
@@ -19,4 +19,15 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             idempotency::replay_or_run,
         ))
         .layer(from_fn_with_state(state, auth::require_merchant))
+}
+
+/// The `Idempotency-Key` header every POST accepts (SPEC §2), for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(crate) struct IdempotencyKeyHeader {
+    /// 1 to 255 characters. The same key and body within 24 h replays the first
+    /// response with `Idempotent-Replayed: true`.
+    #[param(rename = "Idempotency-Key")]
+    #[allow(dead_code)]
+    idempotency_key: Option<String>,
 }

@@ -21,34 +21,54 @@ const DEFAULT_EXPIRES_IN: i64 = 3600;
 const MIN_EXPIRES_IN: i64 = 60;
 const MAX_EXPIRES_IN: i64 = 30 * 24 * 3600;
 
-#[derive(Debug, Deserialize)]
+/// A new payment. Only `amount` and `currency` are required.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PaymentIn {
+    /// In the currency's minor unit: 1050 is 10.50 EUR.
+    #[schema(minimum = 1, maximum = 99_999_999_999_i64, example = 1050)]
     amount: i64,
+    /// ISO 4217 alpha-3 code.
+    #[schema(example = "EUR")]
     currency: String,
+    #[schema(max_length = 128, example = "order-1234")]
     reference: Option<String>,
+    #[schema(max_length = 500)]
     description: Option<String>,
     customer: Option<CustomerIn>,
+    /// `automatic` (default) or `manual`.
+    #[schema(example = "automatic")]
     capture: Option<String>,
+    /// Where the shopper returns; see `return_urls` for one URL per outcome.
+    #[schema(format = "uri")]
     return_url: Option<String>,
     return_urls: Option<ReturnUrlsIn>,
+    /// `GET` (default, a 303 redirect) or `POST` (an auto-submitted form).
+    #[schema(example = "GET")]
     return_method: Option<String>,
+    /// Overrides the merchant's `default_webhook_url` for this payment's events.
+    #[schema(format = "uri")]
     webhook_url: Option<String>,
+    /// Card attempts the shopper may make, 1 to 10 (default 3).
+    #[schema(minimum = 1, maximum = 10)]
     max_attempts: Option<i64>,
+    /// Seconds until the payment expires, 60 to 2592000 (default 3600).
+    #[schema(minimum = 60, maximum = 2_592_000)]
     expires_in: Option<i64>,
+    /// At most 20 keys of at most 40 characters, values of at most 500.
     metadata: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CustomerIn {
+pub(crate) struct CustomerIn {
     email: Option<String>,
     name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReturnUrlsIn {
+pub(crate) struct ReturnUrlsIn {
     success: Option<String>,
     decline: Option<String>,
     cancel: Option<String>,

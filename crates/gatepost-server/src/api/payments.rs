@@ -1,7 +1,8 @@
 //! Payment endpoints (SPEC §3).
 
+use super::IdempotencyKeyHeader;
 use super::payment_in::{PaymentIn, Rules};
-use crate::error::FieldError;
+use crate::error::{FieldError, Problem};
 use crate::extract::AppJson;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
@@ -34,8 +35,23 @@ fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
 /// 192 random bits: `checkout_url` must not be guessable from anything (SPEC §3).
 const CHECKOUT_TOKEN_BYTES: usize = 24;
 
+/// Create a payment and get the `checkout_url` to send the shopper to.
+#[utoipa::path(
+    post, path = "/v1/payments", tag = "payments",
+    request_body = PaymentIn,
+    params(IdempotencyKeyHeader),
+    responses(
+        (status = 201, description = "The new payment", body = Payment),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Idempotency key in use", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Validation failed or idempotency key reused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
 #[tracing::instrument(skip_all, fields(merchant = %merchant.id))]
-async fn create_payment(
+pub(crate) async fn create_payment(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
     AppJson(body): AppJson<PaymentIn>,
@@ -92,8 +108,19 @@ fn payment_id(raw: &str) -> Result<PaymentId, ApiError> {
     PaymentId::parse(raw).ok_or_else(|| ApiError::not_found("payment"))
 }
 
+/// A payment with its attempts and refunds.
+#[utoipa::path(
+    get, path = "/v1/payments/{id}", tag = "payments",
+    params(("id" = String, Path, description = "The `pay_` id")),
+    responses(
+        (status = 200, description = "The payment", body = Payment),
+        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
 #[tracing::instrument(skip_all, fields(merchant = %merchant.id, payment = %id))]
-async fn retrieve_payment(
+pub(crate) async fn retrieve_payment(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
     Path(id): Path<String>,
@@ -108,10 +135,15 @@ async fn retrieve_payment(
 
 /// `?limit=&starting_after=&status=&reference=` (SPEC §2, §3). Values arrive as text so
 /// that a bad one is a 422 naming it, not a generic rejection.
-#[derive(Debug, Deserialize)]
-struct ListParams {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListParams {
+    /// 1 to 100, default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// The id of the last payment of the previous page.
     starting_after: Option<String>,
+    #[param(value_type = Option<PaymentStatus>)]
     status: Option<String>,
     reference: Option<String>,
 }
@@ -170,15 +202,29 @@ impl ListParams {
     }
 }
 
-#[derive(Serialize)]
-struct List<'a, T> {
+/// A page of a list, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct List<T> {
+    /// Always `list`.
+    #[schema(value_type = String)]
     object: &'static str,
-    data: &'a [T],
+    data: Vec<T>,
     has_more: bool,
 }
 
+/// The merchant's payments, newest first.
+#[utoipa::path(
+    get, path = "/v1/payments", tag = "payments",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of payments", body = List<Payment>),
+        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad query parameter", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
 #[tracing::instrument(skip_all, fields(merchant = %merchant.id))]
-async fn list_payments(
+pub(crate) async fn list_payments(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
     Query(params): Query<ListParams>,
@@ -189,14 +235,26 @@ async fn list_payments(
         StatusCode::OK,
         &List {
             object: "list",
-            data: &page.data,
+            data: page.data,
             has_more: page.has_more,
         },
     ))
 }
 
+/// Cancel an `OPEN` or `AUTHORIZED` payment.
+#[utoipa::path(
+    post, path = "/v1/payments/{id}/cancel", tag = "payments",
+    params(("id" = String, Path, description = "The `pay_` id"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "The cancelled payment", body = Payment),
+        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The payment cannot be cancelled in its status", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
 #[tracing::instrument(skip_all, fields(merchant = %merchant.id, payment = %id))]
-async fn cancel_payment(
+pub(crate) async fn cancel_payment(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
     Path(id): Path<String>,

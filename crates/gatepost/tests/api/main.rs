@@ -12,6 +12,7 @@ mod auth;
 mod cli;
 mod durability;
 mod idempotency;
+mod openapi;
 mod ops;
 mod payments;
 mod validation;
