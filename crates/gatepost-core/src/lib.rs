@@ -2,17 +2,21 @@
 //! signatures. Pure code: no I/O, no HTTP, no SQL.
 //!
 //! # Layout
+//! - [`card`]: card fields from the hosted page, and what may be kept of them.
 //! - [`ids`]: prefixed, opaque identifiers (`pay_…`, `evt_…`) and random secrets.
 //! - [`money`]: [`money::Currency`] with its ISO 4217 exponent and [`money::Amount`].
 //! - [`status`]: the one status machine every payment change goes through.
 //! - [`payment`]: the payment as the rest of the system sees it, and its validated input.
+//! - [`returns`]: where the shopper is sent back to, with which signed parameters.
 //! - [`urls`]: return and webhook URL rules (SPEC §9).
 //! - [`signing`]: webhook (Standard Webhooks) and return-redirect signatures.
 //! - [`time`]: millisecond timestamps and the injectable [`time::Clock`].
 
+pub mod card;
 pub mod ids;
 pub mod money;
 pub mod payment;
+pub mod returns;
 pub mod signing;
 pub mod status;
 pub mod time;
