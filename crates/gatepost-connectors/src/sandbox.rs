@@ -1,0 +1,168 @@
+//! The `sandbox` connector: an in-process acquirer whose answers depend on the test card
+//! (SPEC §4). Its references carry the outcome they will settle to, the way a real
+//! acquirer looks its transactions up, so nothing about the card is kept.
+
+use crate::{Authorization, AuthorizeRequest, Connector, ConnectorError, Outcome};
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// Reference prefixes: what a challenge or a pending attempt will settle to.
+const CHALLENGE_APPROVE: &str = "sbx_3ds_approve_";
+const CHALLENGE_DECLINE: &str = "sbx_3ds_decline_";
+const ASYNC_APPROVE: &str = "sbx_async_approve_";
+const ASYNC_DECLINE: &str = "sbx_async_decline_";
+const SETTLED: &str = "sbx_";
+
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    /// When async test cards settle (`sandbox.async_delay`).
+    pub async_delay: Duration,
+}
+
+fn declined(code: &str, message: &str) -> Outcome {
+    Outcome::Declined { code: code.to_owned(), message: message.to_owned() }
+}
+
+/// What the sandbox answers for a card number (SPEC §4 test cards).
+fn outcome_for(number: &str) -> (&'static str, Outcome) {
+    match number {
+        "4000000000000002" => (SETTLED, declined("card_declined", "Your card was declined.")),
+        "4000000000009995" => (SETTLED, declined("insufficient_funds", "Your card has insufficient funds.")),
+        "4000000000000069" => (SETTLED, declined("expired_card", "Your card has expired.")),
+        "4000000000000127" => (SETTLED, declined("incorrect_cvc", "Your card's security code is incorrect.")),
+        "4000000000000119" => (
+            SETTLED,
+            Outcome::Error {
+                code: "processing_error".to_owned(),
+                message: "An error occurred while processing your card. Try again.".to_owned(),
+            },
+        ),
+        "4000000000003220" => (CHALLENGE_APPROVE, Outcome::ChallengeRequired),
+        "4000008400001629" => (CHALLENGE_DECLINE, Outcome::ChallengeRequired),
+        "4000000000000077" => (ASYNC_APPROVE, Outcome::Pending),
+        "4000000000000085" => (ASYNC_DECLINE, Outcome::Pending),
+        _ => (SETTLED, Outcome::Approved),
+    }
+}
+
+#[async_trait]
+impl Connector for Sandbox {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    async fn authorize(&self, request: &AuthorizeRequest<'_>) -> Result<Authorization, ConnectorError> {
+        let (prefix, outcome) = outcome_for(request.card.number());
+        Ok(Authorization { reference: format!("{prefix}{}", request.attempt_id), outcome })
+    }
+
+    async fn complete_challenge(&self, reference: &str, authenticated: bool) -> Result<Outcome, ConnectorError> {
+        if !authenticated {
+            return Ok(declined("authentication_failed", "3-D Secure authentication failed."));
+        }
+        if reference.starts_with(CHALLENGE_APPROVE) {
+            Ok(Outcome::Approved)
+        } else if reference.starts_with(CHALLENGE_DECLINE) {
+            Ok(declined("card_declined", "Your card was declined."))
+        } else {
+            Err(ConnectorError::Protocol(format!("no challenge for {reference}")))
+        }
+    }
+
+    async fn poll(&self, reference: &str) -> Result<Outcome, ConnectorError> {
+        if reference.starts_with(ASYNC_APPROVE) {
+            Ok(Outcome::Approved)
+        } else if reference.starts_with(ASYNC_DECLINE) {
+            Ok(declined("card_declined", "Your card was declined."))
+        } else {
+            Err(ConnectorError::Protocol(format!("nothing pending for {reference}")))
+        }
+    }
+
+    fn first_poll_after(&self) -> Duration {
+        self.async_delay
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatepost_core::card::Card;
+    use gatepost_core::ids::{AttemptId, PaymentId};
+    use gatepost_core::money::Currency;
+    use gatepost_core::payment::CaptureMode;
+
+    fn authorize(number: &str) -> Authorization {
+        let card = Card::parse(number, "12/40", "123", (2026, 1)).unwrap();
+        let (payment_id, attempt_id) = (PaymentId::generate(), AttemptId::generate());
+        let request = AuthorizeRequest {
+            payment_id: &payment_id,
+            attempt_id: &attempt_id,
+            amount: 1050,
+            currency: Currency::parse("EUR").unwrap(),
+            capture: CaptureMode::Automatic,
+            card: &card,
+        };
+        run_now(Sandbox { async_delay: Duration::from_secs(2) }.authorize(&request)).unwrap()
+    }
+
+    /// The sandbox never awaits anything, so polling its futures once completes them.
+    fn run_now<F: std::future::Future>(future: F) -> F::Output {
+        let waker = std::task::Waker::noop();
+        let mut context = std::task::Context::from_waker(waker);
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the sandbox does not wait"),
+        }
+    }
+
+    fn code(outcome: &Outcome) -> &str {
+        match outcome {
+            Outcome::Declined { code, .. } | Outcome::Error { code, .. } => code,
+            _ => "",
+        }
+    }
+
+    #[test]
+    fn test_cards_answer_as_the_spec_table_says() {
+        assert_eq!(authorize("4242424242424242").outcome, Outcome::Approved);
+        assert_eq!(authorize("5555555555554444").outcome, Outcome::Approved, "any other valid number");
+        for (number, expected) in [
+            ("4000000000000002", "card_declined"),
+            ("4000000000009995", "insufficient_funds"),
+            ("4000000000000069", "expired_card"),
+            ("4000000000000127", "incorrect_cvc"),
+        ] {
+            let outcome = authorize(number).outcome;
+            assert!(matches!(outcome, Outcome::Declined { .. }), "{number}");
+            assert_eq!(code(&outcome), expected);
+        }
+        let error = authorize("4000000000000119").outcome;
+        assert!(matches!(error, Outcome::Error { .. }));
+        assert_eq!(code(&error), "processing_error");
+    }
+
+    #[test]
+    fn challenge_cards_settle_after_authentication() {
+        let sandbox = Sandbox { async_delay: Duration::ZERO };
+        let approve = authorize("4000000000003220");
+        assert_eq!(approve.outcome, Outcome::ChallengeRequired);
+        assert_eq!(run_now(sandbox.complete_challenge(&approve.reference, true)).unwrap(), Outcome::Approved);
+        let failed = run_now(sandbox.complete_challenge(&approve.reference, false)).unwrap();
+        assert_eq!(code(&failed), "authentication_failed");
+        let decline = authorize("4000008400001629");
+        let outcome = run_now(sandbox.complete_challenge(&decline.reference, true)).unwrap();
+        assert_eq!(code(&outcome), "card_declined");
+    }
+
+    #[test]
+    fn async_cards_are_pending_then_settle_when_polled() {
+        let sandbox = Sandbox { async_delay: Duration::ZERO };
+        let approve = authorize("4000000000000077");
+        assert_eq!(approve.outcome, Outcome::Pending);
+        assert_eq!(run_now(sandbox.poll(&approve.reference)).unwrap(), Outcome::Approved);
+        let decline = authorize("4000000000000085");
+        assert_eq!(code(&run_now(sandbox.poll(&decline.reference)).unwrap()), "card_declined");
+    }
+}
