@@ -170,6 +170,12 @@ pub struct Payment {
     /// The `sequence` of the newest event of this payment (SPEC §6); 0 before the first.
     #[serde(skip)]
     pub event_sequence: i64,
+    /// The hosted page's single-use form token (SPEC §4); replaced when an attempt starts.
+    #[serde(skip)]
+    pub form_token: String,
+    /// When an `AUTHORIZED` payment expires if it is not captured (SPEC §3: 7 days).
+    #[serde(skip)]
+    pub capture_before: Option<Timestamp>,
 }
 
 fn serialize_optional_url<S: Serializer>(url: &Option<ReturnUrl>, s: S) -> Result<S::Ok, S::Error> {
@@ -183,19 +189,77 @@ fn serialize_optional_webhook_url<S: Serializer>(
     url.as_ref().map(WebhookUrl::as_str).serialize(s)
 }
 
+/// Where one card attempt stands (SPEC §3).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AttemptStatus {
+    Succeeded,
+    Declined,
+    Error,
+    /// Waiting for the acquirer (or just started and not answered yet).
+    Pending,
+    /// Waiting for the shopper's 3-D Secure authentication.
+    ActionRequired,
+    Cancelled,
+}
+
+impl AttemptStatus {
+    pub const ALL: [Self; 6] = [
+        Self::Succeeded,
+        Self::Declined,
+        Self::Error,
+        Self::Pending,
+        Self::ActionRequired,
+        Self::Cancelled,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "SUCCEEDED",
+            Self::Declined => "DECLINED",
+            Self::Error => "ERROR",
+            Self::Pending => "PENDING",
+            Self::ActionRequired => "ACTION_REQUIRED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+
+    /// Whether the attempt still waits for a result; a result for a settled attempt is
+    /// late or duplicated, and ignored.
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Pending | Self::ActionRequired)
+    }
+}
+
 /// One try to pay with a card (SPEC §3). Only brand, last 4 and expiry are kept.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Attempt {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: AttemptId,
-    pub status: String,
+    pub status: AttemptStatus,
     pub card: CardSummary,
     pub decline_code: Option<String>,
     pub decline_message: Option<String>,
     pub three_ds: ThreeDs,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// 1 for the payment's first attempt, and so on.
+    #[serde(skip)]
+    pub number: u8,
+    /// The connector that handled it, and its reference for callbacks and polls.
+    #[serde(skip)]
+    pub connector: String,
+    #[serde(skip)]
+    pub connector_reference: Option<String>,
 }
 
 /// What may be kept of a card: never the number or the CVC.
@@ -227,6 +291,12 @@ pub struct Refund {
     pub reason: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+}
+
+/// A fresh single-use form token for the hosted page (SPEC §4): 144 random bits.
+#[must_use]
+pub fn new_form_token() -> String {
+    crate::ids::random_token(18)
 }
 
 /// The JSON body of a webhook event (SPEC §6), rendered once and stored as bytes.
@@ -350,5 +420,36 @@ mod tests {
             serde_json::to_string(&urls).unwrap(),
             r#"{"success":"https://s.example/ok"}"#
         );
+    }
+}
+
+/// What an attempt's result means for its payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptEffect {
+    /// The attempt waits for the acquirer or for 3-D Secure.
+    Pending,
+    /// The acquirer approved it.
+    Approved,
+    /// Declined or failed: one attempt fewer.
+    Failed,
+}
+
+impl AttemptEffect {
+    /// The status machine event for `payment` as it is when the result is applied:
+    /// an approval authorizes or captures by the payment's capture mode, and a failure
+    /// knows how many attempts remain.
+    #[must_use]
+    pub fn event(self, payment: &Payment) -> crate::status::PaymentEvent {
+        use crate::status::PaymentEvent;
+        match self {
+            Self::Pending => PaymentEvent::AttemptPending,
+            Self::Approved => match payment.capture {
+                CaptureMode::Automatic => PaymentEvent::AttemptSucceeded,
+                CaptureMode::Manual => PaymentEvent::AttemptAuthorized,
+            },
+            Self::Failed => PaymentEvent::AttemptFailed {
+                attempts_left: payment.attempts_remaining,
+            },
+        }
     }
 }

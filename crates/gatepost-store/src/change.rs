@@ -1,11 +1,17 @@
 //! What a status change writes, decided once for both backends: the new payment state
 //! and its events (the transactional outbox of SPEC §6).
 
-use crate::values::Value;
-use gatepost_core::ids::EventId;
-use gatepost_core::payment::{Payment, event_body};
-use gatepost_core::status::{Decision, PaymentEvent, transition};
+use crate::values::{Value, attempt_update_values, attempt_values};
+use crate::{NewAttempt, Settlement};
+use gatepost_core::ids::{AttemptId, EventId};
+use gatepost_core::payment::{
+    Attempt, AttemptStatus, Payment, ThreeDs, event_body, new_form_token,
+};
+use gatepost_core::status::{Decision, PaymentEvent, PaymentStatus, transition};
 use gatepost_core::time::Timestamp;
+
+/// How long an authorization may wait for its capture (SPEC §3).
+const CAPTURE_WINDOW_SECONDS: i64 = 7 * 24 * 3600;
 
 /// The result of [`crate::Store::apply`].
 #[derive(Debug)]
@@ -33,10 +39,19 @@ pub(crate) fn plan(
     let Decision::Apply { to, events } = transition(payment.status, event) else {
         return None;
     };
+    let from = payment.status;
     payment.status = to;
     payment.updated_at = now;
-    if let PaymentEvent::AttemptFailed { attempts_left } = event {
-        payment.attempts_remaining = attempts_left;
+    match event {
+        PaymentEvent::AttemptFailed { attempts_left } => payment.attempts_remaining = attempts_left,
+        PaymentEvent::AttemptSucceeded => payment.amount_captured = payment.amount,
+        PaymentEvent::AttemptAuthorized => {
+            payment.capture_before = Some(now.plus_seconds(CAPTURE_WINDOW_SECONDS))
+        }
+        _ => {}
+    }
+    if from == PaymentStatus::Authorized && to != PaymentStatus::Authorized {
+        payment.capture_before = None;
     }
     let url = payment
         .webhook_url
@@ -73,4 +88,86 @@ pub(crate) fn plan(
         })
         .collect();
     Some(rows)
+}
+
+/// Starts an attempt if the payment still takes one and `form_token` is the current one
+/// (SPEC §4: a token used twice makes no second attempt). Returns the attempt's row.
+pub(crate) fn plan_start(
+    payment: &mut Payment,
+    form_token: &str,
+    new: NewAttempt,
+    now: Timestamp,
+) -> Option<Vec<Value>> {
+    let accepts = payment.status == PaymentStatus::Open
+        && payment.attempts_remaining > 0
+        && !form_token.is_empty()
+        && payment.form_token == form_token;
+    if !accepts {
+        return None;
+    }
+    let attempt = Attempt {
+        id: new.id,
+        status: AttemptStatus::Pending,
+        card: new.card,
+        decline_code: None,
+        decline_message: None,
+        three_ds: ThreeDs::default(),
+        created_at: now,
+        number: payment.max_attempts - payment.attempts_remaining + 1,
+        connector: new.connector,
+        connector_reference: None,
+    };
+    payment.attempts_remaining -= 1;
+    payment.form_token = new_form_token();
+    payment.updated_at = now;
+    let row = attempt_values(&payment.id, &attempt, None, None);
+    payment.attempts.push(attempt);
+    Some(row)
+}
+
+/// What settling an attempt writes: the attempt's new row values and the payment's events.
+pub(crate) struct SettlementPlan {
+    pub(crate) attempt: Vec<Value>,
+    pub(crate) events: Vec<Vec<Value>>,
+}
+
+/// Records an attempt's result and runs its effect through the status machine. A result
+/// for an attempt that is already settled, or a 3-D Secure form whose token is not the
+/// attempt's, is ignored (`None`). A result the payment can no longer take (it was
+/// cancelled or expired meanwhile) is recorded on the attempt and moves nothing.
+pub(crate) fn plan_settlement(
+    payment: &mut Payment,
+    attempt_id: &AttemptId,
+    stored_challenge_token: Option<&str>,
+    expected_challenge_token: Option<&str>,
+    settlement: Settlement,
+    now: Timestamp,
+    default_webhook_url: Option<String>,
+) -> Option<SettlementPlan> {
+    let attempt = payment.attempts.iter_mut().find(|a| &a.id == attempt_id)?;
+    if !attempt.status.is_open() {
+        return None;
+    }
+    if expected_challenge_token.is_some() && expected_challenge_token != stored_challenge_token {
+        return None;
+    }
+    attempt.status = settlement.status;
+    attempt.decline_code = settlement.decline_code;
+    attempt.decline_message = settlement.decline_message;
+    attempt.three_ds = settlement.three_ds;
+    if settlement.connector_reference.is_some() {
+        attempt.connector_reference = settlement.connector_reference;
+    }
+    let row = attempt_update_values(
+        attempt,
+        settlement.challenge_token.as_deref(),
+        settlement.next_poll_at,
+        now,
+    );
+    let event = settlement.effect.event(payment);
+    let events = plan(payment, event, now, default_webhook_url).unwrap_or_default();
+    Some(SettlementPlan {
+        attempt: row,
+        events,
+    })
 }

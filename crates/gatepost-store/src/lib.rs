@@ -22,10 +22,11 @@ mod values;
 
 pub use change::ChangeOutcome;
 pub use error::StoreError;
+pub use gatepost_core::payment::AttemptEffect;
 
 use async_trait::async_trait;
-use gatepost_core::ids::{MerchantId, PaymentId};
-use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
+use gatepost_core::payment::{Attempt, AttemptStatus, CardSummary, Merchant, Payment, ThreeDs};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_core::time::Timestamp;
@@ -55,6 +56,54 @@ pub struct PaymentQuery {
 pub struct Page<T> {
     pub data: Vec<T>,
     pub has_more: bool,
+}
+
+/// What the hosted page needs to show a payment and sign its return.
+#[derive(Debug)]
+pub struct Checkout {
+    pub payment: Payment,
+    pub merchant_name: String,
+    pub webhook_secret: WebhookSecret,
+}
+
+/// A card attempt about to be handed to the connector.
+#[derive(Debug)]
+pub struct NewAttempt {
+    pub id: AttemptId,
+    pub card: CardSummary,
+    pub connector: String,
+}
+
+/// What [`Store::start_attempt`] found.
+#[derive(Debug)]
+pub enum AttemptStart {
+    /// The attempt is recorded (last in `payment.attempts`) and may go to the connector.
+    Started(Payment),
+    /// The form was already used, or the payment takes no more attempts: show it as it is.
+    Stale(Payment),
+    NotFound,
+}
+
+/// The result of an attempt, to be recorded with its effect on the payment.
+#[derive(Debug)]
+pub struct Settlement {
+    pub status: AttemptStatus,
+    pub decline_code: Option<String>,
+    pub decline_message: Option<String>,
+    pub three_ds: ThreeDs,
+    pub connector_reference: Option<String>,
+    /// The single-use token of the 3-D Secure form, while a challenge waits.
+    pub challenge_token: Option<String>,
+    /// When to ask the connector about a pending attempt.
+    pub next_poll_at: Option<Timestamp>,
+    pub effect: AttemptEffect,
+}
+
+/// A pending attempt whose result is due to be asked for.
+#[derive(Debug)]
+pub struct DueAttempt {
+    pub payment_id: PaymentId,
+    pub attempt: Attempt,
 }
 
 /// A stored API response, replayed for a repeated idempotency key (SPEC §2).
@@ -116,13 +165,57 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Runs `event` through the status machine against the payment as it is in the
     /// database, and stores the outcome with its webhook events in one transaction.
+    /// `merchant` scopes the payment to one merchant; `None` is for the gateway's own
+    /// callers (hosted page, sweepers), which find payments by other means.
     async fn apply(
         &self,
-        merchant: &MerchantId,
+        merchant: Option<&MerchantId>,
         id: &PaymentId,
         event: PaymentEvent,
         now: Timestamp,
     ) -> Result<ChangeOutcome, StoreError>;
+
+    /// The payment behind a `checkout_url` token, with its merchant's name and secret.
+    async fn checkout(&self, token: &str) -> Result<Option<Checkout>, StoreError>;
+
+    /// Claims an attempt with the hosted page's current form token, in one transaction:
+    /// of two submits of the same form, one starts an attempt and the other is `Stale`.
+    async fn start_attempt(
+        &self,
+        payment: &PaymentId,
+        form_token: &str,
+        attempt: NewAttempt,
+        now: Timestamp,
+    ) -> Result<AttemptStart, StoreError>;
+
+    /// Records an attempt's result and applies its effect through the status machine, in
+    /// one transaction with the events. `challenge_token`, when given, must be the
+    /// attempt's current 3-D Secure token. Late or repeated results are ignored
+    /// (`Rejected`).
+    async fn settle_attempt(
+        &self,
+        attempt: &AttemptId,
+        challenge_token: Option<&str>,
+        settlement: Settlement,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError>;
+
+    /// Payments that are `OPEN` past `expires_at` or `AUTHORIZED` past their capture
+    /// deadline (SPEC §3).
+    async fn payments_due_to_expire(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError>;
+
+    /// Pending attempts whose connector should be asked for a result.
+    async fn attempts_due_for_poll(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueAttempt>, StoreError>;
+
+    async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError>;
 
     async fn claim_idempotency_key(
         &self,

@@ -5,6 +5,21 @@ pub(crate) const LIST_MERCHANTS: &str = "SELECT * FROM merchants ORDER BY id";
 pub(crate) const MERCHANT_DEFAULT_WEBHOOK_URL: &str =
     "SELECT default_webhook_url FROM merchants WHERE id = $1";
 pub(crate) const PAYMENT_BY_ID: &str = "SELECT * FROM payments WHERE id = $1 AND merchant_id = $2";
+pub(crate) const PAYMENT_BY_ID_FOR_ANY_MERCHANT: &str = "SELECT * FROM payments WHERE id = $1";
+pub(crate) const PAYMENT_BY_CHECKOUT_TOKEN: &str =
+    "SELECT * FROM payments WHERE checkout_token = $1";
+pub(crate) const MERCHANT_NAME_AND_SECRET: &str =
+    "SELECT name, webhook_secret FROM merchants WHERE id = $1";
+pub(crate) const ATTEMPT_BY_ID: &str = "SELECT * FROM attempts WHERE id = $1";
+/// Open payments past their expiry and authorizations past their capture deadline.
+pub(crate) const PAYMENTS_DUE_TO_EXPIRE: &str = "SELECT id FROM payments \
+    WHERE status = 'OPEN' AND expires_at <= $1 \
+    UNION ALL SELECT id FROM payments WHERE status = 'AUTHORIZED' AND capture_before <= $1 \
+    LIMIT $2";
+pub(crate) const ATTEMPTS_DUE_FOR_POLL: &str = "SELECT * FROM attempts \
+    WHERE status = 'PENDING' AND next_poll_at <= $1 ORDER BY next_poll_at LIMIT $2";
+pub(crate) const RESCHEDULE_POLL: &str =
+    "UPDATE attempts SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
 
 pub(crate) const INSERT_IDEMPOTENCY_KEY: &str = "INSERT INTO idempotency_keys \
     (merchant_id, key, request_hash, created_at, locked_until) VALUES ($1, $2, $3, $4, $5) \

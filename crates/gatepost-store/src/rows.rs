@@ -1,10 +1,11 @@
 //! Rows back to domain types, written once for both backends.
 
 use crate::StoreError;
-use gatepost_core::ids::{MerchantId, PaymentId};
+use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
 use gatepost_core::money::Currency;
 use gatepost_core::payment::{
-    AckMode, CaptureMode, Customer, Merchant, Payment, ReturnMethod, ReturnUrls,
+    AckMode, Attempt, AttemptStatus, CaptureMode, CardSummary, Customer, Merchant, Payment,
+    ReturnMethod, ReturnUrls, ThreeDs,
 };
 use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;
@@ -94,7 +95,63 @@ pub(crate) fn payment_from_row(row: &impl Row) -> Result<Payment, StoreError> {
         expires_at: row.time("expires_at")?,
         livemode: row.int("livemode")? != 0,
         event_sequence: row.int("event_sequence")?,
+        form_token: row.text("form_token")?,
+        capture_before: row.opt_int("capture_before")?.map(Timestamp::from_millis),
     })
+}
+
+/// An attempt and the columns only the store sees.
+pub(crate) struct AttemptRow {
+    pub(crate) attempt: Attempt,
+    pub(crate) payment_id: PaymentId,
+    pub(crate) challenge_token: Option<String>,
+}
+
+pub(crate) fn attempt_from_row(row: &impl Row) -> Result<AttemptRow, StoreError> {
+    let attempt = Attempt {
+        id: AttemptId::from_trusted(row.text("id")?),
+        status: parse("status", &row.text("status")?, AttemptStatus::parse)?,
+        card: CardSummary {
+            brand: row.text("card_brand")?,
+            last4: row.text("card_last4")?,
+            exp_month: small("card_exp_month", row.int("card_exp_month")?)?,
+            exp_year: u16::try_from(row.int("card_exp_year")?)
+                .map_err(|_| corrupt("card_exp_year", "range"))?,
+        },
+        decline_code: row.opt_text("decline_code")?,
+        decline_message: row.opt_text("decline_message")?,
+        three_ds: ThreeDs {
+            required: row.int("three_ds_required")? != 0,
+            result: row.opt_text("three_ds_result")?,
+        },
+        created_at: row.time("created_at")?,
+        number: small("number", row.int("number")?)?,
+        connector: row.text("connector")?,
+        connector_reference: row.opt_text("connector_reference")?,
+    };
+    Ok(AttemptRow {
+        attempt,
+        payment_id: PaymentId::from_trusted(row.text("payment_id")?),
+        challenge_token: row.opt_text("challenge_token")?,
+    })
+}
+
+/// `SELECT` of the attempts of several payments, oldest first.
+pub(crate) fn attempts_of_sql(count: usize) -> String {
+    let placeholders: Vec<String> = (1..=count).map(|n| format!("${n}")).collect();
+    format!(
+        "SELECT * FROM attempts WHERE payment_id IN ({}) ORDER BY payment_id, number",
+        placeholders.join(", ")
+    )
+}
+
+/// Hands each payment its attempts.
+pub(crate) fn attach_attempts(payments: &mut [Payment], attempts: Vec<AttemptRow>) {
+    for row in attempts {
+        if let Some(payment) = payments.iter_mut().find(|p| p.id == row.payment_id) {
+            payment.attempts.push(row.attempt);
+        }
+    }
 }
 
 pub(crate) fn merchant_from_row(row: &impl Row) -> Result<Merchant, StoreError> {

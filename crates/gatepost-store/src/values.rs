@@ -1,6 +1,8 @@
 //! Column values shared by both backends, so each insert is written once.
 
-use gatepost_core::payment::Payment;
+use gatepost_core::ids::PaymentId;
+use gatepost_core::payment::{Attempt, Payment};
+use gatepost_core::time::Timestamp;
 use std::sync::LazyLock;
 
 /// A value bound to a statement parameter. Both backends bind it (`sqlite::bind`,
@@ -53,7 +55,7 @@ pub(crate) fn insert_sql(table: &str, columns: &[&str]) -> String {
     )
 }
 
-pub(crate) const PAYMENT_COLUMNS: [&str; 25] = [
+pub(crate) const PAYMENT_COLUMNS: [&str; 27] = [
     "id",
     "merchant_id",
     "status",
@@ -79,6 +81,8 @@ pub(crate) const PAYMENT_COLUMNS: [&str; 25] = [
     "created_at",
     "updated_at",
     "expires_at",
+    "form_token",
+    "capture_before",
 ];
 
 pub(crate) static INSERT_PAYMENT: LazyLock<String> =
@@ -112,13 +116,15 @@ pub(crate) fn payment_values(p: &Payment) -> Vec<Value> {
         p.created_at.millis().into(),
         p.updated_at.millis().into(),
         p.expires_at.millis().into(),
+        p.form_token.as_str().into(),
+        p.capture_before.map(Timestamp::millis).into(),
     ]
 }
 
-/// The columns a status change rewrites, then the payment id.
+/// The columns a change rewrites, then the payment id.
 pub(crate) const UPDATE_PAYMENT_STATE: &str = "UPDATE payments SET status = $1, \
     amount_captured = $2, amount_refunded = $3, attempts_remaining = $4, \
-    event_sequence = $5, updated_at = $6 WHERE id = $7";
+    event_sequence = $5, updated_at = $6, form_token = $7, capture_before = $8 WHERE id = $9";
 
 pub(crate) fn payment_state_values(p: &Payment) -> Vec<Value> {
     vec![
@@ -128,7 +134,88 @@ pub(crate) fn payment_state_values(p: &Payment) -> Vec<Value> {
         i64::from(p.attempts_remaining).into(),
         p.event_sequence.into(),
         p.updated_at.millis().into(),
+        p.form_token.as_str().into(),
+        p.capture_before.map(Timestamp::millis).into(),
         p.id.as_str().into(),
+    ]
+}
+
+pub(crate) const ATTEMPT_COLUMNS: [&str; 18] = [
+    "id",
+    "payment_id",
+    "number",
+    "status",
+    "card_brand",
+    "card_last4",
+    "card_exp_month",
+    "card_exp_year",
+    "decline_code",
+    "decline_message",
+    "three_ds_required",
+    "three_ds_result",
+    "connector",
+    "connector_reference",
+    "challenge_token",
+    "next_poll_at",
+    "created_at",
+    "updated_at",
+];
+
+pub(crate) static INSERT_ATTEMPT: LazyLock<String> =
+    LazyLock::new(|| insert_sql("attempts", &ATTEMPT_COLUMNS));
+
+/// The row of an attempt, in [`ATTEMPT_COLUMNS`] order.
+pub(crate) fn attempt_values(
+    payment: &PaymentId,
+    a: &Attempt,
+    challenge_token: Option<&str>,
+    next_poll_at: Option<Timestamp>,
+) -> Vec<Value> {
+    vec![
+        a.id.as_str().into(),
+        payment.as_str().into(),
+        i64::from(a.number).into(),
+        a.status.as_str().into(),
+        a.card.brand.as_str().into(),
+        a.card.last4.as_str().into(),
+        i64::from(a.card.exp_month).into(),
+        i64::from(a.card.exp_year).into(),
+        a.decline_code.clone().into(),
+        a.decline_message.clone().into(),
+        i64::from(a.three_ds.required).into(),
+        a.three_ds.result.clone().into(),
+        a.connector.as_str().into(),
+        a.connector_reference.clone().into(),
+        challenge_token.map(str::to_owned).into(),
+        next_poll_at.map(Timestamp::millis).into(),
+        a.created_at.millis().into(),
+        a.created_at.millis().into(),
+    ]
+}
+
+/// Rewrites an attempt's result: everything but the card and its place.
+pub(crate) const UPDATE_ATTEMPT: &str = "UPDATE attempts SET status = $2, decline_code = $3, \
+    decline_message = $4, three_ds_required = $5, three_ds_result = $6, \
+    connector_reference = $7, challenge_token = $8, next_poll_at = $9, updated_at = $10 \
+    WHERE id = $1";
+
+pub(crate) fn attempt_update_values(
+    a: &Attempt,
+    challenge_token: Option<&str>,
+    next_poll_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Vec<Value> {
+    vec![
+        a.id.as_str().into(),
+        a.status.as_str().into(),
+        a.decline_code.clone().into(),
+        a.decline_message.clone().into(),
+        i64::from(a.three_ds.required).into(),
+        a.three_ds.result.clone().into(),
+        a.connector_reference.clone().into(),
+        challenge_token.map(str::to_owned).into(),
+        next_poll_at.map(Timestamp::millis).into(),
+        now.millis().into(),
     ]
 }
 

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use gatepost_core::ids::{PaymentId, random_token};
-use gatepost_core::payment::{Merchant, NewPayment, Payment};
+use gatepost_core::payment::{Merchant, NewPayment, Payment, new_form_token};
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_core::time::Timestamp;
 use gatepost_core::urls::Mode;
@@ -101,6 +101,8 @@ fn new_payment(new: NewPayment, merchant: &Merchant, state: &AppState, now: Time
         expires_at: now.plus_seconds(new.expires_in_seconds),
         livemode: settings.mode == Mode::Live,
         event_sequence: 0,
+        form_token: new_form_token(),
+        capture_before: None,
     }
 }
 
@@ -263,7 +265,7 @@ pub(crate) async fn cancel_payment(
     let now = state.clock().now();
     match state
         .store()
-        .apply(&merchant.id, &id, PaymentEvent::Cancel, now)
+        .apply(Some(&merchant.id), &id, PaymentEvent::Cancel, now)
         .await?
     {
         ChangeOutcome::Applied(payment) => Ok(json_response(StatusCode::OK, &payment)),

@@ -1,25 +1,35 @@
 //! The PostgreSQL backend: several gateway processes on one database (SPEC §10).
 //! Status changes lock the payment row (`FOR UPDATE`) so concurrent nodes serialize.
 
-use crate::change::{ChangeOutcome, plan};
+use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_start};
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, POSTGRES as MIGRATIONS};
 use crate::queries::{
-    DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY, INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS,
-    MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, PAYMENT_BY_ID, RECORD_IDEMPOTENT_RESPONSE,
-    TAKE_OVER_IDEMPOTENCY_KEY,
+    ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
+    INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL,
+    MERCHANT_NAME_AND_SECRET, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
+    PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RECORD_IDEMPOTENT_RESPONSE,
+    RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
 };
-use crate::rows::{Row, into_page, list_payments_sql, merchant_from_row, payment_from_row};
+use crate::rows::{
+    Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql,
+    merchant_from_row, payment_from_row,
+};
 use crate::values::{
-    INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_PAYMENT_STATE, Value, merchant_values,
-    payment_state_values, payment_values,
+    INSERT_ATTEMPT, INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_ATTEMPT,
+    UPDATE_PAYMENT_STATE, Value, merchant_values, payment_state_values, payment_values,
 };
-use crate::{IdempotencyClaim, NewMerchant, Page, PaymentQuery, Store, StoreError, StoredResponse};
+use crate::{
+    AttemptStart, Checkout, DueAttempt, IdempotencyClaim, NewAttempt, NewMerchant, Page,
+    PaymentQuery, Settlement, Store, StoreError, StoredResponse,
+};
 use async_trait::async_trait;
 use bytes::BytesMut;
 use deadpool_postgres::{GenericClient, Pool, Runtime};
+use gatepost_core::ids::AttemptId;
 use gatepost_core::ids::{MerchantId, PaymentId};
 use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::Timestamp;
 use tokio_postgres::NoTls;
@@ -120,6 +130,71 @@ async fn query_one<T>(
     Ok(query(client, sql, values, map).await?.into_iter().next())
 }
 
+/// Payments with their attempts.
+async fn payments_with_attempts(
+    client: &impl GenericClient,
+    sql: &str,
+    values: &[Value],
+) -> Result<Vec<Payment>, StoreError> {
+    let mut payments = query(client, sql, values, payment_from_row).await?;
+    if !payments.is_empty() {
+        let ids: Vec<Value> = payments.iter().map(|p| p.id.as_str().into()).collect();
+        let attempts = query(client, &attempts_of_sql(ids.len()), &ids, attempt_from_row).await?;
+        attach_attempts(&mut payments, attempts);
+    }
+    Ok(payments)
+}
+
+/// One payment, scoped to `merchant` when given; `lock` takes its row lock for the
+/// rest of the transaction, so concurrent changes to it run one after the other.
+async fn payment_by_id(
+    client: &impl GenericClient,
+    merchant: Option<&MerchantId>,
+    id: &PaymentId,
+    lock: bool,
+) -> Result<Option<Payment>, StoreError> {
+    let (sql, values): (&str, Vec<Value>) = match merchant {
+        Some(merchant) => (
+            PAYMENT_BY_ID,
+            vec![id.as_str().into(), merchant.as_str().into()],
+        ),
+        None => (PAYMENT_BY_ID_FOR_ANY_MERCHANT, vec![id.as_str().into()]),
+    };
+    let sql = if lock {
+        format!("{sql} FOR UPDATE")
+    } else {
+        sql.to_owned()
+    };
+    Ok(payments_with_attempts(client, &sql, &values)
+        .await?
+        .into_iter()
+        .next())
+}
+
+async fn default_webhook_url(
+    client: &impl GenericClient,
+    merchant: &MerchantId,
+) -> Result<Option<String>, StoreError> {
+    Ok(query_one(
+        client,
+        MERCHANT_DEFAULT_WEBHOOK_URL,
+        &[merchant.as_str().into()],
+        |r| r.opt_text("default_webhook_url"),
+    )
+    .await?
+    .flatten())
+}
+
+async fn write_events(
+    client: &impl GenericClient,
+    events: Vec<Vec<Value>>,
+) -> Result<(), StoreError> {
+    for event in events {
+        execute(client, &INSERT_EVENT, &event).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -192,8 +267,7 @@ impl Store for PostgresStore {
         id: &PaymentId,
     ) -> Result<Option<Payment>, StoreError> {
         let client = self.pool.get().await?;
-        let values = [id.as_str().into(), merchant.as_str().into()];
-        query_one(&client, PAYMENT_BY_ID, &values, payment_from_row).await
+        payment_by_id(&client, Some(merchant), id, false).await
     }
 
     async fn list_payments(
@@ -205,33 +279,23 @@ impl Store for PostgresStore {
         let mut values: Vec<Value> = vec![merchant.as_str().into()];
         values.extend(filters);
         let client = self.pool.get().await?;
-        let rows = query(&client, &sql, &values, payment_from_row).await?;
+        let rows = payments_with_attempts(&client, &sql, &values).await?;
         Ok(into_page(rows, query_.limit))
     }
 
     async fn apply(
         &self,
-        merchant: &MerchantId,
+        merchant: Option<&MerchantId>,
         id: &PaymentId,
         event: PaymentEvent,
         now: Timestamp,
     ) -> Result<ChangeOutcome, StoreError> {
         let mut client = self.pool.get().await?;
         let transaction = client.transaction().await?;
-        let values = [id.as_str().into(), merchant.as_str().into()];
-        let locked = format!("{PAYMENT_BY_ID} FOR UPDATE");
-        let Some(mut payment) = query_one(&transaction, &locked, &values, payment_from_row).await?
-        else {
+        let Some(mut payment) = payment_by_id(&transaction, merchant, id, true).await? else {
             return Ok(ChangeOutcome::NotFound);
         };
-        let default_url = query_one(
-            &transaction,
-            MERCHANT_DEFAULT_WEBHOOK_URL,
-            &[merchant.as_str().into()],
-            |r| r.opt_text("default_webhook_url"),
-        )
-        .await?
-        .flatten();
+        let default_url = default_webhook_url(&transaction, &payment.merchant_id).await?;
         let Some(events) = plan(&mut payment, event, now, default_url) else {
             return Ok(ChangeOutcome::Rejected(payment));
         };
@@ -241,11 +305,156 @@ impl Store for PostgresStore {
             &payment_state_values(&payment),
         )
         .await?;
-        for event in events {
-            execute(&transaction, &INSERT_EVENT, &event).await?;
-        }
+        write_events(&transaction, events).await?;
         transaction.commit().await?;
         Ok(ChangeOutcome::Applied(payment))
+    }
+
+    async fn checkout(&self, token: &str) -> Result<Option<Checkout>, StoreError> {
+        let client = self.pool.get().await?;
+        let Some(payment) =
+            payments_with_attempts(&client, PAYMENT_BY_CHECKOUT_TOKEN, &[token.into()])
+                .await?
+                .pop()
+        else {
+            return Ok(None);
+        };
+        let merchant = [payment.merchant_id.as_str().into()];
+        let Some((merchant_name, secret)) =
+            query_one(&client, MERCHANT_NAME_AND_SECRET, &merchant, |r| {
+                Ok((r.text("name")?, r.text("webhook_secret")?))
+            })
+            .await?
+        else {
+            return Err(StoreError::Corrupt(format!(
+                "payment {} has no merchant",
+                payment.id
+            )));
+        };
+        let webhook_secret = WebhookSecret::parse(&secret)
+            .ok_or_else(|| StoreError::Corrupt("webhook secret".into()))?;
+        Ok(Some(Checkout {
+            payment,
+            merchant_name,
+            webhook_secret,
+        }))
+    }
+
+    async fn start_attempt(
+        &self,
+        payment: &PaymentId,
+        form_token: &str,
+        attempt: NewAttempt,
+        now: Timestamp,
+    ) -> Result<AttemptStart, StoreError> {
+        let mut client = self.pool.get().await?;
+        let transaction = client.transaction().await?;
+        let Some(mut payment) = payment_by_id(&transaction, None, payment, true).await? else {
+            return Ok(AttemptStart::NotFound);
+        };
+        let Some(row) = plan_start(&mut payment, form_token, attempt, now) else {
+            return Ok(AttemptStart::Stale(payment));
+        };
+        execute(&transaction, &INSERT_ATTEMPT, &row).await?;
+        execute(
+            &transaction,
+            UPDATE_PAYMENT_STATE,
+            &payment_state_values(&payment),
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(AttemptStart::Started(payment))
+    }
+
+    async fn settle_attempt(
+        &self,
+        attempt: &AttemptId,
+        challenge_token: Option<&str>,
+        settlement: Settlement,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let mut client = self.pool.get().await?;
+        let transaction = client.transaction().await?;
+        let attempt_key = [attempt.as_str().into()];
+        let Some(found) =
+            query_one(&transaction, ATTEMPT_BY_ID, &attempt_key, attempt_from_row).await?
+        else {
+            return Ok(ChangeOutcome::NotFound);
+        };
+        // Lock the payment, then read the attempt again: it may have settled meanwhile.
+        let Some(mut payment) = payment_by_id(&transaction, None, &found.payment_id, true).await?
+        else {
+            return Ok(ChangeOutcome::NotFound);
+        };
+        let Some(stored) =
+            query_one(&transaction, ATTEMPT_BY_ID, &attempt_key, attempt_from_row).await?
+        else {
+            return Ok(ChangeOutcome::NotFound);
+        };
+        let default_url = default_webhook_url(&transaction, &payment.merchant_id).await?;
+        let plan = plan_settlement(
+            &mut payment,
+            attempt,
+            stored.challenge_token.as_deref(),
+            challenge_token,
+            settlement,
+            now,
+            default_url,
+        );
+        let Some(SettlementPlan { attempt, events }) = plan else {
+            return Ok(ChangeOutcome::Rejected(payment));
+        };
+        execute(&transaction, UPDATE_ATTEMPT, &attempt).await?;
+        execute(
+            &transaction,
+            UPDATE_PAYMENT_STATE,
+            &payment_state_values(&payment),
+        )
+        .await?;
+        write_events(&transaction, events).await?;
+        transaction.commit().await?;
+        Ok(ChangeOutcome::Applied(payment))
+    }
+
+    async fn payments_due_to_expire(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        let client = self.pool.get().await?;
+        let values: [Value; 2] = [now.millis().into(), i64::from(limit).into()];
+        query(&client, PAYMENTS_DUE_TO_EXPIRE, &values, |r| {
+            Ok(PaymentId::from_trusted(r.text("id")?))
+        })
+        .await
+    }
+
+    async fn attempts_due_for_poll(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueAttempt>, StoreError> {
+        let client = self.pool.get().await?;
+        let values: [Value; 2] = [now.millis().into(), i64::from(limit).into()];
+        let rows = query(&client, ATTEMPTS_DUE_FOR_POLL, &values, attempt_from_row).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| DueAttempt {
+                payment_id: row.payment_id,
+                attempt: row.attempt,
+            })
+            .collect())
+    }
+
+    async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        execute(
+            &client,
+            RESCHEDULE_POLL,
+            &[attempt.as_str().into(), at.millis().into()],
+        )
+        .await
+        .map(drop)
     }
 
     async fn claim_idempotency_key(

@@ -3,23 +3,32 @@
 mod readers;
 mod writer;
 
-use crate::change::{ChangeOutcome, plan};
+use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_start};
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, SQLITE as MIGRATIONS};
 use crate::queries::{
-    DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY, INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS,
-    MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, PAYMENT_BY_ID, RECORD_IDEMPOTENT_RESPONSE,
-    TAKE_OVER_IDEMPOTENCY_KEY,
+    ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
+    INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL,
+    MERCHANT_NAME_AND_SECRET, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
+    PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RECORD_IDEMPOTENT_RESPONSE,
+    RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
 };
-use crate::rows::{Row, into_page, list_payments_sql, merchant_from_row, payment_from_row};
+use crate::rows::{
+    Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql,
+    merchant_from_row, payment_from_row,
+};
 use crate::values::{
-    INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_PAYMENT_STATE, Value, merchant_values,
-    payment_state_values, payment_values,
+    INSERT_ATTEMPT, INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_ATTEMPT,
+    UPDATE_PAYMENT_STATE, Value, merchant_values, payment_state_values, payment_values,
 };
-use crate::{IdempotencyClaim, NewMerchant, Page, PaymentQuery, Store, StoreError, StoredResponse};
+use crate::{
+    AttemptStart, Checkout, DueAttempt, IdempotencyClaim, NewAttempt, NewMerchant, Page,
+    PaymentQuery, Settlement, Store, StoreError, StoredResponse,
+};
 use async_trait::async_trait;
-use gatepost_core::ids::{MerchantId, PaymentId};
+use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
 use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::Timestamp;
 use readers::Readers;
@@ -126,13 +135,59 @@ fn query_one<T>(
     Ok(query(connection, sql, values, map)?.into_iter().next())
 }
 
+/// Payments with their attempts.
+fn payments_with_attempts(
+    connection: &Connection,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<Payment>, StoreError> {
+    let mut payments = query(connection, sql, values, |r| payment_from_row(r))?;
+    if !payments.is_empty() {
+        let ids: Vec<Value> = payments.iter().map(|p| p.id.as_str().into()).collect();
+        let attempts = query(connection, &attempts_of_sql(ids.len()), ids, |r| {
+            attempt_from_row(r)
+        })?;
+        attach_attempts(&mut payments, attempts);
+    }
+    Ok(payments)
+}
+
+/// One payment, scoped to `merchant` when given.
 fn payment_by_id(
     connection: &Connection,
-    merchant: &MerchantId,
+    merchant: Option<&MerchantId>,
     id: &PaymentId,
 ) -> Result<Option<Payment>, StoreError> {
-    let values = vec![id.as_str().into(), merchant.as_str().into()];
-    query_one(connection, PAYMENT_BY_ID, values, |r| payment_from_row(r))
+    let (sql, values) = match merchant {
+        Some(merchant) => (
+            PAYMENT_BY_ID,
+            vec![id.as_str().into(), merchant.as_str().into()],
+        ),
+        None => (PAYMENT_BY_ID_FOR_ANY_MERCHANT, vec![id.as_str().into()]),
+    };
+    Ok(payments_with_attempts(connection, sql, values)?
+        .into_iter()
+        .next())
+}
+
+fn default_webhook_url(
+    connection: &Connection,
+    merchant: &MerchantId,
+) -> Result<Option<String>, StoreError> {
+    Ok(query_one(
+        connection,
+        MERCHANT_DEFAULT_WEBHOOK_URL,
+        vec![merchant.as_str().into()],
+        |r| r.opt_text("default_webhook_url"),
+    )?
+    .flatten())
+}
+
+fn write_events(connection: &Connection, events: Vec<Vec<Value>>) -> Result<(), StoreError> {
+    for event in events {
+        execute(connection, &INSERT_EVENT, event)?;
+    }
+    Ok(())
 }
 
 fn migrate(connection: &Connection) -> Result<(), StoreError> {
@@ -207,7 +262,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<Payment>, StoreError> {
         let (merchant, id) = (merchant.clone(), id.clone());
         self.readers
-            .read(move |c| payment_by_id(c, &merchant, &id))
+            .read(move |c| payment_by_id(c, Some(&merchant), &id))
             .await
     }
 
@@ -229,33 +284,161 @@ impl Store for SqliteStore {
 
     async fn apply(
         &self,
-        merchant: &MerchantId,
+        merchant: Option<&MerchantId>,
         id: &PaymentId,
         event: PaymentEvent,
         now: Timestamp,
     ) -> Result<ChangeOutcome, StoreError> {
-        let (merchant, id) = (merchant.clone(), id.clone());
+        let (merchant, id) = (merchant.cloned(), id.clone());
         self.writer
             .write(move |c| {
-                let Some(mut payment) = payment_by_id(c, &merchant, &id)? else {
+                let Some(mut payment) = payment_by_id(c, merchant.as_ref(), &id)? else {
                     return Ok(ChangeOutcome::NotFound);
                 };
-                let default_url = query_one(
-                    c,
-                    MERCHANT_DEFAULT_WEBHOOK_URL,
-                    vec![merchant.as_str().into()],
-                    |r| r.opt_text("default_webhook_url"),
-                )?
-                .flatten();
+                let default_url = default_webhook_url(c, &payment.merchant_id)?;
                 let Some(events) = plan(&mut payment, event, now, default_url) else {
                     return Ok(ChangeOutcome::Rejected(payment));
                 };
                 execute(c, UPDATE_PAYMENT_STATE, payment_state_values(&payment))?;
-                for event in events {
-                    execute(c, &INSERT_EVENT, event)?;
-                }
+                write_events(c, events)?;
                 Ok(ChangeOutcome::Applied(payment))
             })
+            .await
+    }
+
+    async fn checkout(&self, token: &str) -> Result<Option<Checkout>, StoreError> {
+        let token: Value = token.into();
+        self.readers
+            .read(move |c| {
+                let Some(payment) =
+                    payments_with_attempts(c, PAYMENT_BY_CHECKOUT_TOKEN, vec![token])?.pop()
+                else {
+                    return Ok(None);
+                };
+                let merchant = vec![payment.merchant_id.as_str().into()];
+                let Some((merchant_name, secret)) =
+                    query_one(c, MERCHANT_NAME_AND_SECRET, merchant, |r| {
+                        Ok((r.text("name")?, r.text("webhook_secret")?))
+                    })?
+                else {
+                    return Err(StoreError::Corrupt(format!(
+                        "payment {} has no merchant",
+                        payment.id
+                    )));
+                };
+                let webhook_secret = WebhookSecret::parse(&secret)
+                    .ok_or_else(|| StoreError::Corrupt("webhook secret".into()))?;
+                Ok(Some(Checkout {
+                    payment,
+                    merchant_name,
+                    webhook_secret,
+                }))
+            })
+            .await
+    }
+
+    async fn start_attempt(
+        &self,
+        payment: &PaymentId,
+        form_token: &str,
+        attempt: NewAttempt,
+        now: Timestamp,
+    ) -> Result<AttemptStart, StoreError> {
+        let (id, form_token) = (payment.clone(), form_token.to_owned());
+        self.writer
+            .write(move |c| {
+                let Some(mut payment) = payment_by_id(c, None, &id)? else {
+                    return Ok(AttemptStart::NotFound);
+                };
+                let Some(row) = plan_start(&mut payment, &form_token, attempt, now) else {
+                    return Ok(AttemptStart::Stale(payment));
+                };
+                execute(c, &INSERT_ATTEMPT, row)?;
+                execute(c, UPDATE_PAYMENT_STATE, payment_state_values(&payment))?;
+                Ok(AttemptStart::Started(payment))
+            })
+            .await
+    }
+
+    async fn settle_attempt(
+        &self,
+        attempt: &AttemptId,
+        challenge_token: Option<&str>,
+        settlement: Settlement,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let (attempt_id, expected) = (attempt.clone(), challenge_token.map(str::to_owned));
+        self.writer
+            .write(move |c| {
+                let Some(stored) =
+                    query_one(c, ATTEMPT_BY_ID, vec![attempt_id.as_str().into()], |r| {
+                        attempt_from_row(r)
+                    })?
+                else {
+                    return Ok(ChangeOutcome::NotFound);
+                };
+                let Some(mut payment) = payment_by_id(c, None, &stored.payment_id)? else {
+                    return Ok(ChangeOutcome::NotFound);
+                };
+                let default_url = default_webhook_url(c, &payment.merchant_id)?;
+                let plan = plan_settlement(
+                    &mut payment,
+                    &attempt_id,
+                    stored.challenge_token.as_deref(),
+                    expected.as_deref(),
+                    settlement,
+                    now,
+                    default_url,
+                );
+                let Some(SettlementPlan { attempt, events }) = plan else {
+                    return Ok(ChangeOutcome::Rejected(payment));
+                };
+                execute(c, UPDATE_ATTEMPT, attempt)?;
+                execute(c, UPDATE_PAYMENT_STATE, payment_state_values(&payment))?;
+                write_events(c, events)?;
+                Ok(ChangeOutcome::Applied(payment))
+            })
+            .await
+    }
+
+    async fn payments_due_to_expire(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        let values: Vec<Value> = vec![now.millis().into(), i64::from(limit).into()];
+        self.readers
+            .read(move |c| {
+                query(c, PAYMENTS_DUE_TO_EXPIRE, values, |r| {
+                    Ok(PaymentId::from_trusted(r.text("id")?))
+                })
+            })
+            .await
+    }
+
+    async fn attempts_due_for_poll(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueAttempt>, StoreError> {
+        let values: Vec<Value> = vec![now.millis().into(), i64::from(limit).into()];
+        let rows = self
+            .readers
+            .read(move |c| query(c, ATTEMPTS_DUE_FOR_POLL, values, |r| attempt_from_row(r)))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| DueAttempt {
+                payment_id: row.payment_id,
+                attempt: row.attempt,
+            })
+            .collect())
+    }
+
+    async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError> {
+        let values: Vec<Value> = vec![attempt.as_str().into(), at.millis().into()];
+        self.writer
+            .write(move |c| execute(c, RESCHEDULE_POLL, values).map(drop))
             .await
     }
 
