@@ -260,6 +260,9 @@ pub struct Attempt {
     pub connector: String,
     #[serde(skip)]
     pub connector_reference: Option<String>,
+    /// The single-use token of the 3-D Secure form while a challenge waits (SPEC §4).
+    #[serde(skip)]
+    pub challenge_token: Option<String>,
 }
 
 /// What may be kept of a card: never the number or the CVC.

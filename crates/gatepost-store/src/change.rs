@@ -116,11 +116,12 @@ pub(crate) fn plan_start(
         number: payment.max_attempts - payment.attempts_remaining + 1,
         connector: new.connector,
         connector_reference: None,
+        challenge_token: None,
     };
     payment.attempts_remaining -= 1;
     payment.form_token = new_form_token();
     payment.updated_at = now;
-    let row = attempt_values(&payment.id, &attempt, None, None);
+    let row = attempt_values(&payment.id, &attempt, None);
     payment.attempts.push(attempt);
     Some(row)
 }
@@ -138,7 +139,6 @@ pub(crate) struct SettlementPlan {
 pub(crate) fn plan_settlement(
     payment: &mut Payment,
     attempt_id: &AttemptId,
-    stored_challenge_token: Option<&str>,
     expected_challenge_token: Option<&str>,
     settlement: Settlement,
     now: Timestamp,
@@ -148,7 +148,9 @@ pub(crate) fn plan_settlement(
     if !attempt.status.is_open() {
         return None;
     }
-    if expected_challenge_token.is_some() && expected_challenge_token != stored_challenge_token {
+    if expected_challenge_token.is_some()
+        && expected_challenge_token != attempt.challenge_token.as_deref()
+    {
         return None;
     }
     attempt.status = settlement.status;
@@ -158,12 +160,8 @@ pub(crate) fn plan_settlement(
     if settlement.connector_reference.is_some() {
         attempt.connector_reference = settlement.connector_reference;
     }
-    let row = attempt_update_values(
-        attempt,
-        settlement.challenge_token.as_deref(),
-        settlement.next_poll_at,
-        now,
-    );
+    attempt.challenge_token = settlement.challenge_token;
+    let row = attempt_update_values(attempt, settlement.next_poll_at, now);
     let event = settlement.effect.event(payment);
     let events = plan(payment, event, now, default_webhook_url).unwrap_or_default();
     Some(SettlementPlan {

@@ -64,6 +64,18 @@ pub struct Checkout {
     pub payment: Payment,
     pub merchant_name: String,
     pub webhook_secret: WebhookSecret,
+    /// The merchant's connector, which new attempts go to.
+    pub connector: String,
+}
+
+/// The merchant columns a checkout needs, read the same way by both backends.
+pub(crate) fn checkout_parts(
+    row: &impl rows::Row,
+) -> Result<(String, WebhookSecret, String), StoreError> {
+    let secret = row.text("webhook_secret")?;
+    let webhook_secret = WebhookSecret::parse(&secret)
+        .ok_or_else(|| StoreError::Corrupt("webhook secret".into()))?;
+    Ok((row.text("name")?, webhook_secret, row.text("connector")?))
 }
 
 /// A card attempt about to be handed to the connector.

@@ -8,8 +8,8 @@ pub(crate) const PAYMENT_BY_ID: &str = "SELECT * FROM payments WHERE id = $1 AND
 pub(crate) const PAYMENT_BY_ID_FOR_ANY_MERCHANT: &str = "SELECT * FROM payments WHERE id = $1";
 pub(crate) const PAYMENT_BY_CHECKOUT_TOKEN: &str =
     "SELECT * FROM payments WHERE checkout_token = $1";
-pub(crate) const MERCHANT_NAME_AND_SECRET: &str =
-    "SELECT name, webhook_secret FROM merchants WHERE id = $1";
+pub(crate) const MERCHANT_FOR_CHECKOUT: &str =
+    "SELECT name, webhook_secret, connector FROM merchants WHERE id = $1";
 pub(crate) const ATTEMPT_BY_ID: &str = "SELECT * FROM attempts WHERE id = $1";
 /// Open payments past their expiry and authorizations past their capture deadline.
 pub(crate) const PAYMENTS_DUE_TO_EXPIRE: &str = "SELECT id FROM payments \

@@ -100,11 +100,10 @@ pub(crate) fn payment_from_row(row: &impl Row) -> Result<Payment, StoreError> {
     })
 }
 
-/// An attempt and the columns only the store sees.
+/// An attempt and the payment it belongs to.
 pub(crate) struct AttemptRow {
     pub(crate) attempt: Attempt,
     pub(crate) payment_id: PaymentId,
-    pub(crate) challenge_token: Option<String>,
 }
 
 pub(crate) fn attempt_from_row(row: &impl Row) -> Result<AttemptRow, StoreError> {
@@ -128,11 +127,11 @@ pub(crate) fn attempt_from_row(row: &impl Row) -> Result<AttemptRow, StoreError>
         number: small("number", row.int("number")?)?,
         connector: row.text("connector")?,
         connector_reference: row.opt_text("connector_reference")?,
+        challenge_token: row.opt_text("challenge_token")?,
     };
     Ok(AttemptRow {
         attempt,
         payment_id: PaymentId::from_trusted(row.text("payment_id")?),
-        challenge_token: row.opt_text("challenge_token")?,
     })
 }
 

@@ -168,7 +168,6 @@ pub(crate) static INSERT_ATTEMPT: LazyLock<String> =
 pub(crate) fn attempt_values(
     payment: &PaymentId,
     a: &Attempt,
-    challenge_token: Option<&str>,
     next_poll_at: Option<Timestamp>,
 ) -> Vec<Value> {
     vec![
@@ -186,7 +185,7 @@ pub(crate) fn attempt_values(
         a.three_ds.result.clone().into(),
         a.connector.as_str().into(),
         a.connector_reference.clone().into(),
-        challenge_token.map(str::to_owned).into(),
+        a.challenge_token.clone().into(),
         next_poll_at.map(Timestamp::millis).into(),
         a.created_at.millis().into(),
         a.created_at.millis().into(),
@@ -201,7 +200,6 @@ pub(crate) const UPDATE_ATTEMPT: &str = "UPDATE attempts SET status = $2, declin
 
 pub(crate) fn attempt_update_values(
     a: &Attempt,
-    challenge_token: Option<&str>,
     next_poll_at: Option<Timestamp>,
     now: Timestamp,
 ) -> Vec<Value> {
@@ -213,7 +211,7 @@ pub(crate) fn attempt_update_values(
         i64::from(a.three_ds.required).into(),
         a.three_ds.result.clone().into(),
         a.connector_reference.clone().into(),
-        challenge_token.map(str::to_owned).into(),
+        a.challenge_token.clone().into(),
         next_poll_at.map(Timestamp::millis).into(),
         now.millis().into(),
     ]

@@ -7,7 +7,7 @@ use crate::migrations::{CREATE_VERSIONS_TABLE, POSTGRES as MIGRATIONS};
 use crate::queries::{
     ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
     INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL,
-    MERCHANT_NAME_AND_SECRET, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
+    MERCHANT_FOR_CHECKOUT, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
     PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RECORD_IDEMPOTENT_RESPONSE,
     RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
 };
@@ -29,7 +29,6 @@ use deadpool_postgres::{GenericClient, Pool, Runtime};
 use gatepost_core::ids::AttemptId;
 use gatepost_core::ids::{MerchantId, PaymentId};
 use gatepost_core::payment::{Merchant, Payment};
-use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::Timestamp;
 use tokio_postgres::NoTls;
@@ -320,9 +319,9 @@ impl Store for PostgresStore {
             return Ok(None);
         };
         let merchant = [payment.merchant_id.as_str().into()];
-        let Some((merchant_name, secret)) =
-            query_one(&client, MERCHANT_NAME_AND_SECRET, &merchant, |r| {
-                Ok((r.text("name")?, r.text("webhook_secret")?))
+        let Some((merchant_name, webhook_secret, connector)) =
+            query_one(&client, MERCHANT_FOR_CHECKOUT, &merchant, |r| {
+                crate::checkout_parts(r)
             })
             .await?
         else {
@@ -331,12 +330,11 @@ impl Store for PostgresStore {
                 payment.id
             )));
         };
-        let webhook_secret = WebhookSecret::parse(&secret)
-            .ok_or_else(|| StoreError::Corrupt("webhook secret".into()))?;
         Ok(Some(Checkout {
             payment,
             merchant_name,
             webhook_secret,
+            connector,
         }))
     }
 
@@ -381,13 +379,9 @@ impl Store for PostgresStore {
         else {
             return Ok(ChangeOutcome::NotFound);
         };
-        // Lock the payment, then read the attempt again: it may have settled meanwhile.
+        // Lock the payment, whose attempts are then read under the lock: the attempt may
+        // have settled since the first look.
         let Some(mut payment) = payment_by_id(&transaction, None, &found.payment_id, true).await?
-        else {
-            return Ok(ChangeOutcome::NotFound);
-        };
-        let Some(stored) =
-            query_one(&transaction, ATTEMPT_BY_ID, &attempt_key, attempt_from_row).await?
         else {
             return Ok(ChangeOutcome::NotFound);
         };
@@ -395,7 +389,6 @@ impl Store for PostgresStore {
         let plan = plan_settlement(
             &mut payment,
             attempt,
-            stored.challenge_token.as_deref(),
             challenge_token,
             settlement,
             now,

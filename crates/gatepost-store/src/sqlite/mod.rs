@@ -9,7 +9,7 @@ use crate::migrations::{CREATE_VERSIONS_TABLE, SQLITE as MIGRATIONS};
 use crate::queries::{
     ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
     INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL,
-    MERCHANT_NAME_AND_SECRET, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
+    MERCHANT_FOR_CHECKOUT, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
     PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RECORD_IDEMPOTENT_RESPONSE,
     RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
 };
@@ -28,7 +28,6 @@ use crate::{
 use async_trait::async_trait;
 use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
 use gatepost_core::payment::{Merchant, Payment};
-use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::Timestamp;
 use readers::Readers;
@@ -316,9 +315,9 @@ impl Store for SqliteStore {
                     return Ok(None);
                 };
                 let merchant = vec![payment.merchant_id.as_str().into()];
-                let Some((merchant_name, secret)) =
-                    query_one(c, MERCHANT_NAME_AND_SECRET, merchant, |r| {
-                        Ok((r.text("name")?, r.text("webhook_secret")?))
+                let Some((merchant_name, webhook_secret, connector)) =
+                    query_one(c, MERCHANT_FOR_CHECKOUT, merchant, |r| {
+                        crate::checkout_parts(r)
                     })?
                 else {
                     return Err(StoreError::Corrupt(format!(
@@ -326,12 +325,11 @@ impl Store for SqliteStore {
                         payment.id
                     )));
                 };
-                let webhook_secret = WebhookSecret::parse(&secret)
-                    .ok_or_else(|| StoreError::Corrupt("webhook secret".into()))?;
                 Ok(Some(Checkout {
                     payment,
                     merchant_name,
                     webhook_secret,
+                    connector,
                 }))
             })
             .await
@@ -384,7 +382,6 @@ impl Store for SqliteStore {
                 let plan = plan_settlement(
                     &mut payment,
                     &attempt_id,
-                    stored.challenge_token.as_deref(),
                     expected.as_deref(),
                     settlement,
                     now,
