@@ -4,18 +4,25 @@
 //! # Layout
 //! - [`AppState`]: what every handler shares (store, clock, settings).
 //! - `api/`: the JSON API under `/v1` (SPEC §2, §3), each module with its own router.
+//! - `hpp/`: the hosted payment page and the return redirect (SPEC §4, §5).
+//! - `flow`: card attempts from start to result, and the connectors they go to.
+//! - [`background`]: the sweeps that expire payments and poll pending attempts.
 //! - `error`: the one HTTP error type, answered as `application/problem+json`.
 //! - `extract`: request extractors that answer in that format even when they reject.
 //! - `ops`: `/healthz` and `/readyz` (SPEC §12).
 //! - `openapi`: `/openapi.json`, generated from the handlers' annotations.
 
 mod api;
+pub mod background;
 mod error;
 mod extract;
+mod flow;
+mod hpp;
 mod openapi;
 mod ops;
 
 pub use error::ApiError;
+pub use flow::Connectors;
 
 use axum::Router;
 use gatepost_core::time::Clock;
@@ -45,6 +52,7 @@ struct Inner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    connectors: Connectors,
     /// Recently authenticated API keys, so that a busy merchant's key is not looked
     /// up in the database on every request.
     merchants: api::auth::MerchantCache,
@@ -52,13 +60,19 @@ struct Inner {
 
 impl AppState {
     #[must_use]
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        connectors: Connectors,
+    ) -> Self {
         let merchants = api::auth::MerchantCache::default();
         Self {
             inner: Arc::new(Inner {
                 store,
                 clock,
                 settings,
+                connectors,
                 merchants,
             }),
         }
@@ -75,6 +89,10 @@ impl AppState {
     fn settings(&self) -> &Settings {
         &self.inner.settings
     }
+
+    fn connectors(&self) -> &Connectors {
+        &self.inner.connectors
+    }
 }
 
 /// The whole HTTP surface of gatepost.
@@ -82,6 +100,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
         .merge(openapi::router())
+        .merge(hpp::router())
         .nest("/v1", api::router(state.clone()))
         .fallback(error::not_found_fallback)
         .layer(

@@ -12,8 +12,9 @@ pub mod config;
 pub mod merchants;
 
 use config::Config;
+use gatepost_connectors::sandbox::Sandbox;
 use gatepost_core::time::{Clock, SystemClock};
-use gatepost_server::{AppState, Settings};
+use gatepost_server::{AppState, Connectors, Settings};
 use gatepost_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,14 +82,25 @@ impl Server {
             mode: config.mode,
             forbid_explicit_port: config.webhooks.forbid_explicit_port,
         };
-        let app = gatepost_server::router(AppState::new(store, clock, settings));
+        let connectors = Connectors::new(vec![Arc::new(Sandbox {
+            async_delay: config.sandbox.async_delay,
+        })]);
+        let state = AppState::new(store, clock, settings, connectors);
+        let app = gatepost_server::router(state.clone());
         let (stop, mut stopped) = watch::channel(false);
+        let sweeps = tokio::spawn(gatepost_server::background::run_sweeps(
+            state,
+            stop.subscribe(),
+        ));
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.wait_for(|stop| *stop).await;
                 })
-                .await
+                .await?;
+            // In-flight requests are done; let the current sweep finish too.
+            let _ = sweeps.await;
+            Ok(())
         });
         Ok(Self {
             addr,

@@ -276,7 +276,7 @@ impl Store for SqliteStore {
         let limit = query_.limit;
         let rows = self
             .readers
-            .read(move |c| query(c, &sql, values, |r| payment_from_row(r)))
+            .read(move |c| payments_with_attempts(c, &sql, values))
             .await?;
         Ok(into_page(rows, limit))
     }

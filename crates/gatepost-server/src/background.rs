@@ -1,0 +1,37 @@
+//! Work that runs on a timer in every gateway process: expiring payments and polling
+//! pending attempts. The database says what is due, so several processes, restarts and
+//! crashes lose nothing; doing an item twice is harmless (the status machine ignores
+//! the second).
+
+use crate::AppState;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How often the sweeps run: `OPEN` payments expire within this of `expires_at` (SPEC §3
+/// asks for 5 seconds).
+const TICK: Duration = Duration::from_secs(1);
+
+/// Runs the sweeps until `stop` turns true.
+pub async fn run_sweeps(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !*stop.borrow() {
+        tokio::select! {
+            _ = ticks.tick() => sweep(&state).await,
+            changed = stop.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+async fn sweep(state: &AppState) {
+    match crate::flow::expire_due_payments(state).await {
+        Ok(0) => {}
+        Ok(expired) => tracing::info!(expired, "expired payments"),
+        Err(error) => tracing::error!(%error, "expiry sweep failed"),
+    }
+    match crate::flow::poll_due_attempts(state).await {
+        Ok(0) => {}
+        Ok(settled) => tracing::info!(settled, "settled pending attempts"),
+        Err(error) => tracing::error!(%error, "poll sweep failed"),
+    }
+}
