@@ -6,13 +6,18 @@
 // Test modules share helpers with `pub`; the crate is never a dependency of anything.
 #![allow(unreachable_pub)]
 
+mod checkout;
 mod support;
 
 mod auth;
 mod cli;
 mod durability;
+mod hosted_page;
 mod idempotency;
 mod openapi;
 mod ops;
 mod payments;
+mod return_redirect;
+mod settlement;
+mod three_ds;
 mod validation;

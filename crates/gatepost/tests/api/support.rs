@@ -3,6 +3,7 @@
 use gatepost::Server;
 use gatepost::config::Config;
 use gatepost::merchants::create_merchant;
+use gatepost_core::time::{Clock, ManualClock, SystemClock};
 use gatepost_core::urls::Mode;
 use gatepost_store::Store;
 use serde_json::Value;
@@ -34,6 +35,35 @@ macro_rules! on_both_backends {
             })*
         }
     };
+}
+
+/// As [`on_both_backends!`], for scenarios that move a [`ManualClock`]: each gets the
+/// app and the clock it runs on.
+#[macro_export]
+macro_rules! on_both_backends_with_clock {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                let clock = $crate::support::test_clock();
+                let app = $crate::support::TestApp::spawn_with_clock($crate::support::Backend::Sqlite, clock.clone()).await;
+                super::$scenario(app, clock).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                let clock = $crate::support::test_clock();
+                let app = $crate::support::TestApp::spawn_with_clock($crate::support::Backend::Postgres, clock.clone()).await;
+                super::$scenario(app, clock).await;
+            })*
+        }
+    };
+}
+
+/// A manual clock that starts at the real time, so timestamps still look current.
+pub fn test_clock() -> ManualClock {
+    ManualClock::starting_at(SystemClock.now())
 }
 
 /// The PostgreSQL server tests use; `scripts/test` makes sure it runs.
@@ -120,6 +150,7 @@ async fn fresh_postgres_schema() -> String {
 pub struct TestMerchant {
     pub id: String,
     pub api_key: String,
+    pub webhook_secret: String,
 }
 
 /// A running gateway, a merchant on it, and a client.
@@ -128,6 +159,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub merchant: TestMerchant,
     pub store: Arc<dyn Store>,
+    config: Config,
+    clock: Arc<dyn Clock>,
     server: Option<Server>,
     _database: TestDatabase,
 }
@@ -135,13 +168,27 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         let database = TestDatabase::new(backend).await;
-        let mut config = Config::with_database(&database.url);
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        Self::spawn_with(config, database).await
+        Self::spawn_with(Self::config(&database), database, Arc::new(SystemClock)).await
     }
 
-    pub async fn spawn_with(config: Config, database: TestDatabase) -> Self {
-        let server = Server::start(&config).await.expect("server starts");
+    /// A gateway whose clock only moves when the test says so.
+    pub async fn spawn_with_clock(backend: Backend, clock: ManualClock) -> Self {
+        let database = TestDatabase::new(backend).await;
+        Self::spawn_with(Self::config(&database), database, Arc::new(clock)).await
+    }
+
+    /// The configuration tests start from: port 0, quick async settlement.
+    pub fn config(database: &TestDatabase) -> Config {
+        let mut config = Config::with_database(&database.url);
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.sandbox.async_delay = std::time::Duration::from_millis(200);
+        config
+    }
+
+    pub async fn spawn_with(config: Config, database: TestDatabase, clock: Arc<dyn Clock>) -> Self {
+        let server = Server::start_with_clock(&config, clock.clone())
+            .await
+            .expect("server starts");
         let store = gatepost::open_store(&config).await.expect("store opens");
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -153,8 +200,11 @@ impl TestApp {
             merchant: TestMerchant {
                 id: String::new(),
                 api_key: String::new(),
+                webhook_secret: String::new(),
             },
             store,
+            config,
+            clock,
             server: Some(server),
             _database: database,
         };
@@ -170,6 +220,7 @@ impl TestApp {
         TestMerchant {
             id: created.id,
             api_key: created.api_key,
+            webhook_secret: created.webhook_secret,
         }
     }
 
@@ -229,6 +280,38 @@ impl TestApp {
         let response = self.get(&format!("/v1/payments{query}")).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
+    }
+
+    /// Stops the server and starts a new one on the same database and clock.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        let server = Server::start_with_clock(&config, self.clock.clone())
+            .await
+            .expect("server restarts");
+        self.base_url = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
+
+    /// Polls the payment until `done` holds for it, for at most ten seconds.
+    pub async fn wait_for_payment(
+        &self,
+        id: &str,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        for _ in 0..100 {
+            let payment = self.payment_json(id).await;
+            if done(&payment) {
+                return payment;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "payment {id}: {what} did not happen within 10 s: {}",
+            self.payment_json(id).await
+        );
     }
 
     /// Stops the server gracefully.
