@@ -58,6 +58,15 @@ pub struct ServeProcess {
 }
 
 pub async fn serve(database_url: &str) -> ServeProcess {
+    serve_with(database_url, &[], std::process::Stdio::null()).await
+}
+
+/// `serve` with extra environment and somewhere for its log (stderr) to go.
+pub async fn serve_with(
+    database_url: &str,
+    env: &[(&str, &str)],
+    log: impl Into<std::process::Stdio>,
+) -> ServeProcess {
     let mut child = gatepost(
         &[
             "serve",
@@ -66,9 +75,10 @@ pub async fn serve(database_url: &str) -> ServeProcess {
             "--database",
             database_url,
         ],
-        &[],
+        env,
     )
     .stdout(std::process::Stdio::piped())
+    .stderr(log)
     .spawn()
     .expect("serve starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
