@@ -1,0 +1,118 @@
+//! The address guard (SPEC §9): unless private targets are allowed, a webhook may only
+//! connect to public addresses. The check runs on the addresses DNS returned, at connect
+//! time, so a name that resolves to a public address when the URL is saved and to
+//! 127.0.0.1 when it is called (DNS rebinding) is still refused.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Whether gatepost may send a webhook to `ip` when private targets are not allowed.
+#[must_use]
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    let refused = ip.is_unspecified()      // 0.0.0.0/8
+        || a == 0
+        || ip.is_loopback()                // 127.0.0.0/8
+        || ip.is_private()                 // 10/8, 172.16/12, 192.168/16
+        || ip.is_link_local()              // 169.254/16, cloud metadata 169.254.169.254
+        || (a == 100 && (64..128).contains(&b)) // 100.64/10 CGNAT (also Alibaba's metadata)
+        || (a == 192 && b == 0 && c == 0)  // 192.0.0/24 IETF protocol assignments (Oracle metadata)
+        || (a == 198 && (b == 18 || b == 19)) // 198.18/15 benchmarking
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || a >= 240; // reserved
+    !refused
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    // IPv4 inside IPv6 (::ffff:a.b.c.d, and NAT64 64:ff9b::/96) is judged as IPv4.
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let segments = ip.segments();
+    if segments[0] == 0x64 && segments[1] == 0xff9b && segments[2..6] == [0, 0, 0, 0] {
+        let [.., hi, lo] = segments;
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    let refused = ip.is_unspecified()
+        || ip.is_loopback()
+        || (segments[0] & 0xfe00) == 0xfc00 // fc00::/7 unique local (AWS metadata fd00:ec2::254)
+        || (segments[0] & 0xffc0) == 0xfe80 // fe80::/10 link local
+        || ip.is_multicast()
+        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        || segments[..6] == [0, 0, 0, 0, 0, 0]; // IPv4-compatible (deprecated)
+    !refused
+}
+
+/// The addresses of `addrs` a webhook may use; empty means the target is blocked.
+#[must_use]
+pub fn public_only(addrs: impl IntoIterator<Item = SocketAddr>) -> Vec<SocketAddr> {
+    addrs
+        .into_iter()
+        .filter(|addr| is_public(addr.ip()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn public(ip: &str) -> bool {
+        is_public(ip.parse().unwrap())
+    }
+
+    #[test]
+    fn private_loopback_link_local_cgnat_and_metadata_addresses_are_refused() {
+        for ip in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "10.0.0.1",
+            "172.16.5.4",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.100.100.200",
+            "192.0.0.192",
+            "0.0.0.0",
+            "0.1.2.3",
+            "224.0.0.1",
+            "255.255.255.255",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd00:ec2::254",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "ff02::1",
+        ] {
+            assert!(!public(ip), "{ip} must be refused");
+        }
+    }
+
+    #[test]
+    fn public_addresses_are_allowed() {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(public(ip), "{ip} is public");
+        }
+    }
+}
