@@ -62,17 +62,10 @@ pub trait Connector: Send + Sync + std::fmt::Debug {
     /// The name merchants choose it by, and the `{connector}` of its callback URL.
     fn name(&self) -> &'static str;
 
-    async fn authorize(
-        &self,
-        request: &AuthorizeRequest<'_>,
-    ) -> Result<Authorization, ConnectorError>;
+    async fn authorize(&self, request: &AuthorizeRequest<'_>) -> Result<Authorization, ConnectorError>;
 
     /// The shopper finished (or failed) the 3-D Secure challenge of `reference`.
-    async fn complete_challenge(
-        &self,
-        reference: &str,
-        authenticated: bool,
-    ) -> Result<Outcome, ConnectorError>;
+    async fn complete_challenge(&self, reference: &str, authenticated: bool) -> Result<Outcome, ConnectorError>;
 
     /// Asks for the current result of a pending attempt; `Outcome::Pending` if unsettled.
     async fn poll(&self, reference: &str) -> Result<Outcome, ConnectorError>;

@@ -20,28 +20,16 @@ pub struct Sandbox {
 }
 
 fn declined(code: &str, message: &str) -> Outcome {
-    Outcome::Declined {
-        code: code.to_owned(),
-        message: message.to_owned(),
-    }
+    Outcome::Declined { code: code.to_owned(), message: message.to_owned() }
 }
 
 /// What the sandbox answers for a card number (SPEC §4 test cards).
 fn outcome_for(number: &str) -> (&'static str, Outcome) {
     match number {
-        "4000000000000002" => (
-            SETTLED,
-            declined("card_declined", "Your card was declined."),
-        ),
-        "4000000000009995" => (
-            SETTLED,
-            declined("insufficient_funds", "Your card has insufficient funds."),
-        ),
+        "4000000000000002" => (SETTLED, declined("card_declined", "Your card was declined.")),
+        "4000000000009995" => (SETTLED, declined("insufficient_funds", "Your card has insufficient funds.")),
         "4000000000000069" => (SETTLED, declined("expired_card", "Your card has expired.")),
-        "4000000000000127" => (
-            SETTLED,
-            declined("incorrect_cvc", "Your card's security code is incorrect."),
-        ),
+        "4000000000000127" => (SETTLED, declined("incorrect_cvc", "Your card's security code is incorrect.")),
         "4000000000000119" => (
             SETTLED,
             Outcome::Error {
@@ -63,36 +51,21 @@ impl Connector for Sandbox {
         "sandbox"
     }
 
-    async fn authorize(
-        &self,
-        request: &AuthorizeRequest<'_>,
-    ) -> Result<Authorization, ConnectorError> {
+    async fn authorize(&self, request: &AuthorizeRequest<'_>) -> Result<Authorization, ConnectorError> {
         let (prefix, outcome) = outcome_for(request.card.number());
-        Ok(Authorization {
-            reference: format!("{prefix}{}", request.attempt_id),
-            outcome,
-        })
+        Ok(Authorization { reference: format!("{prefix}{}", request.attempt_id), outcome })
     }
 
-    async fn complete_challenge(
-        &self,
-        reference: &str,
-        authenticated: bool,
-    ) -> Result<Outcome, ConnectorError> {
+    async fn complete_challenge(&self, reference: &str, authenticated: bool) -> Result<Outcome, ConnectorError> {
         if !authenticated {
-            return Ok(declined(
-                "authentication_failed",
-                "3-D Secure authentication failed.",
-            ));
+            return Ok(declined("authentication_failed", "3-D Secure authentication failed."));
         }
         if reference.starts_with(CHALLENGE_APPROVE) {
             Ok(Outcome::Approved)
         } else if reference.starts_with(CHALLENGE_DECLINE) {
             Ok(declined("card_declined", "Your card was declined."))
         } else {
-            Err(ConnectorError::Protocol(format!(
-                "no challenge for {reference}"
-            )))
+            Err(ConnectorError::Protocol(format!("no challenge for {reference}")))
         }
     }
 
@@ -102,9 +75,7 @@ impl Connector for Sandbox {
         } else if reference.starts_with(ASYNC_DECLINE) {
             Ok(declined("card_declined", "Your card was declined."))
         } else {
-            Err(ConnectorError::Protocol(format!(
-                "nothing pending for {reference}"
-            )))
+            Err(ConnectorError::Protocol(format!("nothing pending for {reference}")))
         }
     }
 
@@ -132,13 +103,7 @@ mod tests {
             capture: CaptureMode::Automatic,
             card: &card,
         };
-        run_now(
-            Sandbox {
-                async_delay: Duration::from_secs(2),
-            }
-            .authorize(&request),
-        )
-        .unwrap()
+        run_now(Sandbox { async_delay: Duration::from_secs(2) }.authorize(&request)).unwrap()
     }
 
     /// The sandbox never awaits anything, so polling its futures once completes them.
@@ -162,11 +127,7 @@ mod tests {
     #[test]
     fn test_cards_answer_as_the_spec_table_says() {
         assert_eq!(authorize("4242424242424242").outcome, Outcome::Approved);
-        assert_eq!(
-            authorize("5555555555554444").outcome,
-            Outcome::Approved,
-            "any other valid number"
-        );
+        assert_eq!(authorize("5555555555554444").outcome, Outcome::Approved, "any other valid number");
         for (number, expected) in [
             ("4000000000000002", "card_declined"),
             ("4000000000009995", "insufficient_funds"),
@@ -184,15 +145,10 @@ mod tests {
 
     #[test]
     fn challenge_cards_settle_after_authentication() {
-        let sandbox = Sandbox {
-            async_delay: Duration::ZERO,
-        };
+        let sandbox = Sandbox { async_delay: Duration::ZERO };
         let approve = authorize("4000000000003220");
         assert_eq!(approve.outcome, Outcome::ChallengeRequired);
-        assert_eq!(
-            run_now(sandbox.complete_challenge(&approve.reference, true)).unwrap(),
-            Outcome::Approved
-        );
+        assert_eq!(run_now(sandbox.complete_challenge(&approve.reference, true)).unwrap(), Outcome::Approved);
         let failed = run_now(sandbox.complete_challenge(&approve.reference, false)).unwrap();
         assert_eq!(code(&failed), "authentication_failed");
         let decline = authorize("4000008400001629");
@@ -202,19 +158,11 @@ mod tests {
 
     #[test]
     fn async_cards_are_pending_then_settle_when_polled() {
-        let sandbox = Sandbox {
-            async_delay: Duration::ZERO,
-        };
+        let sandbox = Sandbox { async_delay: Duration::ZERO };
         let approve = authorize("4000000000000077");
         assert_eq!(approve.outcome, Outcome::Pending);
-        assert_eq!(
-            run_now(sandbox.poll(&approve.reference)).unwrap(),
-            Outcome::Approved
-        );
+        assert_eq!(run_now(sandbox.poll(&approve.reference)).unwrap(), Outcome::Approved);
         let decline = authorize("4000000000000085");
-        assert_eq!(
-            code(&run_now(sandbox.poll(&decline.reference)).unwrap()),
-            "card_declined"
-        );
+        assert_eq!(code(&run_now(sandbox.poll(&decline.reference)).unwrap()), "card_declined");
     }
 }

@@ -54,35 +54,20 @@ pub struct Card {
 
 impl fmt::Debug for Card {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Card({} •••• {}, {:02}/{})",
-            self.brand,
-            self.last4(),
-            self.exp_month,
-            self.exp_year
-        )
+        write!(f, "Card({} •••• {}, {:02}/{})", self.brand, self.last4(), self.exp_month, self.exp_year)
     }
 }
 
 impl Card {
     /// Parses the hosted page's fields; `today` is `(year, month)` for the expiry check.
     /// Every problem is reported, so the shopper fixes the form in one go.
-    pub fn parse(
-        number: &str,
-        expiry: &str,
-        cvc: &str,
-        today: (u16, u8),
-    ) -> Result<Self, Vec<CardError>> {
+    pub fn parse(number: &str, expiry: &str, cvc: &str, today: (u16, u8)) -> Result<Self, Vec<CardError>> {
         let mut errors = Vec::new();
         let digits: String = number.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let number_ok = if digits.is_empty() {
             errors.push(CardError::NumberMissing);
             false
-        } else if !(12..=19).contains(&digits.len())
-            || !digits.bytes().all(|b| b.is_ascii_digit())
-            || !luhn(&digits)
-        {
+        } else if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) || !luhn(&digits) {
             errors.push(CardError::NumberInvalid);
             false
         } else {
@@ -98,20 +83,12 @@ impl Card {
         let cvc = cvc.trim();
         let cvc_len = if brand == "amex" { 4 } else { 3 };
         if cvc.len() != cvc_len || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-            errors.push(if brand == "amex" {
-                CardError::CvcInvalidAmex
-            } else {
-                CardError::CvcInvalid
-            });
+            errors.push(if brand == "amex" { CardError::CvcInvalidAmex } else { CardError::CvcInvalid });
         }
         match expiry {
-            Some((exp_year, exp_month)) if errors.is_empty() && number_ok => Ok(Self {
-                number: digits,
-                cvc: cvc.to_owned(),
-                exp_month,
-                exp_year,
-                brand,
-            }),
+            Some((exp_year, exp_month)) if errors.is_empty() && number_ok => {
+                Ok(Self { number: digits, cvc: cvc.to_owned(), exp_month, exp_year, brand })
+            }
             _ => Err(errors),
         }
     }
@@ -188,19 +165,12 @@ fn luhn(digits: &str) -> bool {
 
 /// The card network, from the number's first digits.
 fn brand(digits: &str) -> &'static str {
-    let prefix = |n: usize| {
-        digits
-            .get(..n)
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(0)
-    };
+    let prefix = |n: usize| digits.get(..n).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
     match () {
         () if digits.starts_with('4') => "visa",
         () if (51..=55).contains(&prefix(2)) || (2221..=2720).contains(&prefix(4)) => "mastercard",
         () if matches!(prefix(2), 34 | 37) => "amex",
-        () if prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)) => {
-            "discover"
-        }
+        () if prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)) => "discover",
         () if (3528..=3589).contains(&prefix(4)) => "jcb",
         () if matches!(prefix(2), 36 | 38 | 39) || (300..=305).contains(&prefix(3)) => "diners",
         () if (62..=62).contains(&prefix(2)) => "unionpay",
@@ -223,84 +193,42 @@ mod tests {
         let card = parse("4242 4242 4242 4242", "12/30", "123").unwrap();
         assert_eq!(
             card.summary(),
-            CardSummary {
-                brand: "visa".into(),
-                last4: "4242".into(),
-                exp_month: 12,
-                exp_year: 2030
-            }
+            CardSummary { brand: "visa".into(), last4: "4242".into(), exp_month: 12, exp_year: 2030 }
         );
         let debug = format!("{card:?}");
-        assert!(
-            !debug.contains("4242424242424242") && !debug.contains("123"),
-            "{debug}"
-        );
+        assert!(!debug.contains("4242424242424242") && !debug.contains("123"), "{debug}");
     }
 
     #[test]
     fn numbers_must_pass_luhn() {
-        assert_eq!(
-            parse("4242 4242 4242 4241", "12/30", "123").unwrap_err(),
-            [CardError::NumberInvalid]
-        );
-        assert_eq!(
-            parse("", "12/30", "123").unwrap_err(),
-            [CardError::NumberMissing]
-        );
-        assert_eq!(
-            parse("4242abcd42424242", "12/30", "123").unwrap_err(),
-            [CardError::NumberInvalid]
-        );
+        assert_eq!(parse("4242 4242 4242 4241", "12/30", "123").unwrap_err(), [CardError::NumberInvalid]);
+        assert_eq!(parse("", "12/30", "123").unwrap_err(), [CardError::NumberMissing]);
+        assert_eq!(parse("4242abcd42424242", "12/30", "123").unwrap_err(), [CardError::NumberInvalid]);
         assert!(parse("4000-0000-0000-0002", "12/30", "123").is_ok());
     }
 
     #[test]
     fn expiry_must_be_this_month_or_later() {
         assert!(parse("4242424242424242", "11/26", "123").is_ok());
-        assert_eq!(
-            parse("4242424242424242", "10/26", "123").unwrap_err(),
-            [CardError::ExpiryPast]
-        );
-        assert_eq!(
-            parse("4242424242424242", "13/30", "123").unwrap_err(),
-            [CardError::ExpiryInvalid]
-        );
-        assert_eq!(
-            parse("4242424242424242", "tomorrow", "123").unwrap_err(),
-            [CardError::ExpiryInvalid]
-        );
+        assert_eq!(parse("4242424242424242", "10/26", "123").unwrap_err(), [CardError::ExpiryPast]);
+        assert_eq!(parse("4242424242424242", "13/30", "123").unwrap_err(), [CardError::ExpiryInvalid]);
+        assert_eq!(parse("4242424242424242", "tomorrow", "123").unwrap_err(), [CardError::ExpiryInvalid]);
         assert!(parse("4242424242424242", "12/2030", "123").is_ok());
         assert!(parse("4242424242424242", "1230", "123").is_ok());
     }
 
     #[test]
     fn cvc_is_three_digits_or_four_for_amex() {
-        assert_eq!(
-            parse("4242424242424242", "12/30", "12").unwrap_err(),
-            [CardError::CvcInvalid]
-        );
-        assert_eq!(
-            parse("4242424242424242", "12/30", "1234").unwrap_err(),
-            [CardError::CvcInvalid]
-        );
-        assert_eq!(
-            parse("378282246310005", "12/30", "123").unwrap_err(),
-            [CardError::CvcInvalidAmex]
-        );
+        assert_eq!(parse("4242424242424242", "12/30", "12").unwrap_err(), [CardError::CvcInvalid]);
+        assert_eq!(parse("4242424242424242", "12/30", "1234").unwrap_err(), [CardError::CvcInvalid]);
+        assert_eq!(parse("378282246310005", "12/30", "123").unwrap_err(), [CardError::CvcInvalidAmex]);
         assert!(parse("378282246310005", "12/30", "1234").is_ok());
     }
 
     #[test]
     fn every_problem_is_reported_at_once() {
         let errors = parse("1234", "1/21", "x").unwrap_err();
-        assert_eq!(
-            errors,
-            [
-                CardError::NumberInvalid,
-                CardError::ExpiryPast,
-                CardError::CvcInvalid
-            ]
-        );
+        assert_eq!(errors, [CardError::NumberInvalid, CardError::ExpiryPast, CardError::CvcInvalid]);
     }
 
     #[test]

@@ -177,25 +177,10 @@ mod tests {
 
     #[test]
     fn amounts_display_with_exponent_and_grouping() {
-        assert_eq!(
-            Amount::new(1050, currency("EUR")).unwrap().display(),
-            "10.50 EUR"
-        );
-        assert_eq!(
-            Amount::new(1050, currency("JPY")).unwrap().display(),
-            "1,050 JPY"
-        );
-        assert_eq!(
-            Amount::new(1250, currency("BHD")).unwrap().display(),
-            "1.250 BHD"
-        );
-        assert_eq!(
-            Amount::new(5, currency("EUR")).unwrap().display(),
-            "0.05 EUR"
-        );
-        assert_eq!(
-            Amount::new(123_456_789, currency("EUR")).unwrap().display(),
-            "1,234,567.89 EUR"
-        );
+        assert_eq!(Amount::new(1050, currency("EUR")).unwrap().display(), "10.50 EUR");
+        assert_eq!(Amount::new(1050, currency("JPY")).unwrap().display(), "1,050 JPY");
+        assert_eq!(Amount::new(1250, currency("BHD")).unwrap().display(), "1.250 BHD");
+        assert_eq!(Amount::new(5, currency("EUR")).unwrap().display(), "0.05 EUR");
+        assert_eq!(Amount::new(123_456_789, currency("EUR")).unwrap().display(), "1,234,567.89 EUR");
     }
 }

@@ -32,9 +32,7 @@ impl CaptureMode {
 
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Automatic, Self::Manual]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        [Self::Automatic, Self::Manual].into_iter().find(|m| m.as_str() == s)
     }
 }
 
@@ -59,9 +57,7 @@ impl ReturnMethod {
 
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Get, Self::Post]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        [Self::Get, Self::Post].into_iter().find(|m| m.as_str() == s)
     }
 }
 
@@ -97,11 +93,8 @@ impl Serialize for ReturnUrls {
             ("cancel", &self.cancel),
             ("pending", &self.pending),
         ];
-        serializer.collect_map(
-            entries
-                .into_iter()
-                .filter_map(|(name, url)| url.as_ref().map(|url| (name, url.as_str()))),
-        )
+        serializer
+            .collect_map(entries.into_iter().filter_map(|(name, url)| url.as_ref().map(|url| (name, url.as_str()))))
     }
 }
 
@@ -182,10 +175,7 @@ fn serialize_optional_url<S: Serializer>(url: &Option<ReturnUrl>, s: S) -> Resul
     url.as_ref().map(ReturnUrl::as_str).serialize(s)
 }
 
-fn serialize_optional_webhook_url<S: Serializer>(
-    url: &Option<WebhookUrl>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+fn serialize_optional_webhook_url<S: Serializer>(url: &Option<WebhookUrl>, s: S) -> Result<S::Ok, S::Error> {
     url.as_ref().map(WebhookUrl::as_str).serialize(s)
 }
 
@@ -205,14 +195,8 @@ pub enum AttemptStatus {
 }
 
 impl AttemptStatus {
-    pub const ALL: [Self; 6] = [
-        Self::Succeeded,
-        Self::Declined,
-        Self::Error,
-        Self::Pending,
-        Self::ActionRequired,
-        Self::Cancelled,
-    ];
+    pub const ALL: [Self; 6] =
+        [Self::Succeeded, Self::Declined, Self::Error, Self::Pending, Self::ActionRequired, Self::Cancelled];
 
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -320,14 +304,8 @@ pub fn event_body(
         sequence: i64,
         data: &'a Payment,
     }
-    serde_json::to_vec(&Body {
-        id,
-        event_type,
-        timestamp,
-        sequence,
-        data: payment,
-    })
-    .expect("a payment always serializes")
+    serde_json::to_vec(&Body { id, event_type, timestamp, sequence, data: payment })
+        .expect("a payment always serializes")
 }
 
 /// How webhooks are acknowledged (SPEC §6).
@@ -351,9 +329,7 @@ impl AckMode {
 
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Status, Self::Echo]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        [Self::Status, Self::Echo].into_iter().find(|m| m.as_str() == s)
     }
 }
 
@@ -419,10 +395,7 @@ mod tests {
             success: Some(ReturnUrl::from_trusted("https://s.example/ok".into())),
             ..ReturnUrls::default()
         };
-        assert_eq!(
-            serde_json::to_string(&urls).unwrap(),
-            r#"{"success":"https://s.example/ok"}"#
-        );
+        assert_eq!(serde_json::to_string(&urls).unwrap(), r#"{"success":"https://s.example/ok"}"#);
     }
 }
 
@@ -450,9 +423,7 @@ impl AttemptEffect {
                 CaptureMode::Automatic => PaymentEvent::AttemptSucceeded,
                 CaptureMode::Manual => PaymentEvent::AttemptAuthorized,
             },
-            Self::Failed => PaymentEvent::AttemptFailed {
-                attempts_left: payment.attempts_remaining,
-            },
+            Self::Failed => PaymentEvent::AttemptFailed { attempts_left: payment.attempts_remaining },
         }
     }
 }

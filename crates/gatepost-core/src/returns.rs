@@ -23,11 +23,7 @@ pub fn return_url_for(payment: &Payment) -> Option<&ReturnUrl> {
 
 /// The parameters appended to a return URL, in order, signature last.
 #[must_use]
-pub fn return_params(
-    payment: &Payment,
-    secret: &WebhookSecret,
-    unix_seconds: i64,
-) -> Vec<(&'static str, String)> {
+pub fn return_params(payment: &Payment, secret: &WebhookSecret, unix_seconds: i64) -> Vec<(&'static str, String)> {
     let merchant_reference = payment.reference.as_deref().unwrap_or_default();
     let fields = ReturnFields {
         timestamp: unix_seconds,
@@ -35,10 +31,8 @@ pub fn return_params(
         payment_status: payment.status.as_str(),
         merchant_reference,
     };
-    let mut params = vec![
-        ("payment_reference", payment.id.to_string()),
-        ("payment_status", payment.status.as_str().to_owned()),
-    ];
+    let mut params =
+        vec![("payment_reference", payment.id.to_string()), ("payment_status", payment.status.as_str().to_owned())];
     if payment.reference.is_some() {
         params.push(("merchant_reference", merchant_reference.to_owned()));
     }
@@ -52,9 +46,7 @@ pub fn return_params(
 pub fn with_params(url: &ReturnUrl, params: &[(&'static str, String)]) -> String {
     match url::Url::parse(url.as_str()) {
         Ok(mut parsed) => {
-            parsed
-                .query_pairs_mut()
-                .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
+            parsed.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
             parsed.into()
         }
         // Only parsed URLs are stored; keep the original rather than lose the shopper.
@@ -73,10 +65,8 @@ mod tests {
 
     #[test]
     fn parameters_follow_the_merchants_own_query_and_keep_the_fragment() {
-        let params = vec![
-            ("payment_reference", "pay_1".to_owned()),
-            ("merchant_reference", "Bestellung/ä 42".to_owned()),
-        ];
+        let params =
+            vec![("payment_reference", "pay_1".to_owned()), ("merchant_reference", "Bestellung/ä 42".to_owned())];
         assert_eq!(
             with_params(&url("https://shop.example/r?a=1#frag"), &params),
             "https://shop.example/r?a=1&payment_reference=pay_1&merchant_reference=Bestellung%2F%C3%A4+42#frag"

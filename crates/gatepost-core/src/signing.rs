@@ -26,9 +26,7 @@ impl WebhookSecret {
     /// A fresh 24-byte secret, the size Standard Webhooks libraries generate.
     #[must_use]
     pub fn generate() -> Self {
-        Self {
-            key: crate::ids::random_bytes(24),
-        }
+        Self { key: crate::ids::random_bytes(24) }
     }
 
     /// Parses `whsec_<base64>`.
@@ -64,17 +62,9 @@ impl WebhookSecret {
     /// Whether one of the space-separated `v1,` signatures in `header` is ours for this
     /// message, compared in constant time.
     #[must_use]
-    pub fn verify_webhook(
-        &self,
-        webhook_id: &str,
-        timestamp: i64,
-        body: &[u8],
-        header: &str,
-    ) -> bool {
+    pub fn verify_webhook(&self, webhook_id: &str, timestamp: i64, body: &[u8], header: &str) -> bool {
         let content = webhook_content(webhook_id, timestamp, body);
-        header
-            .split(' ')
-            .any(|candidate| self.verify(&content, candidate))
+        header.split(' ').any(|candidate| self.verify(&content, candidate))
     }
 
     /// The return-redirect signature of SPEC §5 over
@@ -120,10 +110,7 @@ pub struct ReturnFields<'a> {
 
 impl ReturnFields<'_> {
     fn content(&self) -> String {
-        format!(
-            "{}.{}.{}.{}",
-            self.timestamp, self.payment_reference, self.payment_status, self.merchant_reference
-        )
+        format!("{}.{}.{}.{}", self.timestamp, self.payment_reference, self.payment_status, self.merchant_reference)
     }
 }
 

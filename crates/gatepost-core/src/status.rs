@@ -64,24 +64,16 @@ impl PaymentStatus {
     /// Nothing leaves a final status (SPEC §3). `SUCCESS` is not final: it can be refunded.
     #[must_use]
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Self::Failed | Self::Cancelled | Self::Expired | Self::Refunded
-        )
+        matches!(self, Self::Failed | Self::Cancelled | Self::Expired | Self::Refunded)
     }
 
     /// The moves SPEC §3 allows, written as the spec writes them. [`transition`] never
     /// answers a move outside this list; the tests hold it to that.
     #[must_use]
     pub fn may_move_to(self, to: Self) -> bool {
-        use PaymentStatus::{
-            Authorized, Cancelled, Expired, Failed, Open, Pending, Refunded, Success,
-        };
+        use PaymentStatus::{Authorized, Cancelled, Expired, Failed, Open, Pending, Refunded, Success};
         match self {
-            Open => matches!(
-                to,
-                Pending | Authorized | Success | Failed | Cancelled | Expired
-            ),
+            Open => matches!(to, Pending | Authorized | Success | Failed | Cancelled | Expired),
             Pending => matches!(to, Open | Authorized | Success | Failed),
             Authorized => matches!(to, Success | Cancelled | Expired),
             Success => matches!(to, Refunded),
@@ -176,10 +168,7 @@ impl EventType {
 pub enum Decision {
     /// Apply: the payment's status becomes `to` (possibly unchanged, as after a declined
     /// attempt with attempts left) and these events are written with it, in this order.
-    Apply {
-        to: PaymentStatus,
-        events: &'static [EventType],
-    },
+    Apply { to: PaymentStatus, events: &'static [EventType] },
     /// Not allowed from the current status. A merchant's request answers 409
     /// `invalid_state`; a late or duplicated provider result is recorded and ignored.
     Reject,
@@ -190,8 +179,7 @@ pub enum Decision {
 pub fn transition(from: PaymentStatus, event: PaymentEvent) -> Decision {
     use EventType as E;
     use PaymentEvent::{
-        AttemptAuthorized, AttemptFailed, AttemptPending, AttemptSucceeded, Cancel, Capture,
-        Expire, Refund,
+        AttemptAuthorized, AttemptFailed, AttemptPending, AttemptSucceeded, Cancel, Capture, Expire, Refund,
     };
     use PaymentStatus::{Authorized, Cancelled, Expired, Failed, Open, Pending, Refunded, Success};
     let apply = |to, events| Decision::Apply { to, events };
@@ -199,9 +187,7 @@ pub fn transition(from: PaymentStatus, event: PaymentEvent) -> Decision {
         (Open, AttemptPending) => apply(Pending, &[E::Pending]),
         (Open | Pending, AttemptAuthorized) => apply(Authorized, &[E::Authorized]),
         (Open | Pending, AttemptSucceeded) => apply(Success, &[E::Succeeded]),
-        (Open | Pending, AttemptFailed { attempts_left: 0 }) => {
-            apply(Failed, &[E::AttemptFailed, E::Failed])
-        }
+        (Open | Pending, AttemptFailed { attempts_left: 0 }) => apply(Failed, &[E::AttemptFailed, E::Failed]),
         (Open | Pending, AttemptFailed { .. }) => apply(Open, &[E::AttemptFailed]),
         (Open | Authorized, Cancel) => apply(Cancelled, &[E::Cancelled]),
         (Open | Authorized, Expire) => apply(Expired, &[E::Expired]),

@@ -41,10 +41,7 @@ impl Timestamp {
     pub fn year_month(self) -> (u16, u8) {
         use chrono::Datelike as _;
         let date = chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default();
-        (
-            u16::try_from(date.year()).unwrap_or(0),
-            u8::try_from(date.month()).unwrap_or(1),
-        )
+        (u16::try_from(date.year()).unwrap_or(0), u8::try_from(date.month()).unwrap_or(1))
     }
 
     /// RFC 3339 in UTC with milliseconds: `2026-11-21T10:00:00.123Z` (SPEC §2).
@@ -104,22 +101,13 @@ mod tests {
 
     #[test]
     fn timestamps_format_as_utc_with_milliseconds() {
-        assert_eq!(
-            Timestamp::from_millis(1_763_719_200_123).to_rfc3339(),
-            "2025-11-21T10:00:00.123Z"
-        );
-        assert_eq!(
-            Timestamp::from_millis(0).to_rfc3339(),
-            "1970-01-01T00:00:00.000Z"
-        );
+        assert_eq!(Timestamp::from_millis(1_763_719_200_123).to_rfc3339(), "2025-11-21T10:00:00.123Z");
+        assert_eq!(Timestamp::from_millis(0).to_rfc3339(), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]
     fn year_and_month_are_taken_in_utc() {
-        assert_eq!(
-            Timestamp::from_millis(1_763_719_200_123).year_month(),
-            (2025, 11)
-        );
+        assert_eq!(Timestamp::from_millis(1_763_719_200_123).year_month(), (2025, 11));
     }
 
     #[test]

@@ -4,13 +4,8 @@ use url::Url;
 
 /// The query parameters gatepost appends to a return URL (SPEC §5); a merchant URL that
 /// already uses one is refused, so the shopper's browser never carries two of them.
-pub const RESERVED_RETURN_PARAMS: [&str; 5] = [
-    "payment_reference",
-    "payment_status",
-    "merchant_reference",
-    "timestamp",
-    "signature",
-];
+pub const RESERVED_RETURN_PARAMS: [&str; 5] =
+    ["payment_reference", "payment_status", "merchant_reference", "timestamp", "signature"];
 
 /// Whether the deployment is a sandbox or takes real money.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,19 +66,15 @@ impl ReturnUrl {
         if mode == Mode::Live && url.scheme() != "https" && !is_local_host(&url) {
             return Err(UrlError::HttpsRequired);
         }
-        if let Some(name) = url.query_pairs().find_map(|(name, _)| {
-            RESERVED_RETURN_PARAMS
-                .into_iter()
-                .find(|reserved| *reserved == name)
-        }) {
+        if let Some(name) = url
+            .query_pairs()
+            .find_map(|(name, _)| RESERVED_RETURN_PARAMS.into_iter().find(|reserved| *reserved == name))
+        {
             return Err(UrlError::ReservedParameter(name));
         }
         if !allowed_hosts.is_empty() {
             let host = url.host_str().unwrap_or_default();
-            if !allowed_hosts
-                .iter()
-                .any(|allowed| allowed.eq_ignore_ascii_case(host))
-            {
+            if !allowed_hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(host)) {
                 return Err(UrlError::HostNotAllowed);
             }
         }
@@ -139,27 +130,15 @@ mod tests {
 
     #[test]
     fn return_urls_must_be_absolute_http() {
-        assert_eq!(
-            return_url("javascript:alert(1)", Mode::Sandbox),
-            Err(UrlError::NotAbsoluteHttp)
-        );
-        assert_eq!(
-            return_url("/checkout/return", Mode::Sandbox),
-            Err(UrlError::NotAbsoluteHttp)
-        );
-        assert_eq!(
-            return_url("ftp://shop.example/r", Mode::Sandbox),
-            Err(UrlError::NotAbsoluteHttp)
-        );
+        assert_eq!(return_url("javascript:alert(1)", Mode::Sandbox), Err(UrlError::NotAbsoluteHttp));
+        assert_eq!(return_url("/checkout/return", Mode::Sandbox), Err(UrlError::NotAbsoluteHttp));
+        assert_eq!(return_url("ftp://shop.example/r", Mode::Sandbox), Err(UrlError::NotAbsoluteHttp));
         assert!(return_url("http://shop.example/r?a=1#frag", Mode::Sandbox).is_ok());
     }
 
     #[test]
     fn live_return_urls_need_https_except_on_the_developers_machine() {
-        assert_eq!(
-            return_url("http://shop.example/r", Mode::Live),
-            Err(UrlError::HttpsRequired)
-        );
+        assert_eq!(return_url("http://shop.example/r", Mode::Live), Err(UrlError::HttpsRequired));
         assert!(return_url("https://shop.example/r", Mode::Live).is_ok());
         assert!(return_url("http://localhost:3000/r", Mode::Live).is_ok());
         assert!(return_url("http://127.0.0.1:3000/r", Mode::Live).is_ok());
@@ -168,10 +147,7 @@ mod tests {
     #[test]
     fn return_urls_may_not_use_reserved_parameters() {
         assert_eq!(
-            return_url(
-                "https://shop.example/r?payment_status=SUCCESS",
-                Mode::Sandbox
-            ),
+            return_url("https://shop.example/r?payment_status=SUCCESS", Mode::Sandbox),
             Err(UrlError::ReservedParameter("payment_status"))
         );
         assert_eq!(
@@ -184,26 +160,14 @@ mod tests {
     fn allowed_return_hosts_close_open_redirects() {
         let allowed = vec!["shop.example".to_owned()];
         assert!(ReturnUrl::parse("https://shop.example/r", Mode::Live, &allowed).is_ok());
-        assert_eq!(
-            ReturnUrl::parse("https://evil.example/r", Mode::Live, &allowed),
-            Err(UrlError::HostNotAllowed)
-        );
+        assert_eq!(ReturnUrl::parse("https://evil.example/r", Mode::Live, &allowed), Err(UrlError::HostNotAllowed));
     }
 
     #[test]
     fn webhook_urls_follow_mode_and_port_rules() {
-        assert_eq!(
-            WebhookUrl::parse("ftp://x.example/h", Mode::Sandbox, false),
-            Err(UrlError::NotAbsoluteHttp)
-        );
-        assert_eq!(
-            WebhookUrl::parse("http://x.example/h", Mode::Live, false),
-            Err(UrlError::HttpsRequired)
-        );
-        assert_eq!(
-            WebhookUrl::parse("https://x.example:8443/h", Mode::Live, true),
-            Err(UrlError::ExplicitPort)
-        );
+        assert_eq!(WebhookUrl::parse("ftp://x.example/h", Mode::Sandbox, false), Err(UrlError::NotAbsoluteHttp));
+        assert_eq!(WebhookUrl::parse("http://x.example/h", Mode::Live, false), Err(UrlError::HttpsRequired));
+        assert_eq!(WebhookUrl::parse("https://x.example:8443/h", Mode::Live, true), Err(UrlError::ExplicitPort));
         assert!(WebhookUrl::parse("http://127.0.0.1:9000/h", Mode::Sandbox, false).is_ok());
     }
 }

@@ -9,9 +9,7 @@ fn vectors() -> Value {
 }
 
 fn text<'a>(vector: &'a Value, field: &str) -> &'a str {
-    vector[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("{field} in {vector}"))
+    vector[field].as_str().unwrap_or_else(|| panic!("{field} in {vector}"))
 }
 
 fn secret(vector: &Value) -> WebhookSecret {
@@ -28,10 +26,7 @@ fn webhook_signatures_match_the_standard_webhooks_vectors() {
         let id = text(case, "webhook_id");
         let timestamp = case["webhook_timestamp"].as_i64().unwrap();
         let body = text(case, "body").as_bytes();
-        assert_eq!(
-            secret.sign_webhook(id, timestamp, body),
-            text(case, "signature")
-        );
+        assert_eq!(secret.sign_webhook(id, timestamp, body), text(case, "signature"));
         assert!(secret.verify_webhook(id, timestamp, body, text(case, "signature")));
     }
 }
@@ -67,10 +62,7 @@ fn return_signatures_match_the_spec_vectors() {
         let secret = secret(case);
         assert_eq!(secret.sign_return(&fields), text(case, "signature"));
         assert!(secret.verify_return(&fields, text(case, "signature")));
-        let other_status = ReturnFields {
-            payment_status: "SUCCESS_",
-            ..fields
-        };
+        let other_status = ReturnFields { payment_status: "SUCCESS_", ..fields };
         assert!(!secret.verify_return(&other_status, text(case, "signature")));
     }
 }

@@ -13,16 +13,8 @@ pub(crate) struct FieldError {
 }
 
 impl FieldError {
-    pub(crate) fn new(
-        param: impl Into<String>,
-        code: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self {
-            param: param.into(),
-            code,
-            detail: detail.into(),
-        }
+    pub(crate) fn new(param: impl Into<String>, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { param: param.into(), code, detail: detail.into() }
     }
 }
 
@@ -37,19 +29,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self {
-            status,
-            code,
-            title,
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+    fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, code, title, detail: detail.into(), errors: Vec::new() }
     }
 
     pub(crate) fn unauthorized() -> Self {
@@ -62,21 +43,11 @@ impl ApiError {
     }
 
     pub(crate) fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "Not found",
-            format!("No such {what}."),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", format!("No such {what}."))
     }
 
     pub(crate) fn invalid_json(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "Invalid JSON",
-            detail,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", "Invalid JSON", detail)
     }
 
     pub(crate) fn payload_too_large() -> Self {
@@ -89,29 +60,12 @@ impl ApiError {
     }
 
     pub(crate) fn validation(errors: Vec<FieldError>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.param, e.detail))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Self {
-            errors,
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "Validation failed",
-                detail,
-            )
-        }
+        let detail = errors.iter().map(|e| format!("{}: {}", e.param, e.detail)).collect::<Vec<_>>().join("; ");
+        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", detail) }
     }
 
     pub(crate) fn invalid_state(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "invalid_state",
-            "Invalid state",
-            detail,
-        )
+        Self::new(StatusCode::CONFLICT, "invalid_state", "Invalid state", detail)
     }
 
     pub(crate) fn idempotency_key_in_use() -> Self {
@@ -194,12 +148,7 @@ impl IntoResponse for ApiError {
             errors: &self.errors,
         };
         let body = serde_json::to_vec(&problem).expect("problem details serialize");
-        (
-            self.status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body,
-        )
-            .into_response()
+        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
     }
 }
 

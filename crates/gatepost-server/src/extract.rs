@@ -10,28 +10,22 @@ pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Reads a whole body, refusing it once it passes [`MAX_BODY_BYTES`].
 pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|error| {
-            let too_large = std::error::Error::source(&error)
-                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-            if too_large {
-                ApiError::payload_too_large()
-            } else {
-                ApiError::invalid_json("The request body could not be read.")
-            }
-        })
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|error| {
+        let too_large =
+            std::error::Error::source(&error).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::payload_too_large()
+        } else {
+            ApiError::invalid_json("The request body could not be read.")
+        }
+    })
 }
 
 /// A JSON body: malformed JSON is 400 `invalid_json`; well-formed JSON of the wrong
 /// shape (unknown field, wrong type, missing field) is 422 `validation_failed` naming
 /// the field. An empty body reads as `{}`, so optional bodies can be left out.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|error| ApiError::invalid_json(format!("The body is not valid JSON: {error}.")))?;
     if !value.is_object() {
@@ -56,20 +50,12 @@ fn shape_error(path: &str, message: &str) -> FieldError {
     let quoted = |message: &str| message.split('`').nth(1).unwrap_or_default().to_owned();
     if message.starts_with("unknown field") {
         let field = join(&quoted(message));
-        FieldError::new(
-            field.clone(),
-            "unknown_field",
-            format!("`{field}` is not a known field."),
-        )
+        FieldError::new(field.clone(), "unknown_field", format!("`{field}` is not a known field."))
     } else if message.starts_with("missing field") {
         let field = join(&quoted(message));
         FieldError::new(field.clone(), "required", format!("`{field}` is required."))
     } else {
-        let detail = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(message)
-            .to_owned();
+        let detail = message.split(" at line ").next().unwrap_or(message).to_owned();
         FieldError::new(path, "invalid_type", detail)
     }
 }
@@ -115,14 +101,7 @@ mod tests {
 
     fn error_fields(error: &ApiError) -> (String, &'static str) {
         let debug = format!("{error:?}");
-        let param = debug
-            .split("param: \"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
+        let param = debug.split("param: \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let code = ["unknown_field", "required", "invalid_type"]
             .into_iter()
             .find(|code| debug.contains(&format!("code: \"{code}\"")))
@@ -132,36 +111,17 @@ mod tests {
 
     #[test]
     fn shape_errors_name_the_field_and_the_problem() {
-        assert_eq!(
-            field_error(r#"{"amount":1,"amout":2}"#),
-            ("amout".into(), "unknown_field")
-        );
-        assert_eq!(
-            field_error(r#"{"amount":1,"nested":{"mail":"x"}}"#),
-            ("nested.mail".into(), "unknown_field")
-        );
+        assert_eq!(field_error(r#"{"amount":1,"amout":2}"#), ("amout".into(), "unknown_field"));
+        assert_eq!(field_error(r#"{"amount":1,"nested":{"mail":"x"}}"#), ("nested.mail".into(), "unknown_field"));
         assert_eq!(field_error(r"{}"), ("amount".into(), "required"));
-        assert_eq!(
-            field_error(r#"{"amount":"10"}"#),
-            ("amount".into(), "invalid_type")
-        );
-        assert_eq!(
-            field_error(r#"{"amount":10.5}"#),
-            ("amount".into(), "invalid_type")
-        );
+        assert_eq!(field_error(r#"{"amount":"10"}"#), ("amount".into(), "invalid_type"));
+        assert_eq!(field_error(r#"{"amount":10.5}"#), ("amount".into(), "invalid_type"));
     }
 
     #[test]
     fn malformed_json_and_non_objects_are_invalid_json() {
         for body in ["{", "[1]", "nul", "\"text\""] {
-            assert_eq!(
-                parse_json::<Shape>(body.as_bytes())
-                    .unwrap_err()
-                    .status()
-                    .as_u16(),
-                400,
-                "{body}"
-            );
+            assert_eq!(parse_json::<Shape>(body.as_bytes()).unwrap_err().status().as_u16(), 400, "{body}");
         }
     }
 }

@@ -23,9 +23,7 @@ pub struct Connectors {
 impl Connectors {
     #[must_use]
     pub fn new(connectors: Vec<Arc<dyn Connector>>) -> Self {
-        Self {
-            by_name: connectors.into_iter().map(|c| (c.name(), c)).collect(),
-        }
+        Self { by_name: connectors.into_iter().map(|c| (c.name(), c)).collect() }
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&Arc<dyn Connector>> {
@@ -67,26 +65,14 @@ pub(crate) async fn pay_with_card(
         .get(&checkout.connector)
         .ok_or_else(|| FlowError::UnknownConnector(checkout.connector.clone()))?
         .clone();
-    let new = NewAttempt {
-        id: AttemptId::generate(),
-        card: card.summary(),
-        connector: connector.name().to_owned(),
-    };
-    let started = state
-        .store()
-        .start_attempt(&checkout.payment.id, form_token, new, state.clock().now())
-        .await?;
+    let new = NewAttempt { id: AttemptId::generate(), card: card.summary(), connector: connector.name().to_owned() };
+    let started = state.store().start_attempt(&checkout.payment.id, form_token, new, state.clock().now()).await?;
     let payment = match started {
         AttemptStart::Started(payment) => payment,
         AttemptStart::Stale(payment) => return Ok(CardResult::Stale(payment)),
         AttemptStart::NotFound => return Ok(CardResult::NotFound),
     };
-    let attempt_id = payment
-        .attempts
-        .last()
-        .expect("a started attempt is the payment's last")
-        .id
-        .clone();
+    let attempt_id = payment.attempts.last().expect("a started attempt is the payment's last").id.clone();
     let request = AuthorizeRequest {
         payment_id: &payment.id,
         attempt_id: &attempt_id,
@@ -99,20 +85,15 @@ pub(crate) async fn pay_with_card(
     drop(card); // The card's number and CVC end here.
     let now = state.clock().now();
     let settlement = match answer {
-        Ok(authorization) => settlement_for(
-            authorization.outcome,
-            Some(authorization.reference),
-            connector.as_ref(),
-            now,
-        ),
+        Ok(authorization) => {
+            settlement_for(authorization.outcome, Some(authorization.reference), connector.as_ref(), now)
+        }
         Err(error) => unreachable_acquirer(&error, &attempt_id),
     };
-    settle(state, &attempt_id, None, settlement)
-        .await
-        .map(|outcome| match outcome {
-            Some(payment) => CardResult::Done(payment),
-            None => CardResult::NotFound,
-        })
+    settle(state, &attempt_id, None, settlement).await.map(|outcome| match outcome {
+        Some(payment) => CardResult::Done(payment),
+        None => CardResult::NotFound,
+    })
 }
 
 /// The shopper answered the 3-D Secure challenge of the payment's waiting attempt.
@@ -122,11 +103,7 @@ pub(crate) async fn complete_challenge(
     challenge_token: &str,
     authenticated: bool,
 ) -> Result<CardResult, FlowError> {
-    let Some(attempt) = payment
-        .attempts
-        .iter()
-        .find(|a| a.status == AttemptStatus::ActionRequired)
-    else {
+    let Some(attempt) = payment.attempts.iter().find(|a| a.status == AttemptStatus::ActionRequired) else {
         return Ok(CardResult::Stale(payment.clone()));
     };
     if attempt.challenge_token.as_deref() != Some(challenge_token) {
@@ -138,25 +115,14 @@ pub(crate) async fn complete_challenge(
         .ok_or_else(|| FlowError::UnknownConnector(attempt.connector.clone()))?
         .clone();
     let reference = attempt.connector_reference.clone().unwrap_or_default();
-    let answer = connector
-        .complete_challenge(&reference, authenticated)
-        .await;
+    let answer = connector.complete_challenge(&reference, authenticated).await;
     let now = state.clock().now();
     let mut settlement = match answer {
         Ok(outcome) => settlement_for(outcome, None, connector.as_ref(), now),
         Err(error) => unreachable_acquirer(&error, &attempt.id),
     };
-    settlement.three_ds = ThreeDs {
-        required: true,
-        result: Some(
-            if authenticated {
-                "AUTHENTICATED"
-            } else {
-                "FAILED"
-            }
-            .to_owned(),
-        ),
-    };
+    settlement.three_ds =
+        ThreeDs { required: true, result: Some(if authenticated { "AUTHENTICATED" } else { "FAILED" }.to_owned()) };
     match settle(state, &attempt.id, Some(challenge_token), settlement).await? {
         Some(payment) => Ok(CardResult::Done(payment)),
         None => Ok(CardResult::NotFound),
@@ -172,16 +138,12 @@ async fn settle(
     settlement: Settlement,
 ) -> Result<Option<Payment>, FlowError> {
     let now = state.clock().now();
-    Ok(
-        match state
-            .store()
-            .settle_attempt(attempt, challenge_token, settlement, now)
-            .await?
-        {
-            ChangeOutcome::Applied(payment) | ChangeOutcome::Rejected(payment) => Some(payment),
-            ChangeOutcome::NotFound => None,
-        },
-    )
+    let outcome = state.store().settle_attempt(attempt, challenge_token, settlement, now).await?;
+    state.metrics().changed(&outcome);
+    Ok(match outcome {
+        ChangeOutcome::Applied { payment, .. } | ChangeOutcome::Rejected(payment) => Some(payment),
+        ChangeOutcome::NotFound => None,
+    })
 }
 
 /// What an acquirer's answer means for the attempt and the payment.
@@ -219,10 +181,7 @@ fn settlement_for(
         },
         Outcome::ChallengeRequired => Settlement {
             status: AttemptStatus::ActionRequired,
-            three_ds: ThreeDs {
-                required: true,
-                result: None,
-            },
+            three_ds: ThreeDs { required: true, result: None },
             challenge_token: Some(random_token(CHALLENGE_TOKEN_BYTES)),
             effect: AttemptEffect::Pending,
             ..base
@@ -265,17 +224,10 @@ const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
 /// deadline (SPEC §3). Returns how many moved.
 pub(crate) async fn expire_due_payments(state: &AppState) -> Result<usize, FlowError> {
     let now = state.clock().now();
-    let due = state
-        .store()
-        .payments_due_to_expire(now, SWEEP_BATCH)
-        .await?;
+    let due = state.store().payments_due_to_expire(now, SWEEP_BATCH).await?;
     let mut expired = 0;
     for id in due {
-        if let ChangeOutcome::Applied(_) = state
-            .store()
-            .apply(None, &id, PaymentEvent::Expire, now)
-            .await?
-        {
+        if let ChangeOutcome::Applied { .. } = state.apply(None, &id, PaymentEvent::Expire).await? {
             expired += 1;
         }
     }
@@ -288,11 +240,7 @@ pub(crate) async fn expire_due_payments(state: &AppState) -> Result<usize, FlowE
 pub(crate) async fn poll_due_attempts(state: &AppState) -> Result<usize, FlowError> {
     let now = state.clock().now();
     let mut settled = 0;
-    for due in state
-        .store()
-        .attempts_due_for_poll(now, SWEEP_BATCH)
-        .await?
-    {
+    for due in state.store().attempts_due_for_poll(now, SWEEP_BATCH).await? {
         let attempt = due.attempt;
         let Some(connector) = state.connectors().get(&attempt.connector).cloned() else {
             tracing::warn!(attempt = %attempt.id, connector = %attempt.connector, "no such connector to poll");
@@ -305,27 +253,13 @@ pub(crate) async fn poll_due_attempts(state: &AppState) -> Result<usize, FlowErr
         };
         match answer {
             Some(outcome) => {
-                settle(
-                    state,
-                    &attempt.id,
-                    None,
-                    settlement_for(outcome, None, connector.as_ref(), now),
-                )
-                .await?;
+                settle(state, &attempt.id, None, settlement_for(outcome, None, connector.as_ref(), now)).await?;
                 settled += 1;
             }
             None => {
-                let age = Duration::from_millis(
-                    u64::try_from(now.millis() - attempt.created_at.millis()).unwrap_or(0),
-                );
-                let wait = (age / 2).clamp(
-                    connector.first_poll_after().max(Duration::from_secs(1)),
-                    MAX_POLL_INTERVAL,
-                );
-                state
-                    .store()
-                    .reschedule_poll(&attempt.id, after(now, wait))
-                    .await?;
+                let age = Duration::from_millis(u64::try_from(now.millis() - attempt.created_at.millis()).unwrap_or(0));
+                let wait = (age / 2).clamp(connector.first_poll_after().max(Duration::from_secs(1)), MAX_POLL_INTERVAL);
+                state.store().reschedule_poll(&attempt.id, after(now, wait)).await?;
             }
         }
     }

@@ -9,7 +9,7 @@
 //! - [`background`]: the sweeps that expire payments and poll pending attempts.
 //! - `error`: the one HTTP error type, answered as `application/problem+json`.
 //! - `extract`: request extractors that answer in that format even when they reject.
-//! - `ops`: `/healthz` and `/readyz` (SPEC §12).
+//! - `ops`: `/healthz` and `/readyz` (SPEC §12); `metrics`: `/metrics`.
 //! - `openapi`: `/openapi.json`, generated from the handlers' annotations.
 
 mod api;
@@ -18,6 +18,7 @@ mod error;
 mod extract;
 mod flow;
 mod hpp;
+mod metrics;
 mod openapi;
 mod ops;
 
@@ -53,6 +54,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: Settings,
     connectors: Connectors,
+    metrics: metrics::Metrics,
     /// Recently authenticated API keys, so that a busy merchant's key is not looked
     /// up in the database on every request.
     merchants: api::auth::MerchantCache,
@@ -60,22 +62,10 @@ struct Inner {
 
 impl AppState {
     #[must_use]
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        settings: Settings,
-        connectors: Connectors,
-    ) -> Self {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings, connectors: Connectors) -> Self {
         let merchants = api::auth::MerchantCache::default();
-        Self {
-            inner: Arc::new(Inner {
-                store,
-                clock,
-                settings,
-                connectors,
-                merchants,
-            }),
-        }
+        let metrics = metrics::Metrics::new();
+        Self { inner: Arc::new(Inner { store, clock, settings, connectors, metrics, merchants }) }
     }
 
     fn store(&self) -> &dyn Store {
@@ -92,6 +82,28 @@ impl AppState {
 
     fn connectors(&self) -> &Connectors {
         &self.inner.connectors
+    }
+
+    /// The webhook series, for the delivery worker to record into.
+    #[must_use]
+    pub fn webhook_metrics(&self) -> gatepost_webhooks::WebhookMetrics {
+        self.inner.metrics.webhooks.clone()
+    }
+
+    fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// Runs `event` through the status machine in the store, now, and counts the change.
+    async fn apply(
+        &self,
+        merchant: Option<&gatepost_core::ids::MerchantId>,
+        id: &gatepost_core::ids::PaymentId,
+        event: gatepost_core::status::PaymentEvent,
+    ) -> Result<gatepost_store::ChangeOutcome, gatepost_store::StoreError> {
+        let outcome = self.store().apply(merchant, id, event, self.clock().now()).await?;
+        self.metrics().changed(&outcome);
+        Ok(outcome)
     }
 }
 

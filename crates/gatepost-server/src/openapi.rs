@@ -8,9 +8,7 @@ use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use gatepost_core::payment::{
-    Attempt, CardSummary, Customer, Payment, Refund, ReturnUrls, ThreeDs,
-};
+use gatepost_core::payment::{Attempt, CardSummary, Customer, Payment, Refund, ReturnUrls, ThreeDs};
 use gatepost_core::status::{EventType, PaymentStatus};
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -46,32 +44,18 @@ impl Modify for BearerKey {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("sk_test_…")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("sk_test_…").build()),
         );
     }
 }
 
 /// Rendered once: the document only changes with the binary.
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
-});
+static DOCUMENT: LazyLock<String> =
+    LazyLock::new(|| ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes"));
 
 pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route(
         "/openapi.json",
-        get(|| async {
-            (
-                [(header::CONTENT_TYPE, "application/json")],
-                DOCUMENT.as_str(),
-            )
-                .into_response()
-        }),
+        get(|| async { ([(header::CONTENT_TYPE, "application/json")], DOCUMENT.as_str()).into_response() }),
     )
 }

@@ -4,9 +4,7 @@
 use crate::values::{Value, attempt_update_values, attempt_values};
 use crate::{NewAttempt, Settlement};
 use gatepost_core::ids::{AttemptId, EventId};
-use gatepost_core::payment::{
-    Attempt, AttemptStatus, Payment, ThreeDs, event_body, new_form_token,
-};
+use gatepost_core::payment::{Attempt, AttemptStatus, Payment, ThreeDs, event_body, new_form_token};
 use gatepost_core::status::{Decision, PaymentEvent, PaymentStatus, transition};
 use gatepost_core::time::Timestamp;
 
@@ -16,8 +14,8 @@ const CAPTURE_WINDOW_SECONDS: i64 = 7 * 24 * 3600;
 /// The result of [`crate::Store::apply`].
 #[derive(Debug)]
 pub enum ChangeOutcome {
-    /// The change was stored; the payment as it is now.
-    Applied(Payment),
+    /// The change was stored; the payment as it is now, and its status before.
+    Applied { payment: Payment, from: PaymentStatus },
     /// The status machine refused the change; the payment is unchanged.
     Rejected(Payment),
     /// No such payment for this merchant.
@@ -45,19 +43,13 @@ pub(crate) fn plan(
     match event {
         PaymentEvent::AttemptFailed { attempts_left } => payment.attempts_remaining = attempts_left,
         PaymentEvent::AttemptSucceeded => payment.amount_captured = payment.amount,
-        PaymentEvent::AttemptAuthorized => {
-            payment.capture_before = Some(now.plus_seconds(CAPTURE_WINDOW_SECONDS))
-        }
+        PaymentEvent::AttemptAuthorized => payment.capture_before = Some(now.plus_seconds(CAPTURE_WINDOW_SECONDS)),
         _ => {}
     }
     if from == PaymentStatus::Authorized && to != PaymentStatus::Authorized {
         payment.capture_before = None;
     }
-    let url = payment
-        .webhook_url
-        .as_ref()
-        .map(|url| url.as_str().to_owned())
-        .or(default_webhook_url);
+    let url = payment.webhook_url.as_ref().map(|url| url.as_str().to_owned()).or(default_webhook_url);
     let (delivery_status, next_attempt_at) = match url {
         Some(_) => (DELIVERY_PENDING, Some(now.millis())),
         None => (DELIVERY_SKIPPED, None),
@@ -148,9 +140,7 @@ pub(crate) fn plan_settlement(
     if !attempt.status.is_open() {
         return None;
     }
-    if expected_challenge_token.is_some()
-        && expected_challenge_token != attempt.challenge_token.as_deref()
-    {
+    if expected_challenge_token.is_some() && expected_challenge_token != attempt.challenge_token.as_deref() {
         return None;
     }
     attempt.status = settlement.status;
@@ -164,8 +154,5 @@ pub(crate) fn plan_settlement(
     let row = attempt_update_values(attempt, settlement.next_poll_at, now);
     let event = settlement.effect.event(payment);
     let events = plan(payment, event, now, default_webhook_url).unwrap_or_default();
-    Some(SettlementPlan {
-        attempt: row,
-        events,
-    })
+    Some(SettlementPlan { attempt: row, events })
 }

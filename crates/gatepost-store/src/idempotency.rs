@@ -2,10 +2,7 @@
 
 use crate::rows::Row;
 use crate::values::Value;
-use crate::{
-    IDEMPOTENCY_LOCK_MILLIS, IDEMPOTENCY_RETENTION_MILLIS, IdempotencyClaim, StoreError,
-    StoredResponse,
-};
+use crate::{IDEMPOTENCY_LOCK_MILLIS, IDEMPOTENCY_RETENTION_MILLIS, IdempotencyClaim, StoreError, StoredResponse};
 use gatepost_core::ids::MerchantId;
 use gatepost_core::time::Timestamp;
 
@@ -16,11 +13,7 @@ pub(crate) enum Verdict {
     TakeOver,
 }
 
-pub(crate) fn judge(
-    row: &impl Row,
-    request_hash: &str,
-    now: Timestamp,
-) -> Result<Verdict, StoreError> {
+pub(crate) fn judge(row: &impl Row, request_hash: &str, now: Timestamp) -> Result<Verdict, StoreError> {
     let now = now.millis();
     if row.int("created_at")? + IDEMPOTENCY_RETENTION_MILLIS <= now {
         return Ok(Verdict::TakeOver);
@@ -30,8 +23,7 @@ pub(crate) fn judge(
     }
     if let Some(status) = row.opt_int("response_status")? {
         return Ok(Verdict::Answer(IdempotencyClaim::Replay(StoredResponse {
-            status: u16::try_from(status)
-                .map_err(|_| StoreError::Corrupt("response_status".into()))?,
+            status: u16::try_from(status).map_err(|_| StoreError::Corrupt("response_status".into()))?,
             content_type: row.text("response_content_type")?,
             body: row.bytes("response_body")?,
         })));
@@ -43,12 +35,7 @@ pub(crate) fn judge(
 }
 
 /// Parameters of `INSERT_IDEMPOTENCY_KEY` and `TAKE_OVER_IDEMPOTENCY_KEY`.
-pub(crate) fn claim_values(
-    merchant: &MerchantId,
-    key: &str,
-    request_hash: &str,
-    now: Timestamp,
-) -> Vec<Value> {
+pub(crate) fn claim_values(merchant: &MerchantId, key: &str, request_hash: &str, now: Timestamp) -> Vec<Value> {
     vec![
         merchant.as_str().into(),
         key.into(),
@@ -58,11 +45,7 @@ pub(crate) fn claim_values(
     ]
 }
 
-pub(crate) fn response_values(
-    merchant: &MerchantId,
-    key: &str,
-    response: &StoredResponse,
-) -> Vec<Value> {
+pub(crate) fn response_values(merchant: &MerchantId, key: &str, response: &StoredResponse) -> Vec<Value> {
     vec![
         merchant.as_str().into(),
         key.into(),

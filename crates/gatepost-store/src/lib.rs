@@ -19,13 +19,15 @@ mod queries;
 mod rows;
 mod sqlite;
 mod values;
+mod webhooks;
 
 pub use change::ChangeOutcome;
 pub use error::StoreError;
 pub use gatepost_core::payment::AttemptEffect;
+pub use webhooks::{Delivery, EventQuery, NextStep, StoredEvent, WebhookSigning};
 
 use async_trait::async_trait;
-use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
+use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId};
 use gatepost_core::payment::{Attempt, AttemptStatus, CardSummary, Merchant, Payment, ThreeDs};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
@@ -69,12 +71,9 @@ pub struct Checkout {
 }
 
 /// The merchant columns a checkout needs, read the same way by both backends.
-pub(crate) fn checkout_parts(
-    row: &impl rows::Row,
-) -> Result<(String, WebhookSecret, String), StoreError> {
+pub(crate) fn checkout_parts(row: &impl rows::Row) -> Result<(String, WebhookSecret, String), StoreError> {
     let secret = row.text("webhook_secret")?;
-    let webhook_secret = WebhookSecret::parse(&secret)
-        .ok_or_else(|| StoreError::Corrupt("webhook secret".into()))?;
+    let webhook_secret = WebhookSecret::parse(&secret).ok_or_else(|| StoreError::Corrupt("webhook secret".into()))?;
     Ok((row.text("name")?, webhook_secret, row.text("connector")?))
 }
 
@@ -148,6 +147,10 @@ pub const IDEMPOTENCY_RETENTION_MILLIS: i64 = 24 * 60 * 60 * 1000;
 /// Everything gatepost asks of its database.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Signalled after every commit that wrote webhook events, so this process's
+    /// delivery worker starts at once instead of waiting for its next poll (SPEC §6).
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify>;
+
     /// Applies embedded migrations that have not run yet. Safe to call from several
     /// processes at once.
     async fn migrate(&self) -> Result<(), StoreError>;
@@ -163,17 +166,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError>;
 
     /// A merchant's payment; `None` for another merchant's.
-    async fn payment(
-        &self,
-        merchant: &MerchantId,
-        id: &PaymentId,
-    ) -> Result<Option<Payment>, StoreError>;
+    async fn payment(&self, merchant: &MerchantId, id: &PaymentId) -> Result<Option<Payment>, StoreError>;
 
-    async fn list_payments(
-        &self,
-        merchant: &MerchantId,
-        query: &PaymentQuery,
-    ) -> Result<Page<Payment>, StoreError>;
+    async fn list_payments(&self, merchant: &MerchantId, query: &PaymentQuery) -> Result<Page<Payment>, StoreError>;
 
     /// Runs `event` through the status machine against the payment as it is in the
     /// database, and stores the outcome with its webhook events in one transaction.
@@ -214,20 +209,57 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Payments that are `OPEN` past `expires_at` or `AUTHORIZED` past their capture
     /// deadline (SPEC §3).
-    async fn payments_due_to_expire(
-        &self,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<PaymentId>, StoreError>;
+    async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError>;
 
     /// Pending attempts whose connector should be asked for a result.
-    async fn attempts_due_for_poll(
-        &self,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<DueAttempt>, StoreError>;
+    async fn attempts_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError>;
 
     async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Takes up to `limit` events whose next attempt is due, leasing them until
+    /// `lease_until`: a worker that dies lets them come due again then. On PostgreSQL
+    /// concurrent nodes never take the same event.
+    async fn claim_due_events(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Records one attempt and what follows it, in one transaction.
+    async fn record_delivery(&self, delivery: &Delivery, next: NextStep) -> Result<(), StoreError>;
+
+    async fn webhook_signing(
+        &self,
+        merchant: &MerchantId,
+        now: Timestamp,
+    ) -> Result<Option<WebhookSigning>, StoreError>;
+
+    async fn event(&self, merchant: &MerchantId, id: &EventId) -> Result<Option<StoredEvent>, StoreError>;
+
+    async fn list_events(&self, merchant: &MerchantId, query: &EventQuery) -> Result<Page<StoredEvent>, StoreError>;
+
+    /// The attempts of one of the merchant's events, oldest first.
+    async fn deliveries(&self, merchant: &MerchantId, event: &EventId) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Makes the event due now for one extra attempt; false if the merchant has no such event.
+    async fn request_resend(&self, merchant: &MerchantId, event: &EventId, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// Events not delivered yet (`/metrics`).
+    async fn webhook_backlog(&self) -> Result<u64, StoreError>;
+
+    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
+
+    /// Saves the merchant's settings (SPEC §6: `PATCH /v1/merchant`).
+    async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError>;
+
+    /// Makes `new` the signing secret; the current one keeps signing until `previous_until`.
+    async fn rotate_webhook_secret(
+        &self,
+        merchant: &MerchantId,
+        new: &WebhookSecret,
+        previous_until: Timestamp,
+    ) -> Result<(), StoreError>;
 
     async fn claim_idempotency_key(
         &self,
@@ -245,19 +277,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
 
     /// Forgets a claim whose request failed unexpectedly, so a retry runs it again.
-    async fn release_idempotency_key(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-    ) -> Result<(), StoreError>;
+    async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError>;
 }
 
 /// Opens the database named by `url`: `sqlite://PATH` or `postgres://…` (SPEC §1).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PostgresStore::open(url)?))

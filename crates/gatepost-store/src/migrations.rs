@@ -7,25 +7,15 @@ pub(crate) struct Migration {
 }
 
 pub(crate) const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        sql: include_str!("../migrations/sqlite/0001_payments.sql"),
-    },
-    Migration {
-        version: 2,
-        sql: include_str!("../migrations/sqlite/0002_attempts.sql"),
-    },
+    Migration { version: 1, sql: include_str!("../migrations/sqlite/0001_payments.sql") },
+    Migration { version: 2, sql: include_str!("../migrations/sqlite/0002_attempts.sql") },
+    Migration { version: 3, sql: include_str!("../migrations/sqlite/0003_deliveries.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        sql: include_str!("../migrations/postgres/0001_payments.sql"),
-    },
-    Migration {
-        version: 2,
-        sql: include_str!("../migrations/postgres/0002_attempts.sql"),
-    },
+    Migration { version: 1, sql: include_str!("../migrations/postgres/0001_payments.sql") },
+    Migration { version: 2, sql: include_str!("../migrations/postgres/0002_attempts.sql") },
+    Migration { version: 3, sql: include_str!("../migrations/postgres/0003_deliveries.sql") },
 ];
 
 pub(crate) const CREATE_VERSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \

@@ -2,14 +2,11 @@
 
 pub(crate) const MERCHANT_BY_KEY_HASH: &str = "SELECT * FROM merchants WHERE api_key_hash = $1";
 pub(crate) const LIST_MERCHANTS: &str = "SELECT * FROM merchants ORDER BY id";
-pub(crate) const MERCHANT_DEFAULT_WEBHOOK_URL: &str =
-    "SELECT default_webhook_url FROM merchants WHERE id = $1";
+pub(crate) const MERCHANT_DEFAULT_WEBHOOK_URL: &str = "SELECT default_webhook_url FROM merchants WHERE id = $1";
 pub(crate) const PAYMENT_BY_ID: &str = "SELECT * FROM payments WHERE id = $1 AND merchant_id = $2";
 pub(crate) const PAYMENT_BY_ID_FOR_ANY_MERCHANT: &str = "SELECT * FROM payments WHERE id = $1";
-pub(crate) const PAYMENT_BY_CHECKOUT_TOKEN: &str =
-    "SELECT * FROM payments WHERE checkout_token = $1";
-pub(crate) const MERCHANT_FOR_CHECKOUT: &str =
-    "SELECT name, webhook_secret, connector FROM merchants WHERE id = $1";
+pub(crate) const PAYMENT_BY_CHECKOUT_TOKEN: &str = "SELECT * FROM payments WHERE checkout_token = $1";
+pub(crate) const MERCHANT_FOR_CHECKOUT: &str = "SELECT name, webhook_secret, connector FROM merchants WHERE id = $1";
 pub(crate) const ATTEMPT_BY_ID: &str = "SELECT * FROM attempts WHERE id = $1";
 /// Open payments past their expiry and authorizations past their capture deadline.
 pub(crate) const PAYMENTS_DUE_TO_EXPIRE: &str = "SELECT id FROM payments \
@@ -18,19 +15,22 @@ pub(crate) const PAYMENTS_DUE_TO_EXPIRE: &str = "SELECT id FROM payments \
     LIMIT $2";
 pub(crate) const ATTEMPTS_DUE_FOR_POLL: &str = "SELECT * FROM attempts \
     WHERE status = 'PENDING' AND next_poll_at <= $1 ORDER BY next_poll_at LIMIT $2";
-pub(crate) const RESCHEDULE_POLL: &str =
-    "UPDATE attempts SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
+pub(crate) const RESCHEDULE_POLL: &str = "UPDATE attempts SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
 
 pub(crate) const INSERT_IDEMPOTENCY_KEY: &str = "INSERT INTO idempotency_keys \
     (merchant_id, key, request_hash, created_at, locked_until) VALUES ($1, $2, $3, $4, $5) \
     ON CONFLICT (merchant_id, key) DO NOTHING";
-pub(crate) const IDEMPOTENCY_KEY: &str =
-    "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
+pub(crate) const IDEMPOTENCY_KEY: &str = "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
 pub(crate) const TAKE_OVER_IDEMPOTENCY_KEY: &str = "UPDATE idempotency_keys SET \
     request_hash = $3, created_at = $4, locked_until = $5, response_status = NULL, \
     response_content_type = NULL, response_body = NULL WHERE merchant_id = $1 AND key = $2";
 pub(crate) const RECORD_IDEMPOTENT_RESPONSE: &str = "UPDATE idempotency_keys SET \
     response_status = $3, response_content_type = $4, response_body = $5 \
     WHERE merchant_id = $1 AND key = $2";
-pub(crate) const DELETE_IDEMPOTENCY_KEY: &str =
-    "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
+pub(crate) const DELETE_IDEMPOTENCY_KEY: &str = "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
+pub(crate) const MERCHANT_BY_ID: &str = "SELECT * FROM merchants WHERE id = $1";
+pub(crate) const UPDATE_MERCHANT_SETTINGS: &str = "UPDATE merchants SET default_webhook_url = $2, \
+    webhook_ack_mode = $3, allowed_return_hosts = $4, connector = $5 WHERE id = $1";
+pub(crate) const ROTATE_WEBHOOK_SECRET: &str = "UPDATE merchants SET \
+    previous_webhook_secret = webhook_secret, previous_secret_expires_at = $3, webhook_secret = $2 \
+    WHERE id = $1";

@@ -4,8 +4,8 @@ use crate::StoreError;
 use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
 use gatepost_core::money::Currency;
 use gatepost_core::payment::{
-    AckMode, Attempt, AttemptStatus, CaptureMode, CardSummary, Customer, Merchant, Payment,
-    ReturnMethod, ReturnUrls, ThreeDs,
+    AckMode, Attempt, AttemptStatus, CaptureMode, CardSummary, Customer, Merchant, Payment, ReturnMethod, ReturnUrls,
+    ThreeDs,
 };
 use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;
@@ -19,8 +19,7 @@ pub(crate) trait Row {
     fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError>;
 
     fn text(&self, column: &str) -> Result<String, StoreError> {
-        self.opt_text(column)?
-            .ok_or_else(|| corrupt(column, "NULL"))
+        self.opt_text(column)?.ok_or_else(|| corrupt(column, "NULL"))
     }
 
     fn int(&self, column: &str) -> Result<i64, StoreError> {
@@ -36,11 +35,7 @@ fn corrupt(column: &str, what: &str) -> StoreError {
     StoreError::Corrupt(format!("{column}: {what}"))
 }
 
-fn parse<T>(
-    column: &str,
-    text: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Result<T, StoreError> {
+fn parse<T>(column: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, StoreError> {
     parse(text).ok_or_else(|| corrupt(column, text))
 }
 
@@ -49,10 +44,7 @@ fn small(column: &str, n: i64) -> Result<u8, StoreError> {
 }
 
 pub(crate) fn payment_from_row(row: &impl Row) -> Result<Payment, StoreError> {
-    let customer: Option<Customer> = row
-        .opt_text("customer")?
-        .map(|json| serde_json::from_str(&json))
-        .transpose()?;
+    let customer: Option<Customer> = row.opt_text("customer")?.map(|json| serde_json::from_str(&json)).transpose()?;
     let metadata: BTreeMap<String, String> = serde_json::from_str(&row.text("metadata")?)?;
     let mut urls: BTreeMap<String, String> = serde_json::from_str(&row.text("return_urls")?)?;
     let mut take_url = |name: &str| urls.remove(name).map(ReturnUrl::from_trusted);
@@ -82,11 +74,7 @@ pub(crate) fn payment_from_row(row: &impl Row) -> Result<Payment, StoreError> {
         checkout_token: row.text("checkout_token")?,
         return_url: row.opt_text("return_url")?.map(ReturnUrl::from_trusted),
         return_urls,
-        return_method: parse(
-            "return_method",
-            &row.text("return_method")?,
-            ReturnMethod::parse,
-        )?,
+        return_method: parse("return_method", &row.text("return_method")?, ReturnMethod::parse)?,
         webhook_url: row.opt_text("webhook_url")?.map(WebhookUrl::from_trusted),
         attempts: Vec::new(),
         refunds: Vec::new(),
@@ -114,34 +102,24 @@ pub(crate) fn attempt_from_row(row: &impl Row) -> Result<AttemptRow, StoreError>
             brand: row.text("card_brand")?,
             last4: row.text("card_last4")?,
             exp_month: small("card_exp_month", row.int("card_exp_month")?)?,
-            exp_year: u16::try_from(row.int("card_exp_year")?)
-                .map_err(|_| corrupt("card_exp_year", "range"))?,
+            exp_year: u16::try_from(row.int("card_exp_year")?).map_err(|_| corrupt("card_exp_year", "range"))?,
         },
         decline_code: row.opt_text("decline_code")?,
         decline_message: row.opt_text("decline_message")?,
-        three_ds: ThreeDs {
-            required: row.int("three_ds_required")? != 0,
-            result: row.opt_text("three_ds_result")?,
-        },
+        three_ds: ThreeDs { required: row.int("three_ds_required")? != 0, result: row.opt_text("three_ds_result")? },
         created_at: row.time("created_at")?,
         number: small("number", row.int("number")?)?,
         connector: row.text("connector")?,
         connector_reference: row.opt_text("connector_reference")?,
         challenge_token: row.opt_text("challenge_token")?,
     };
-    Ok(AttemptRow {
-        attempt,
-        payment_id: PaymentId::from_trusted(row.text("payment_id")?),
-    })
+    Ok(AttemptRow { attempt, payment_id: PaymentId::from_trusted(row.text("payment_id")?) })
 }
 
 /// `SELECT` of the attempts of several payments, oldest first.
 pub(crate) fn attempts_of_sql(count: usize) -> String {
     let placeholders: Vec<String> = (1..=count).map(|n| format!("${n}")).collect();
-    format!(
-        "SELECT * FROM attempts WHERE payment_id IN ({}) ORDER BY payment_id, number",
-        placeholders.join(", ")
-    )
+    format!("SELECT * FROM attempts WHERE payment_id IN ({}) ORDER BY payment_id, number", placeholders.join(", "))
 }
 
 /// Hands each payment its attempts.
@@ -157,14 +135,8 @@ pub(crate) fn merchant_from_row(row: &impl Row) -> Result<Merchant, StoreError> 
     Ok(Merchant {
         id: MerchantId::from_trusted(row.text("id")?),
         name: row.text("name")?,
-        default_webhook_url: row
-            .opt_text("default_webhook_url")?
-            .map(WebhookUrl::from_trusted),
-        webhook_ack_mode: parse(
-            "webhook_ack_mode",
-            &row.text("webhook_ack_mode")?,
-            AckMode::parse,
-        )?,
+        default_webhook_url: row.opt_text("default_webhook_url")?.map(WebhookUrl::from_trusted),
+        webhook_ack_mode: parse("webhook_ack_mode", &row.text("webhook_ack_mode")?, AckMode::parse)?,
         allowed_return_hosts: serde_json::from_str(&row.text("allowed_return_hosts")?)?,
         connector: row.text("connector")?,
         created_at: row.time("created_at")?,
@@ -172,9 +144,7 @@ pub(crate) fn merchant_from_row(row: &impl Row) -> Result<Merchant, StoreError> 
 }
 
 /// `SELECT` of a payment list: filters become `$N` parameters in order.
-pub(crate) fn list_payments_sql(
-    query: &crate::PaymentQuery,
-) -> (String, Vec<crate::values::Value>) {
+pub(crate) fn list_payments_sql(query: &crate::PaymentQuery) -> (String, Vec<crate::values::Value>) {
     use crate::values::Value;
     let mut sql = String::from("SELECT * FROM payments WHERE merchant_id = $1");
     let mut params: Vec<Value> = Vec::new();
@@ -200,8 +170,5 @@ pub(crate) fn list_payments_sql(
 pub(crate) fn into_page<T>(mut rows: Vec<T>, limit: u32) -> crate::Page<T> {
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    crate::Page {
-        data: rows,
-        has_more,
-    }
+    crate::Page { data: rows, has_more }
 }

@@ -48,11 +48,7 @@ impl From<Vec<u8>> for Value {
 /// `INSERT INTO table (a, b) VALUES ($1, $2)`: SQLite reads `$N` as positional too.
 pub(crate) fn insert_sql(table: &str, columns: &[&str]) -> String {
     let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
-    format!(
-        "INSERT INTO {table} ({}) VALUES ({})",
-        columns.join(", "),
-        placeholders.join(", ")
-    )
+    format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", "))
 }
 
 pub(crate) const PAYMENT_COLUMNS: [&str; 27] = [
@@ -85,8 +81,7 @@ pub(crate) const PAYMENT_COLUMNS: [&str; 27] = [
     "capture_before",
 ];
 
-pub(crate) static INSERT_PAYMENT: LazyLock<String> =
-    LazyLock::new(|| insert_sql("payments", &PAYMENT_COLUMNS));
+pub(crate) static INSERT_PAYMENT: LazyLock<String> = LazyLock::new(|| insert_sql("payments", &PAYMENT_COLUMNS));
 
 /// The row of a payment, in [`PAYMENT_COLUMNS`] order.
 pub(crate) fn payment_values(p: &Payment) -> Vec<Value> {
@@ -161,15 +156,10 @@ pub(crate) const ATTEMPT_COLUMNS: [&str; 18] = [
     "updated_at",
 ];
 
-pub(crate) static INSERT_ATTEMPT: LazyLock<String> =
-    LazyLock::new(|| insert_sql("attempts", &ATTEMPT_COLUMNS));
+pub(crate) static INSERT_ATTEMPT: LazyLock<String> = LazyLock::new(|| insert_sql("attempts", &ATTEMPT_COLUMNS));
 
 /// The row of an attempt, in [`ATTEMPT_COLUMNS`] order.
-pub(crate) fn attempt_values(
-    payment: &PaymentId,
-    a: &Attempt,
-    next_poll_at: Option<Timestamp>,
-) -> Vec<Value> {
+pub(crate) fn attempt_values(payment: &PaymentId, a: &Attempt, next_poll_at: Option<Timestamp>) -> Vec<Value> {
     vec![
         a.id.as_str().into(),
         payment.as_str().into(),
@@ -198,11 +188,7 @@ pub(crate) const UPDATE_ATTEMPT: &str = "UPDATE attempts SET status = $2, declin
     connector_reference = $7, challenge_token = $8, next_poll_at = $9, updated_at = $10 \
     WHERE id = $1";
 
-pub(crate) fn attempt_update_values(
-    a: &Attempt,
-    next_poll_at: Option<Timestamp>,
-    now: Timestamp,
-) -> Vec<Value> {
+pub(crate) fn attempt_update_values(a: &Attempt, next_poll_at: Option<Timestamp>, now: Timestamp) -> Vec<Value> {
     vec![
         a.id.as_str().into(),
         a.status.as_str().into(),
@@ -236,8 +222,7 @@ pub(crate) const MERCHANT_COLUMNS: [&str; 11] = [
     "created_at",
 ];
 
-pub(crate) static INSERT_MERCHANT: LazyLock<String> =
-    LazyLock::new(|| insert_sql("merchants", &MERCHANT_COLUMNS));
+pub(crate) static INSERT_MERCHANT: LazyLock<String> = LazyLock::new(|| insert_sql("merchants", &MERCHANT_COLUMNS));
 
 pub(crate) fn merchant_values(new: &crate::NewMerchant) -> Vec<Value> {
     let m = &new.merchant;
@@ -248,10 +233,7 @@ pub(crate) fn merchant_values(new: &crate::NewMerchant) -> Vec<Value> {
         new.webhook_secret.expose().into(),
         Value::Text(None),
         Value::Int(None),
-        m.default_webhook_url
-            .as_ref()
-            .map(|u| u.as_str().to_owned())
-            .into(),
+        m.default_webhook_url.as_ref().map(|u| u.as_str().to_owned()).into(),
         m.webhook_ack_mode.as_str().into(),
         json(&m.allowed_return_hosts).into(),
         m.connector.as_str().into(),
@@ -274,5 +256,15 @@ pub(crate) const EVENT_COLUMNS: [&str; 12] = [
     "last_attempt_at",
 ];
 
-pub(crate) static INSERT_EVENT: LazyLock<String> =
-    LazyLock::new(|| insert_sql("events", &EVENT_COLUMNS));
+pub(crate) static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| insert_sql("events", &EVENT_COLUMNS));
+
+/// Parameters of `UPDATE_MERCHANT_SETTINGS`.
+pub(crate) fn merchant_settings_values(m: &gatepost_core::payment::Merchant) -> Vec<Value> {
+    vec![
+        m.id.as_str().into(),
+        m.default_webhook_url.as_ref().map(|u| u.as_str().to_owned()).into(),
+        m.webhook_ack_mode.as_str().into(),
+        json(&m.allowed_return_hosts).into(),
+        m.connector.as_str().into(),
+    ]
+}

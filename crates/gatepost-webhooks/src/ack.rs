@@ -42,9 +42,7 @@ pub fn judge(
 fn echoes(body: &[u8], payment_id: &str) -> bool {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .is_some_and(|json| {
-            json.get("payment_reference").and_then(|v| v.as_str()) == Some(payment_id)
-        })
+        .is_some_and(|json| json.get("payment_reference").and_then(|v| v.as_str()) == Some(payment_id))
 }
 
 #[cfg(test)]
@@ -54,58 +52,34 @@ mod tests {
     #[test]
     fn any_2xx_acknowledges_in_status_mode() {
         for status in [200, 201, 204, 299] {
-            assert_eq!(
-                judge(status, b"", AckMode::Status, "pay_1", None).0,
-                Verdict::Delivered
-            );
+            assert_eq!(judge(status, b"", AckMode::Status, "pay_1", None).0, Verdict::Delivered);
         }
     }
 
     #[test]
     fn echo_mode_needs_the_payment_reference_back() {
         let echo = br#"{"payment_reference":"pay_1"}"#;
-        assert_eq!(
-            judge(200, echo, AckMode::Echo, "pay_1", None).0,
-            Verdict::Delivered
-        );
+        assert_eq!(judge(200, echo, AckMode::Echo, "pay_1", None).0, Verdict::Delivered);
         assert_eq!(
             judge(200, b"ok", AckMode::Echo, "pay_1", None),
             (Verdict::Retry { retry_after: None }, Some("invalid_ack"))
         );
         let other = br#"{"payment_reference":"pay_2"}"#;
-        assert_eq!(
-            judge(200, other, AckMode::Echo, "pay_1", None).1,
-            Some("invalid_ack")
-        );
+        assert_eq!(judge(200, other, AckMode::Echo, "pay_1", None).1, Some("invalid_ack"));
     }
 
     #[test]
     fn redirects_and_errors_retry_and_410_stops() {
-        assert_eq!(
-            judge(301, b"", AckMode::Status, "p", None).0,
-            Verdict::Retry { retry_after: None }
-        );
-        assert_eq!(
-            judge(500, b"", AckMode::Status, "p", None).0,
-            Verdict::Retry { retry_after: None }
-        );
+        assert_eq!(judge(301, b"", AckMode::Status, "p", None).0, Verdict::Retry { retry_after: None });
+        assert_eq!(judge(500, b"", AckMode::Status, "p", None).0, Verdict::Retry { retry_after: None });
         assert_eq!(judge(410, b"", AckMode::Status, "p", None).0, Verdict::Gone);
     }
 
     #[test]
     fn retry_after_counts_only_on_429_and_503() {
         let later = Some(Duration::from_secs(30));
-        assert_eq!(
-            judge(429, b"", AckMode::Status, "p", later).0,
-            Verdict::Retry { retry_after: later }
-        );
-        assert_eq!(
-            judge(503, b"", AckMode::Status, "p", later).0,
-            Verdict::Retry { retry_after: later }
-        );
-        assert_eq!(
-            judge(500, b"", AckMode::Status, "p", later).0,
-            Verdict::Retry { retry_after: None }
-        );
+        assert_eq!(judge(429, b"", AckMode::Status, "p", later).0, Verdict::Retry { retry_after: later });
+        assert_eq!(judge(503, b"", AckMode::Status, "p", later).0, Verdict::Retry { retry_after: later });
+        assert_eq!(judge(500, b"", AckMode::Status, "p", later).0, Verdict::Retry { retry_after: None });
     }
 }

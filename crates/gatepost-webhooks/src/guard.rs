@@ -56,10 +56,7 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 /// The addresses of `addrs` a webhook may use; empty means the target is blocked.
 #[must_use]
 pub fn public_only(addrs: impl IntoIterator<Item = SocketAddr>) -> Vec<SocketAddr> {
-    addrs
-        .into_iter()
-        .filter(|addr| is_public(addr.ip()))
-        .collect()
+    addrs.into_iter().filter(|addr| is_public(addr.ip())).collect()
 }
 
 #[cfg(test)]
@@ -104,14 +101,7 @@ mod tests {
 
     #[test]
     fn public_addresses_are_allowed() {
-        for ip in [
-            "93.184.216.34",
-            "8.8.8.8",
-            "172.32.0.1",
-            "100.128.0.1",
-            "2606:4700::1111",
-            "::ffff:8.8.8.8",
-        ] {
+        for ip in ["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
             assert!(public(ip), "{ip} is public");
         }
     }

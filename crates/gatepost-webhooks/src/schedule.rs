@@ -33,9 +33,7 @@ impl RetrySchedule {
     /// Attempts in all: the first, plus one per delay.
     #[must_use]
     pub fn max_attempts(&self) -> u32 {
-        u32::try_from(self.delays.len())
-            .unwrap_or(u32::MAX)
-            .saturating_add(1)
+        u32::try_from(self.delays.len()).unwrap_or(u32::MAX).saturating_add(1)
     }
 }
 
@@ -45,10 +43,7 @@ pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Dura
     let value = value.trim();
     let delay = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => httpdate::parse_http_date(value)
-            .ok()?
-            .duration_since(now)
-            .unwrap_or_default(),
+        Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(now).unwrap_or_default(),
     };
     Some(delay.min(MAX_RETRY_AFTER))
 }
@@ -69,10 +64,7 @@ mod tests {
             let first = schedule.next_delay(1).unwrap();
             assert!((54.0..=66.0).contains(&first.as_secs_f64()), "{first:?}");
             let second = schedule.next_delay(2).unwrap();
-            assert!(
-                (270.0..=330.0).contains(&second.as_secs_f64()),
-                "{second:?}"
-            );
+            assert!((270.0..=330.0).contains(&second.as_secs_f64()), "{second:?}");
         }
         assert_eq!(schedule.next_delay(3), None, "used up");
         assert_eq!(schedule.next_delay(0), None);
@@ -82,25 +74,18 @@ mod tests {
     #[test]
     fn jitter_spreads_retries() {
         let schedule = schedule(&[1000]);
-        let delays: std::collections::BTreeSet<u128> = (0..50)
-            .map(|_| schedule.next_delay(1).unwrap().as_millis())
-            .collect();
+        let delays: std::collections::BTreeSet<u128> =
+            (0..50).map(|_| schedule.next_delay(1).unwrap().as_millis()).collect();
         assert!(delays.len() > 10, "{delays:?}");
     }
 
     #[test]
     fn retry_after_takes_seconds_or_a_date_and_is_capped_at_a_day() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(
-            parse_retry_after("120", now),
-            Some(Duration::from_secs(120))
-        );
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
         assert_eq!(parse_retry_after("999999", now), Some(MAX_RETRY_AFTER));
         let in_an_hour = httpdate::fmt_http_date(now + Duration::from_secs(3600));
-        assert_eq!(
-            parse_retry_after(&in_an_hour, now),
-            Some(Duration::from_secs(3600))
-        );
+        assert_eq!(parse_retry_after(&in_an_hour, now), Some(Duration::from_secs(3600)));
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }

@@ -96,10 +96,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&config);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(run(cli.command, config))
 }
 
@@ -118,9 +115,7 @@ fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
             }
             &args.database
         }
-        Command::Merchant(
-            MerchantCommand::Create { database, .. } | MerchantCommand::List { database, .. },
-        )
+        Command::Merchant(MerchantCommand::Create { database, .. } | MerchantCommand::List { database, .. })
         | Command::Migrate(database) => database,
     };
     if let Some(url) = &database.database {
@@ -191,27 +186,12 @@ async fn migrate(config: &Config) -> Result<(), String> {
 async fn merchant(command: MerchantCommand, config: &Config) -> Result<(), String> {
     let store = open_store(config).await.map_err(|e| e.to_string())?;
     match command {
-        MerchantCommand::Create {
-            name,
-            webhook_url,
-            connector,
-            json,
-            ..
-        } => {
-            let created = create_merchant(
-                store.as_ref(),
-                config.mode,
-                &name,
-                webhook_url.as_deref(),
-                &connector,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        MerchantCommand::Create { name, webhook_url, connector, json, .. } => {
+            let created = create_merchant(store.as_ref(), config.mode, &name, webhook_url.as_deref(), &connector)
+                .await
+                .map_err(|e| e.to_string())?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&created).expect("strings serialize")
-                );
+                println!("{}", serde_json::to_string(&created).expect("strings serialize"));
             } else {
                 println!("Created merchant {} ({})", created.id, created.name);
                 println!("API key (shown once):        {}", created.api_key);
@@ -220,17 +200,11 @@ async fn merchant(command: MerchantCommand, config: &Config) -> Result<(), Strin
         }
         MerchantCommand::List { json, .. } => {
             let merchants = store.list_merchants().await.map_err(|e| e.to_string())?;
-            let summaries: Vec<MerchantSummary> =
-                merchants.iter().map(MerchantSummary::from).collect();
+            let summaries: Vec<MerchantSummary> = merchants.iter().map(MerchantSummary::from).collect();
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&summaries).expect("strings serialize")
-                );
+                println!("{}", serde_json::to_string(&summaries).expect("strings serialize"));
             } else if summaries.is_empty() {
-                println!(
-                    "No merchants yet. Create one with: gatepost merchant create --name \"My Shop\""
-                );
+                println!("No merchants yet. Create one with: gatepost merchant create --name \"My Shop\"");
             } else {
                 for m in &summaries {
                     println!("{}  {}  {}  {}", m.id, m.created_at, m.connector, m.name);

@@ -15,6 +15,7 @@ use config::Config;
 use gatepost_connectors::sandbox::Sandbox;
 use gatepost_core::time::{Clock, SystemClock};
 use gatepost_server::{AppState, Connectors, Settings};
+use gatepost_webhooks::{ClientSettings, Dispatcher, RetrySchedule};
 use gatepost_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,10 +36,7 @@ pub struct Server {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Listen { addr: SocketAddr, source: std::io::Error },
     #[error("database: {0}")]
     Store(#[from] gatepost_store::StoreError),
 }
@@ -57,57 +55,47 @@ impl Server {
     }
 
     /// As [`Server::start`], with a clock the caller controls (tests move time).
-    pub async fn start_with_clock(
-        config: &Config,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, StartError> {
+    pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         let store = open_store(config).await?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Listen {
-                    addr: config.listen,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-        let public_url = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Listen { addr: config.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let settings = Settings {
             public_url: public_url.clone(),
             mode: config.mode,
             forbid_explicit_port: config.webhooks.forbid_explicit_port,
         };
-        let connectors = Connectors::new(vec![Arc::new(Sandbox {
-            async_delay: config.sandbox.async_delay,
-        })]);
-        let state = AppState::new(store, clock, settings, connectors);
+        let connectors = Connectors::new(vec![Arc::new(Sandbox { async_delay: config.sandbox.async_delay })]);
+        let state = AppState::new(Arc::clone(&store), Arc::clone(&clock), settings, connectors);
         let app = gatepost_server::router(state.clone());
         let (stop, mut stopped) = watch::channel(false);
-        let sweeps = tokio::spawn(gatepost_server::background::run_sweeps(
-            state,
-            stop.subscribe(),
-        ));
+        let sweeps = tokio::spawn(gatepost_server::background::run_sweeps(state.clone(), stop.subscribe()));
+        let dispatcher = Dispatcher {
+            store: Arc::clone(&store),
+            clock: Arc::clone(&clock),
+            client: gatepost_webhooks::client::build(&ClientSettings {
+                timeout: config.webhooks.timeout,
+                allow_private_targets: config.webhooks.allow_private_targets,
+            }),
+            schedule: RetrySchedule::new(config.webhooks.retry_schedule.clone()),
+            timeout: config.webhooks.timeout,
+            metrics: state.webhook_metrics(),
+        };
+        let deliveries = tokio::spawn(dispatcher.run(stop.subscribe()));
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.wait_for(|stop| *stop).await;
                 })
                 .await?;
-            // In-flight requests are done; let the current sweep finish too.
+            // In-flight requests are done; let the current sweep and attempts finish too.
             let _ = sweeps.await;
+            let _ = deliveries.await;
             Ok(())
         });
-        Ok(Self {
-            addr,
-            public_url,
-            stop,
-            task,
-        })
+        Ok(Self { addr, public_url, stop, task })
     }
 
     /// Stops accepting connections and waits for in-flight requests to finish.

@@ -68,13 +68,7 @@ pub async fn create_merchant(
         api_key: api_key.expose().to_owned(),
         webhook_secret: webhook_secret.expose(),
     };
-    store
-        .create_merchant(NewMerchant {
-            merchant,
-            api_key_hash: api_key.hash(),
-            webhook_secret,
-        })
-        .await?;
+    store.create_merchant(NewMerchant { merchant, api_key_hash: api_key.hash(), webhook_secret }).await?;
     Ok(created)
 }
 
@@ -94,10 +88,7 @@ impl From<&Merchant> for MerchantSummary {
             id: m.id.to_string(),
             name: m.name.clone(),
             connector: m.connector.clone(),
-            default_webhook_url: m
-                .default_webhook_url
-                .as_ref()
-                .map(|u| u.as_str().to_owned()),
+            default_webhook_url: m.default_webhook_url.as_ref().map(|u| u.as_str().to_owned()),
             created_at: m.created_at.to_rfc3339(),
         }
     }

@@ -20,26 +20,19 @@ const EVENTS: [PaymentEvent; 10] = [
 
 /// The expected answer for every pair, written out by hand from SPEC §3 and §6.
 /// `None` means rejected.
-fn expected(
-    from: PaymentStatus,
-    event: PaymentEvent,
-) -> Option<(PaymentStatus, &'static [EventType])> {
+fn expected(from: PaymentStatus, event: PaymentEvent) -> Option<(PaymentStatus, &'static [EventType])> {
     use PaymentEvent as P;
     match (from, event) {
         (Open, P::AttemptPending) => Some((Pending, &[E::Pending])),
         (Open, P::AttemptAuthorized) => Some((Authorized, &[E::Authorized])),
         (Open, P::AttemptSucceeded) => Some((Success, &[E::Succeeded])),
-        (Open, P::AttemptFailed { attempts_left: 0 }) => {
-            Some((Failed, &[E::AttemptFailed, E::Failed]))
-        }
+        (Open, P::AttemptFailed { attempts_left: 0 }) => Some((Failed, &[E::AttemptFailed, E::Failed])),
         (Open, P::AttemptFailed { .. }) => Some((Open, &[E::AttemptFailed])),
         (Open, P::Cancel) => Some((Cancelled, &[E::Cancelled])),
         (Open, P::Expire) => Some((Expired, &[E::Expired])),
         (Pending, P::AttemptAuthorized) => Some((Authorized, &[E::Authorized])),
         (Pending, P::AttemptSucceeded) => Some((Success, &[E::Succeeded])),
-        (Pending, P::AttemptFailed { attempts_left: 0 }) => {
-            Some((Failed, &[E::AttemptFailed, E::Failed]))
-        }
+        (Pending, P::AttemptFailed { attempts_left: 0 }) => Some((Failed, &[E::AttemptFailed, E::Failed])),
         (Pending, P::AttemptFailed { .. }) => Some((Open, &[E::AttemptFailed])),
         (Authorized, P::Capture) => Some((Success, &[E::Succeeded])),
         (Authorized, P::Cancel) => Some((Cancelled, &[E::Cancelled])),
@@ -70,11 +63,7 @@ fn every_status_and_event_pair_matches_the_spec_table() {
 fn nothing_leaves_a_final_status() {
     for from in PaymentStatus::ALL.into_iter().filter(|s| s.is_final()) {
         for event in EVENTS {
-            assert_eq!(
-                transition(from, event),
-                Decision::Reject,
-                "{from} + {event:?}"
-            );
+            assert_eq!(transition(from, event), Decision::Reject, "{from} + {event:?}");
             for to in PaymentStatus::ALL {
                 assert!(!from.may_move_to(to));
             }
@@ -86,17 +75,11 @@ fn nothing_leaves_a_final_status() {
 fn statuses_and_event_types_round_trip_through_their_names() {
     for status in PaymentStatus::ALL {
         assert_eq!(PaymentStatus::parse(status.as_str()), Some(status));
-        assert_eq!(
-            serde_json::to_string(&status).unwrap(),
-            format!("\"{status}\"")
-        );
+        assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{status}\""));
     }
     for event_type in EventType::ALL {
         assert_eq!(EventType::parse(event_type.as_str()), Some(event_type));
-        assert_eq!(
-            serde_json::to_string(&event_type).unwrap(),
-            format!("\"{}\"", event_type.as_str())
-        );
+        assert_eq!(serde_json::to_string(&event_type).unwrap(), format!("\"{}\"", event_type.as_str()));
     }
 }
 

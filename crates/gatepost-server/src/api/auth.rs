@@ -62,11 +62,7 @@ pub(crate) async fn require_merchant(
     let merchant = match cache.get(&hash) {
         Some(merchant) => merchant,
         None => {
-            let merchant = state
-                .store()
-                .merchant_by_api_key_hash(&hash)
-                .await?
-                .ok_or_else(ApiError::unauthorized)?;
+            let merchant = state.store().merchant_by_api_key_hash(&hash).await?.ok_or_else(ApiError::unauthorized)?;
             cache.put(hash, merchant.clone());
             merchant
         }

@@ -25,25 +25,14 @@ pub(crate) async fn replay_or_run(
         return Ok(next.run(request).await);
     }
     let key = idempotency_key(&request)?;
-    let merchant = request
-        .extensions()
-        .get::<Merchant>()
-        .cloned()
-        .expect("authentication runs before idempotency");
+    let merchant = request.extensions().get::<Merchant>().cloned().expect("authentication runs before idempotency");
     let (parts, body) = request.into_parts();
     let body = read_body(body).await?;
     // The full path: inside the `/v1` router `parts.uri` has lost its prefix.
-    let path = parts
-        .extensions
-        .get::<OriginalUri>()
-        .map_or(parts.uri.path(), |uri| uri.path());
+    let path = parts.extensions.get::<OriginalUri>().map_or(parts.uri.path(), |uri| uri.path());
     let request_hash = fingerprint(&parts.method, path, &body);
     let now = state.clock().now();
-    match state
-        .store()
-        .claim_idempotency_key(&merchant.id, &key, &request_hash, now)
-        .await?
-    {
+    match state.store().claim_idempotency_key(&merchant.id, &key, &request_hash, now).await? {
         IdempotencyClaim::Claimed => {}
         IdempotencyClaim::Replay(stored) => return Ok(replay(stored)),
         IdempotencyClaim::InUse => return Err(ApiError::idempotency_key_in_use()),
@@ -67,18 +56,9 @@ fn idempotency_key(request: &Request) -> Result<String, ApiError> {
             "must be 1 to 255 visible ASCII characters",
         )])
     };
-    let key = request
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(invalid)?;
-    let valid =
-        (1..=MAX_KEY_CHARS).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
-    if valid {
-        Ok(key.to_owned())
-    } else {
-        Err(invalid())
-    }
+    let key = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).ok_or_else(invalid)?;
+    let valid = (1..=MAX_KEY_CHARS).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
+    if valid { Ok(key.to_owned()) } else { Err(invalid()) }
 }
 
 /// What makes two requests "the same": method, path and body bytes.
@@ -89,30 +69,16 @@ fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
     hasher.update(path.as_bytes());
     hasher.update(b"\n");
     hasher.update(body);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Stores the response for replay; an unexpected failure frees the key instead, so
 /// that a retry runs the request again rather than replaying the failure.
-async fn record(
-    state: &AppState,
-    merchant: &Merchant,
-    key: &str,
-    response: Response,
-) -> Result<Response, ApiError> {
+async fn record(state: &AppState, merchant: &Merchant, key: &str, response: Response) -> Result<Response, ApiError> {
     let (parts, body) = response.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .map_err(|error| ApiError::internal(&error))?;
+    let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|error| ApiError::internal(&error))?;
     if parts.status.is_server_error() {
-        state
-            .store()
-            .release_idempotency_key(&merchant.id, key)
-            .await?;
+        state.store().release_idempotency_key(&merchant.id, key).await?;
     } else {
         let content_type = parts
             .headers
@@ -120,31 +86,21 @@ async fn record(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/json")
             .to_owned();
-        let stored = StoredResponse {
-            status: parts.status.as_u16(),
-            content_type,
-            body: body.to_vec(),
-        };
-        state
-            .store()
-            .record_idempotent_response(&merchant.id, key, &stored)
-            .await?;
+        let stored = StoredResponse { status: parts.status.as_u16(), content_type, body: body.to_vec() };
+        state.store().record_idempotent_response(&merchant.id, key, &stored).await?;
     }
     Ok(Response::from_parts(parts, Body::from(body)))
 }
 
 fn replay(stored: StoredResponse) -> Response {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    let content_type = HeaderValue::from_str(&stored.content_type)
-        .unwrap_or(HeaderValue::from_static("application/json"));
+    let content_type =
+        HeaderValue::from_str(&stored.content_type).unwrap_or(HeaderValue::from_static("application/json"));
     (
         status,
         [
             (header::CONTENT_TYPE, content_type),
-            (
-                header::HeaderName::from_static("idempotent-replayed"),
-                HeaderValue::from_static("true"),
-            ),
+            (header::HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true")),
         ],
         stored.body,
     )

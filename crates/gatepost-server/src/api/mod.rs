@@ -14,10 +14,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     // Layers run outside in: authenticate first, so idempotency keys are per merchant.
     Router::new()
         .merge(payments::router())
-        .layer(from_fn_with_state(
-            state.clone(),
-            idempotency::replay_or_run,
-        ))
+        .layer(from_fn_with_state(state.clone(), idempotency::replay_or_run))
         .layer(from_fn_with_state(state, auth::require_merchant))
 }
 

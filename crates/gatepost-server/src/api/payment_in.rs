@@ -2,9 +2,7 @@
 
 use crate::error::FieldError;
 use gatepost_core::money::{Amount, Currency};
-use gatepost_core::payment::{
-    CaptureMode, Customer, Merchant, NewPayment, ReturnMethod, ReturnUrls,
-};
+use gatepost_core::payment::{CaptureMode, Customer, Merchant, NewPayment, ReturnMethod, ReturnUrls};
 use gatepost_core::urls::{Mode, ReturnUrl, UrlError, WebhookUrl};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -94,27 +92,17 @@ impl Problems {
 
     fn too_long(&mut self, param: &str, value: Option<&str>, max: usize) {
         if value.is_some_and(|v| v.chars().count() > max) {
-            self.add(
-                param,
-                "too_long",
-                format!("must be at most {max} characters"),
-            );
+            self.add(param, "too_long", format!("must be at most {max} characters"));
         }
     }
 
     fn url<T>(&mut self, param: &str, result: Result<T, UrlError>) -> Option<T> {
-        result
-            .map_err(|error| self.add(param, error.code(), error.to_string()))
-            .ok()
+        result.map_err(|error| self.add(param, error.code(), error.to_string())).ok()
     }
 
     fn in_range(&mut self, param: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> i64 {
         if !range.contains(&value) {
-            self.add(
-                param,
-                "out_of_range",
-                format!("must be between {} and {}", range.start(), range.end()),
-            );
+            self.add(param, "out_of_range", format!("must be between {} and {}", range.start(), range.end()));
         }
         value
     }
@@ -125,22 +113,14 @@ impl PaymentIn {
         let mut problems = Problems::default();
         let currency = Currency::parse(&self.currency);
         if currency.is_none() {
-            problems.add(
-                "currency",
-                "invalid_currency",
-                "must be an ISO 4217 code such as EUR",
-            );
+            problems.add("currency", "invalid_currency", "must be an ISO 4217 code such as EUR");
         }
         if let Err(error) = Amount::check_minor(self.amount) {
             problems.add("amount", error.code(), error.to_string());
         }
         let amount = currency.and_then(|currency| Amount::new(self.amount, currency).ok());
         problems.too_long("reference", self.reference.as_deref(), MAX_REFERENCE_CHARS);
-        problems.too_long(
-            "description",
-            self.description.as_deref(),
-            MAX_DESCRIPTION_CHARS,
-        );
+        problems.too_long("description", self.description.as_deref(), MAX_DESCRIPTION_CHARS);
         let customer = self.customer.map(|c| validate_customer(c, &mut problems));
         let metadata = self.metadata.unwrap_or_default();
         validate_metadata(&metadata, &mut problems);
@@ -163,12 +143,8 @@ impl PaymentIn {
             raw.and_then(|raw| problems.url(param, ReturnUrl::parse(&raw, rules.mode, hosts)))
         };
         let return_url = return_url_at("return_url", self.return_url);
-        let urls = self.return_urls.unwrap_or(ReturnUrlsIn {
-            success: None,
-            decline: None,
-            cancel: None,
-            pending: None,
-        });
+        let urls =
+            self.return_urls.unwrap_or(ReturnUrlsIn { success: None, decline: None, cancel: None, pending: None });
         let return_urls = ReturnUrls {
             success: return_url_at("return_urls.success", urls.success),
             decline: return_url_at("return_urls.decline", urls.decline),
@@ -176,16 +152,9 @@ impl PaymentIn {
             pending: return_url_at("return_urls.pending", urls.pending),
         };
         let webhook_url = self.webhook_url.and_then(|raw| {
-            problems.url(
-                "webhook_url",
-                WebhookUrl::parse(&raw, rules.mode, rules.forbid_explicit_port),
-            )
+            problems.url("webhook_url", WebhookUrl::parse(&raw, rules.mode, rules.forbid_explicit_port))
         });
-        let max_attempts = problems.in_range(
-            "max_attempts",
-            self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
-            1..=10,
-        );
+        let max_attempts = problems.in_range("max_attempts", self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS), 1..=10);
         let expires_in = problems.in_range(
             "expires_in",
             self.expires_in.unwrap_or(DEFAULT_EXPIRES_IN),
@@ -212,50 +181,25 @@ impl PaymentIn {
 }
 
 fn validate_customer(customer: CustomerIn, problems: &mut Problems) -> Customer {
-    problems.too_long(
-        "customer.email",
-        customer.email.as_deref(),
-        MAX_CUSTOMER_FIELD_CHARS,
-    );
-    problems.too_long(
-        "customer.name",
-        customer.name.as_deref(),
-        MAX_CUSTOMER_FIELD_CHARS,
-    );
+    problems.too_long("customer.email", customer.email.as_deref(), MAX_CUSTOMER_FIELD_CHARS);
+    problems.too_long("customer.name", customer.name.as_deref(), MAX_CUSTOMER_FIELD_CHARS);
     if let Some(email) = &customer.email {
-        let valid = email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+        let valid = email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
         if !valid {
-            problems.add(
-                "customer.email",
-                "invalid_email",
-                "must be an e-mail address",
-            );
+            problems.add("customer.email", "invalid_email", "must be an e-mail address");
         }
     }
-    Customer {
-        email: customer.email,
-        name: customer.name,
-    }
+    Customer { email: customer.email, name: customer.name }
 }
 
 fn validate_metadata(metadata: &BTreeMap<String, String>, problems: &mut Problems) {
     if metadata.len() > MAX_METADATA_KEYS {
-        problems.add(
-            "metadata",
-            "too_many_keys",
-            format!("must have at most {MAX_METADATA_KEYS} keys"),
-        );
+        problems.add("metadata", "too_many_keys", format!("must have at most {MAX_METADATA_KEYS} keys"));
     }
     for (key, value) in metadata {
         let param = format!("metadata.{key}");
         if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_CHARS {
-            problems.add(
-                &param,
-                "invalid_key",
-                format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters"),
-            );
+            problems.add(&param, "invalid_key", format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters"));
         }
         problems.too_long(&param, Some(value), MAX_METADATA_VALUE_CHARS);
     }

@@ -57,14 +57,11 @@ pub(crate) async fn create_payment(
     AppJson(body): AppJson<PaymentIn>,
 ) -> Result<Response, ApiError> {
     let settings = state.settings();
-    let rules = Rules {
-        mode: settings.mode,
-        forbid_explicit_port: settings.forbid_explicit_port,
-        merchant: &merchant,
-    };
+    let rules = Rules { mode: settings.mode, forbid_explicit_port: settings.forbid_explicit_port, merchant: &merchant };
     let new = body.validate(&rules).map_err(ApiError::validation)?;
     let payment = new_payment(new, &merchant, &state, state.clock().now());
     state.store().create_payment(&payment).await?;
+    state.metrics().payment_created();
     tracing::info!(payment = %payment.id, "payment created");
     Ok(json_response(StatusCode::CREATED, &payment))
 }
@@ -127,11 +124,8 @@ pub(crate) async fn retrieve_payment(
     Extension(merchant): Extension<Merchant>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let payment = state
-        .store()
-        .payment(&merchant.id, &payment_id(&id)?)
-        .await?
-        .ok_or_else(|| ApiError::not_found("payment"))?;
+    let payment =
+        state.store().payment(&merchant.id, &payment_id(&id)?).await?.ok_or_else(|| ApiError::not_found("payment"))?;
     Ok(json_response(StatusCode::OK, &payment))
 }
 
@@ -161,11 +155,7 @@ impl ListParams {
             Some(text) => match text.parse::<u32>() {
                 Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
                 _ => {
-                    errors.push(FieldError::new(
-                        "limit",
-                        "out_of_range",
-                        "must be between 1 and 100",
-                    ));
+                    errors.push(FieldError::new("limit", "out_of_range", "must be between 1 and 100"));
                     DEFAULT_LIMIT
                 }
             },
@@ -173,34 +163,21 @@ impl ListParams {
         let status = self.status.as_deref().and_then(|text| {
             let status = PaymentStatus::parse(text);
             if status.is_none() {
-                errors.push(FieldError::new(
-                    "status",
-                    "invalid_value",
-                    "must be a payment status such as OPEN",
-                ));
+                errors.push(FieldError::new("status", "invalid_value", "must be a payment status such as OPEN"));
             }
             status
         });
         let starting_after = self.starting_after.as_deref().and_then(|text| {
             let id = PaymentId::parse(text);
             if id.is_none() {
-                errors.push(FieldError::new(
-                    "starting_after",
-                    "invalid_value",
-                    "must be a payment id",
-                ));
+                errors.push(FieldError::new("starting_after", "invalid_value", "must be a payment id"));
             }
             id
         });
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
-        Ok(PaymentQuery {
-            status,
-            reference: self.reference,
-            starting_after,
-            limit,
-        })
+        Ok(PaymentQuery { status, reference: self.reference, starting_after, limit })
     }
 }
 
@@ -233,14 +210,7 @@ pub(crate) async fn list_payments(
 ) -> Result<Response, ApiError> {
     let query = params.into_query()?;
     let page = state.store().list_payments(&merchant.id, &query).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &List {
-            object: "list",
-            data: page.data,
-            has_more: page.has_more,
-        },
-    ))
+    Ok(json_response(StatusCode::OK, &List { object: "list", data: page.data, has_more: page.has_more }))
 }
 
 /// Cancel an `OPEN` or `AUTHORIZED` payment.
@@ -262,17 +232,11 @@ pub(crate) async fn cancel_payment(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = payment_id(&id)?;
-    let now = state.clock().now();
-    match state
-        .store()
-        .apply(Some(&merchant.id), &id, PaymentEvent::Cancel, now)
-        .await?
-    {
-        ChangeOutcome::Applied(payment) => Ok(json_response(StatusCode::OK, &payment)),
-        ChangeOutcome::Rejected(payment) => Err(ApiError::invalid_state(format!(
-            "A payment in status {} cannot be cancelled.",
-            payment.status
-        ))),
+    match state.apply(Some(&merchant.id), &id, PaymentEvent::Cancel).await? {
+        ChangeOutcome::Applied { payment, .. } => Ok(json_response(StatusCode::OK, &payment)),
+        ChangeOutcome::Rejected(payment) => {
+            Err(ApiError::invalid_state(format!("A payment in status {} cannot be cancelled.", payment.status)))
+        }
         ChangeOutcome::NotFound => Err(ApiError::not_found("payment")),
     }
 }

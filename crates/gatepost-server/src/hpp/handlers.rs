@@ -1,9 +1,7 @@
 //! The hosted page's requests (SPEC §4).
 
 use super::CspNonce;
-use super::pages::{
-    ChallengePage, FieldErrors, Frame, MessagePage, PayPage, ResultPage, ReturnPostPage, html,
-};
+use super::pages::{ChallengePage, FieldErrors, Frame, MessagePage, PayPage, ResultPage, ReturnPostPage, html};
 use super::returns::back_to_merchant;
 use crate::AppState;
 use crate::flow::{self, CardResult, FlowError};
@@ -27,9 +25,7 @@ impl FormFields {
     fn parse(body: &[u8]) -> Self {
         let mut fields = HashMap::new();
         for (name, value) in url::form_urlencoded::parse(body) {
-            fields
-                .entry(name.into_owned())
-                .or_insert_with(|| value.into_owned());
+            fields.entry(name.into_owned()).or_insert_with(|| value.into_owned());
         }
         Self(fields)
     }
@@ -63,25 +59,15 @@ impl View<'_> {
     }
 
     fn back(&self) -> Option<super::returns::Back> {
-        back_to_merchant(
-            self.payment,
-            &self.checkout.webhook_secret,
-            self.state.clock().now(),
-        )
+        back_to_merchant(self.payment, &self.checkout.webhook_secret, self.state.clock().now())
     }
 
     fn is_past_expiry(&self) -> bool {
-        self.payment.status == PaymentStatus::Open
-            && self.payment.expires_at <= self.state.clock().now()
+        self.payment.status == PaymentStatus::Open && self.payment.expires_at <= self.state.clock().now()
     }
 
     /// The card form, with the last decline's reason when there is one.
-    fn pay_form(
-        &self,
-        status: StatusCode,
-        errors: FieldErrors,
-        entered: Option<&FormFields>,
-    ) -> Response {
+    fn pay_form(&self, status: StatusCode, errors: FieldErrors, entered: Option<&FormFields>) -> Response {
         let last = self.payment.attempts.last();
         let decline = last
             .filter(|a| matches!(a.status, AttemptStatus::Declined | AttemptStatus::Error))
@@ -96,23 +82,13 @@ impl View<'_> {
             token: self.token.to_owned(),
             form_token: self.payment.form_token.clone(),
             errors,
-            entered_expiry: entered
-                .map(|f| f.get("card_expiry").to_owned())
-                .unwrap_or_default(),
-            entered_name: entered
-                .map(|f| f.get("cardholder_name").to_owned())
-                .unwrap_or_default(),
+            entered_expiry: entered.map(|f| f.get("card_expiry").to_owned()).unwrap_or_default(),
+            entered_name: entered.map(|f| f.get("cardholder_name").to_owned()).unwrap_or_default(),
         };
         html(status, &page)
     }
 
-    fn result(
-        &self,
-        status: StatusCode,
-        heading: &'static str,
-        message: &'static str,
-        good: bool,
-    ) -> Response {
+    fn result(&self, status: StatusCode, heading: &'static str, message: &'static str, good: bool) -> Response {
         let page = ResultPage {
             frame: self.frame(),
             heading,
@@ -125,24 +101,9 @@ impl View<'_> {
         html(status, &page)
     }
 
-    fn message(
-        &self,
-        status: StatusCode,
-        heading: &'static str,
-        message: &'static str,
-        refresh: bool,
-    ) -> Response {
+    fn message(&self, status: StatusCode, heading: &'static str, message: &'static str, refresh: bool) -> Response {
         let back = if refresh { None } else { self.back() };
-        html(
-            status,
-            &MessagePage {
-                frame: self.frame(),
-                heading,
-                message,
-                back,
-                refresh,
-            },
-        )
+        html(status, &MessagePage { frame: self.frame(), heading, message, back, refresh })
     }
 
     fn to_challenge(&self) -> Response {
@@ -152,15 +113,16 @@ impl View<'_> {
     /// The payment as it stands, for a visit or a form that was already used: finished
     /// payments show their result, never a new form.
     fn current(&self) -> Response {
-        let waiting_for_issuer = self
-            .payment
-            .attempts
-            .iter()
-            .any(|a| a.status == AttemptStatus::ActionRequired);
+        let waiting_for_issuer = self.payment.attempts.iter().any(|a| a.status == AttemptStatus::ActionRequired);
         match self.payment.status {
             PaymentStatus::Open if self.is_past_expiry() => self.expired(),
             PaymentStatus::Open if self.payment.attempts.iter().any(|a| a.status == AttemptStatus::Pending) => self
-                .message(StatusCode::OK, "Processing your payment", "This takes a moment; the page refreshes itself.", true),
+                .message(
+                    StatusCode::OK,
+                    "Processing your payment",
+                    "This takes a moment; the page refreshes itself.",
+                    true,
+                ),
             PaymentStatus::Open => self.pay_form(StatusCode::OK, FieldErrors::default(), None),
             PaymentStatus::Pending if waiting_for_issuer => self.to_challenge(),
             PaymentStatus::Pending => self.result(
@@ -169,18 +131,25 @@ impl View<'_> {
                 "Your payment is being confirmed by the bank. The shop will let you know the result.",
                 true,
             ),
-            PaymentStatus::Success => self.result(StatusCode::OK, "Payment successful", "Thank you: your payment is complete.", true),
+            PaymentStatus::Success => {
+                self.result(StatusCode::OK, "Payment successful", "Thank you: your payment is complete.", true)
+            }
             PaymentStatus::Authorized => self.result(
                 StatusCode::OK,
                 "Payment authorized",
                 "Thank you: the amount is reserved on your card and will be charged by the shop.",
                 true,
             ),
-            PaymentStatus::Refunded => self.result(StatusCode::OK, "Payment refunded", "This payment was refunded.", true),
-            PaymentStatus::Failed => self.exceeded(),
-            PaymentStatus::Cancelled => {
-                self.result(StatusCode::OK, "Payment cancelled", "This payment was cancelled. Nothing was charged.", false)
+            PaymentStatus::Refunded => {
+                self.result(StatusCode::OK, "Payment refunded", "This payment was refunded.", true)
             }
+            PaymentStatus::Failed => self.exceeded(),
+            PaymentStatus::Cancelled => self.result(
+                StatusCode::OK,
+                "Payment cancelled",
+                "This payment was cancelled. Nothing was charged.",
+                false,
+            ),
             PaymentStatus::Expired => self.expired(),
         }
     }
@@ -211,11 +180,7 @@ impl View<'_> {
                 self.redirect_or(Self::current)
             }
             PaymentStatus::Pending
-                if self
-                    .payment
-                    .attempts
-                    .iter()
-                    .any(|a| a.status == AttemptStatus::ActionRequired) =>
+                if self.payment.attempts.iter().any(|a| a.status == AttemptStatus::ActionRequired) =>
             {
                 self.to_challenge()
             }
@@ -230,14 +195,9 @@ impl View<'_> {
     /// The return redirect (SPEC §5), or `fallback` when the payment has no URL for it.
     fn redirect_or(&self, fallback: fn(&Self) -> Response) -> Response {
         match self.back() {
-            Some(back) if back.post => html(
-                StatusCode::OK,
-                &ReturnPostPage {
-                    frame: self.frame(),
-                    url: back.url,
-                    fields: back.fields,
-                },
-            ),
+            Some(back) if back.post => {
+                html(StatusCode::OK, &ReturnPostPage { frame: self.frame(), url: back.url, fields: back.fields })
+            }
             Some(back) => see_other(&back.url),
             None => fallback(self),
         }
@@ -249,11 +209,7 @@ fn see_other(location: &str) -> Response {
 }
 
 fn plain_frame(nonce: &str, state: &AppState) -> Frame {
-    Frame {
-        merchant: "gatepost".to_owned(),
-        nonce: nonce.to_owned(),
-        sandbox: state.settings().mode == Mode::Sandbox,
-    }
+    Frame { merchant: "gatepost".to_owned(), nonce: nonce.to_owned(), sandbox: state.settings().mode == Mode::Sandbox }
 }
 
 fn not_found(state: &AppState, nonce: &str) -> Response {
@@ -303,14 +259,8 @@ pub(crate) async fn show(
         Err(response) => return response,
     };
     let result: Result<Response, FlowError> = async {
-        Ok(View {
-            state: &state,
-            checkout: &checkout,
-            payment: &checkout.payment,
-            nonce: &nonce,
-            token: &token,
-        }
-        .current())
+        Ok(View { state: &state, checkout: &checkout, payment: &checkout.payment, nonce: &nonce, token: &token }
+            .current())
     }
     .await;
     answer(&state, &nonce, result)
@@ -329,32 +279,18 @@ pub(crate) async fn pay(
         Err(response) => return response,
     };
     let result: Result<Response, FlowError> = async {
-        let view = View {
-            state: &state,
-            checkout: &checkout,
-            payment: &checkout.payment,
-            nonce: &nonce,
-            token: &token,
-        };
-        let fresh_form = checkout.payment.status == PaymentStatus::Open
-            && form.get("form_token") == checkout.payment.form_token;
+        let view =
+            View { state: &state, checkout: &checkout, payment: &checkout.payment, nonce: &nonce, token: &token };
+        let fresh_form =
+            checkout.payment.status == PaymentStatus::Open && form.get("form_token") == checkout.payment.form_token;
         if !fresh_form || view.is_past_expiry() {
             return Ok(view.current());
         }
         let today = state.clock().now().year_month();
-        let card = match Card::parse(
-            form.get("card_number"),
-            form.get("card_expiry"),
-            form.get("card_cvc"),
-            today,
-        ) {
+        let card = match Card::parse(form.get("card_number"), form.get("card_expiry"), form.get("card_cvc"), today) {
             Ok(card) => card,
             Err(errors) => {
-                return Ok(view.pay_form(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    field_errors(&errors),
-                    Some(&form),
-                ));
+                return Ok(view.pay_form(StatusCode::UNPROCESSABLE_ENTITY, field_errors(&errors), Some(&form)));
             }
         };
         let result = flow::pay_with_card(&state, &checkout, form.get("form_token"), card).await?;
@@ -367,16 +303,8 @@ pub(crate) async fn pay(
 /// The response to a card or 3-D Secure action.
 fn respond(view: &View<'_>, result: CardResult) -> Response {
     match result {
-        CardResult::Done(payment) => View {
-            payment: &payment,
-            ..*view
-        }
-        .after_action(),
-        CardResult::Stale(payment) => View {
-            payment: &payment,
-            ..*view
-        }
-        .current(),
+        CardResult::Done(payment) => View { payment: &payment, ..*view }.after_action(),
+        CardResult::Stale(payment) => View { payment: &payment, ..*view }.current(),
         CardResult::NotFound => not_found(view.state, view.nonce),
     }
 }
@@ -407,37 +335,17 @@ pub(crate) async fn cancel(
         Err(response) => return response,
     };
     let result: Result<Response, FlowError> = async {
-        let view = View {
-            state: &state,
-            checkout: &checkout,
-            payment: &checkout.payment,
-            nonce: &nonce,
-            token: &token,
-        };
+        let view =
+            View { state: &state, checkout: &checkout, payment: &checkout.payment, nonce: &nonce, token: &token };
         // The form token is what proves the shopper's own page sent this (SPEC §9: CSRF).
         if form.get("form_token") != checkout.payment.form_token || view.is_past_expiry() {
             return Ok(view.current());
         }
-        let now = state.clock().now();
-        Ok(
-            match state
-                .store()
-                .apply(None, &checkout.payment.id, PaymentEvent::Cancel, now)
-                .await?
-            {
-                ChangeOutcome::Applied(payment) => View {
-                    payment: &payment,
-                    ..view
-                }
-                .after_action(),
-                ChangeOutcome::Rejected(payment) => View {
-                    payment: &payment,
-                    ..view
-                }
-                .current(),
-                ChangeOutcome::NotFound => not_found(&state, &nonce),
-            },
-        )
+        Ok(match state.apply(None, &checkout.payment.id, PaymentEvent::Cancel).await? {
+            ChangeOutcome::Applied { payment, .. } => View { payment: &payment, ..view }.after_action(),
+            ChangeOutcome::Rejected(payment) => View { payment: &payment, ..view }.current(),
+            ChangeOutcome::NotFound => not_found(&state, &nonce),
+        })
     }
     .await;
     answer(&state, &nonce, result)
@@ -453,35 +361,16 @@ pub(crate) async fn show_challenge(
         Err(response) => return response,
     };
     let result: Result<Response, FlowError> = async {
-        let view = View {
-            state: &state,
-            checkout: &checkout,
-            payment: &checkout.payment,
-            nonce: &nonce,
-            token: &token,
-        };
-        let waiting = checkout
-            .payment
-            .attempts
-            .iter()
-            .find(|a| a.status == AttemptStatus::ActionRequired);
-        Ok(
-            match (
-                checkout.payment.status,
-                waiting.and_then(|a| a.challenge_token.clone()),
-            ) {
-                (PaymentStatus::Pending, Some(form_token)) => html(
-                    StatusCode::OK,
-                    &ChallengePage {
-                        frame: view.frame(),
-                        amount: view.amount(),
-                        token: token.clone(),
-                        form_token,
-                    },
-                ),
-                _ => view.current(),
-            },
-        )
+        let view =
+            View { state: &state, checkout: &checkout, payment: &checkout.payment, nonce: &nonce, token: &token };
+        let waiting = checkout.payment.attempts.iter().find(|a| a.status == AttemptStatus::ActionRequired);
+        Ok(match (checkout.payment.status, waiting.and_then(|a| a.challenge_token.clone())) {
+            (PaymentStatus::Pending, Some(form_token)) => html(
+                StatusCode::OK,
+                &ChallengePage { frame: view.frame(), amount: view.amount(), token: token.clone(), form_token },
+            ),
+            _ => view.current(),
+        })
     }
     .await;
     answer(&state, &nonce, result)
@@ -503,22 +392,10 @@ pub(crate) async fn answer_challenge(
         Err(response) => return response,
     };
     let result: Result<Response, FlowError> = async {
-        let view = View {
-            state: &state,
-            checkout: &checkout,
-            payment: &checkout.payment,
-            nonce: &nonce,
-            token: &token,
-        };
-        let authenticated =
-            form.get("action") == "authenticate" && form.get("password") == SANDBOX_PASSWORD;
-        let result = flow::complete_challenge(
-            &state,
-            &checkout.payment,
-            form.get("form_token"),
-            authenticated,
-        )
-        .await?;
+        let view =
+            View { state: &state, checkout: &checkout, payment: &checkout.payment, nonce: &nonce, token: &token };
+        let authenticated = form.get("action") == "authenticate" && form.get("password") == SANDBOX_PASSWORD;
+        let result = flow::complete_challenge(&state, &checkout.payment, form.get("form_token"), authenticated).await?;
         Ok(respond(&view, result))
     }
     .await;

@@ -22,10 +22,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/pay/{token}", get(handlers::show).post(handlers::pay))
         .route("/pay/{token}/cancel", post(handlers::cancel))
-        .route(
-            "/pay/{token}/3ds",
-            get(handlers::show_challenge).post(handlers::answer_challenge),
-        )
+        .route("/pay/{token}/3ds", get(handlers::show_challenge).post(handlers::answer_challenge))
         .layer(from_fn(security_headers))
 }
 
@@ -42,19 +39,10 @@ async fn security_headers(mut request: Request, next: Next) -> Response {
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     );
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_str(&csp).expect("ASCII policy"),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp).expect("ASCII policy"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }

@@ -83,12 +83,7 @@ pub(crate) struct MessagePage {
 /// A rendered page with its status.
 pub(crate) fn html(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
-        Ok(body) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            body,
-        )
-            .into_response(),
+        Ok(body) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
         Err(error) => {
             tracing::error!(%error, "page did not render");
             (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response()

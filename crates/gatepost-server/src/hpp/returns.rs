@@ -18,23 +18,11 @@ pub(crate) struct Back {
 
 /// The merchant URL for the payment's status with freshly signed parameters, or `None`
 /// when the merchant gave no URL for it.
-pub(crate) fn back_to_merchant(
-    payment: &Payment,
-    secret: &WebhookSecret,
-    now: Timestamp,
-) -> Option<Back> {
+pub(crate) fn back_to_merchant(payment: &Payment, secret: &WebhookSecret, now: Timestamp) -> Option<Back> {
     let url = return_url_for(payment)?;
     let params = return_params(payment, secret, now.unix_seconds());
     Some(match payment.return_method {
-        ReturnMethod::Get => Back {
-            url: with_params(url, &params),
-            post: false,
-            fields: Vec::new(),
-        },
-        ReturnMethod::Post => Back {
-            url: url.as_str().to_owned(),
-            post: true,
-            fields: params,
-        },
+        ReturnMethod::Get => Back { url: with_params(url, &params), post: false, fields: Vec::new() },
+        ReturnMethod::Post => Back { url: url.as_str().to_owned(), post: true, fields: params },
     })
 }

@@ -5,30 +5,38 @@ use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_s
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, POSTGRES as MIGRATIONS};
 use crate::queries::{
-    ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
-    INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL,
-    MERCHANT_FOR_CHECKOUT, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
-    PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RECORD_IDEMPOTENT_RESPONSE,
-    RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
+    ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY, INSERT_IDEMPOTENCY_KEY,
+    LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT,
+    PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID, PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE,
+    RECORD_IDEMPOTENT_RESPONSE, RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
 };
+use crate::queries::{MERCHANT_BY_ID, ROTATE_WEBHOOK_SECRET, UPDATE_MERCHANT_SETTINGS};
 use crate::rows::{
-    Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql,
-    merchant_from_row, payment_from_row,
+    Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql, merchant_from_row,
+    payment_from_row,
 };
+use crate::values::merchant_settings_values;
 use crate::values::{
-    INSERT_ATTEMPT, INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_ATTEMPT,
-    UPDATE_PAYMENT_STATE, Value, merchant_values, payment_state_values, payment_values,
+    INSERT_ATTEMPT, INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_ATTEMPT, UPDATE_PAYMENT_STATE, Value,
+    merchant_values, payment_state_values, payment_values,
+};
+use crate::webhooks::{
+    BACKLOG, DELIVERIES_OF_EVENT, Delivery, EVENT_BY_ID, EventQuery, INSERT_DELIVERY, NextStep,
+    RECORD_ATTEMPT_ON_EVENT, REQUEST_RESEND, StoredEvent, WEBHOOK_SIGNING, WebhookSigning, claim_due_sql,
+    delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, signing_from_row,
 };
 use crate::{
-    AttemptStart, Checkout, DueAttempt, IdempotencyClaim, NewAttempt, NewMerchant, Page,
-    PaymentQuery, Settlement, Store, StoreError, StoredResponse,
+    AttemptStart, Checkout, DueAttempt, IdempotencyClaim, NewAttempt, NewMerchant, Page, PaymentQuery, Settlement,
+    Store, StoreError, StoredResponse,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
 use deadpool_postgres::{GenericClient, Pool, Runtime};
 use gatepost_core::ids::AttemptId;
+use gatepost_core::ids::EventId;
 use gatepost_core::ids::{MerchantId, PaymentId};
 use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::Timestamp;
 use tokio_postgres::NoTls;
@@ -44,6 +52,7 @@ const MIGRATION_LOCK: i64 = 0x6761_7465_706f_7374; // "gatepost"
 #[derive(Debug)]
 pub(crate) struct PostgresStore {
     pool: Pool,
+    outbox: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl PostgresStore {
@@ -51,19 +60,13 @@ impl PostgresStore {
         let mut config = deadpool_postgres::Config::new();
         config.url = Some(url.to_owned());
         config.pool = Some(deadpool_postgres::PoolConfig::new(POOL_SIZE));
-        let pool = config
-            .create_pool(Some(Runtime::Tokio1), NoTls)
-            .map_err(|e| StoreError::Pool(e.to_string()))?;
-        Ok(Self { pool })
+        let pool = config.create_pool(Some(Runtime::Tokio1), NoTls).map_err(|e| StoreError::Pool(e.to_string()))?;
+        Ok(Self { pool, outbox: std::sync::Arc::default() })
     }
 }
 
 impl ToSql for Value {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
             Self::Text(v) => v.to_sql(ty, out),
             Self::Int(v) => v.to_sql(ty, out),
@@ -96,11 +99,7 @@ fn params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
-async fn execute(
-    client: &impl GenericClient,
-    sql: &str,
-    values: &[Value],
-) -> Result<u64, StoreError> {
+async fn execute(client: &impl GenericClient, sql: &str, values: &[Value]) -> Result<u64, StoreError> {
     let statement = client.prepare_cached(sql).await?;
     Ok(client.execute(&statement, &params(values)).await?)
 }
@@ -112,12 +111,7 @@ async fn query<T>(
     map: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let statement = client.prepare_cached(sql).await?;
-    client
-        .query(&statement, &params(values))
-        .await?
-        .iter()
-        .map(map)
-        .collect()
+    client.query(&statement, &params(values)).await?.iter().map(map).collect()
 }
 
 async fn query_one<T>(
@@ -153,41 +147,22 @@ async fn payment_by_id(
     lock: bool,
 ) -> Result<Option<Payment>, StoreError> {
     let (sql, values): (&str, Vec<Value>) = match merchant {
-        Some(merchant) => (
-            PAYMENT_BY_ID,
-            vec![id.as_str().into(), merchant.as_str().into()],
-        ),
+        Some(merchant) => (PAYMENT_BY_ID, vec![id.as_str().into(), merchant.as_str().into()]),
         None => (PAYMENT_BY_ID_FOR_ANY_MERCHANT, vec![id.as_str().into()]),
     };
-    let sql = if lock {
-        format!("{sql} FOR UPDATE")
-    } else {
-        sql.to_owned()
-    };
-    Ok(payments_with_attempts(client, &sql, &values)
-        .await?
-        .into_iter()
-        .next())
+    let sql = if lock { format!("{sql} FOR UPDATE") } else { sql.to_owned() };
+    Ok(payments_with_attempts(client, &sql, &values).await?.into_iter().next())
 }
 
-async fn default_webhook_url(
-    client: &impl GenericClient,
-    merchant: &MerchantId,
-) -> Result<Option<String>, StoreError> {
-    Ok(query_one(
-        client,
-        MERCHANT_DEFAULT_WEBHOOK_URL,
-        &[merchant.as_str().into()],
-        |r| r.opt_text("default_webhook_url"),
-    )
+async fn default_webhook_url(client: &impl GenericClient, merchant: &MerchantId) -> Result<Option<String>, StoreError> {
+    Ok(query_one(client, MERCHANT_DEFAULT_WEBHOOK_URL, &[merchant.as_str().into()], |r| {
+        r.opt_text("default_webhook_url")
+    })
     .await?
     .flatten())
 }
 
-async fn write_events(
-    client: &impl GenericClient,
-    events: Vec<Vec<Value>>,
-) -> Result<(), StoreError> {
+async fn write_events(client: &impl GenericClient, events: Vec<Vec<Value>>) -> Result<(), StoreError> {
     for event in events {
         execute(client, &INSERT_EVENT, &event).await?;
     }
@@ -196,19 +171,18 @@ async fn write_events(
 
 #[async_trait]
 impl Store for PostgresStore {
+    fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        std::sync::Arc::clone(&self.outbox)
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut client = self.pool.get().await?;
         let transaction = client.transaction().await?;
-        transaction
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await?;
+        transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
         transaction.batch_execute(CREATE_VERSIONS_TABLE).await?;
         for migration in MIGRATIONS {
             let applied = transaction
-                .query_opt(
-                    "SELECT version FROM schema_migrations WHERE version = $1",
-                    &[&migration.version],
-                )
+                .query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[&migration.version])
                 .await?;
             if applied.is_none() {
                 transaction.batch_execute(migration.sql).await?;
@@ -232,9 +206,7 @@ impl Store for PostgresStore {
 
     async fn create_merchant(&self, new: NewMerchant) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
-        execute(&client, &INSERT_MERCHANT, &merchant_values(&new))
-            .await
-            .map(drop)
+        execute(&client, &INSERT_MERCHANT, &merchant_values(&new)).await.map(drop)
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
@@ -244,36 +216,20 @@ impl Store for PostgresStore {
 
     async fn merchant_by_api_key_hash(&self, hash: &str) -> Result<Option<Merchant>, StoreError> {
         let client = self.pool.get().await?;
-        query_one(
-            &client,
-            MERCHANT_BY_KEY_HASH,
-            &[hash.into()],
-            merchant_from_row,
-        )
-        .await
+        query_one(&client, MERCHANT_BY_KEY_HASH, &[hash.into()], merchant_from_row).await
     }
 
     async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
-        execute(&client, &INSERT_PAYMENT, &payment_values(payment))
-            .await
-            .map(drop)
+        execute(&client, &INSERT_PAYMENT, &payment_values(payment)).await.map(drop)
     }
 
-    async fn payment(
-        &self,
-        merchant: &MerchantId,
-        id: &PaymentId,
-    ) -> Result<Option<Payment>, StoreError> {
+    async fn payment(&self, merchant: &MerchantId, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
         let client = self.pool.get().await?;
         payment_by_id(&client, Some(merchant), id, false).await
     }
 
-    async fn list_payments(
-        &self,
-        merchant: &MerchantId,
-        query_: &PaymentQuery,
-    ) -> Result<Page<Payment>, StoreError> {
+    async fn list_payments(&self, merchant: &MerchantId, query_: &PaymentQuery) -> Result<Page<Payment>, StoreError> {
         let (sql, filters) = list_payments_sql(query_);
         let mut values: Vec<Value> = vec![merchant.as_str().into()];
         values.extend(filters);
@@ -294,48 +250,31 @@ impl Store for PostgresStore {
         let Some(mut payment) = payment_by_id(&transaction, merchant, id, true).await? else {
             return Ok(ChangeOutcome::NotFound);
         };
+        let from = payment.status;
         let default_url = default_webhook_url(&transaction, &payment.merchant_id).await?;
         let Some(events) = plan(&mut payment, event, now, default_url) else {
             return Ok(ChangeOutcome::Rejected(payment));
         };
-        execute(
-            &transaction,
-            UPDATE_PAYMENT_STATE,
-            &payment_state_values(&payment),
-        )
-        .await?;
+        execute(&transaction, UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
         write_events(&transaction, events).await?;
         transaction.commit().await?;
-        Ok(ChangeOutcome::Applied(payment))
+        self.outbox.notify_one();
+        Ok(ChangeOutcome::Applied { payment, from })
     }
 
     async fn checkout(&self, token: &str) -> Result<Option<Checkout>, StoreError> {
         let client = self.pool.get().await?;
-        let Some(payment) =
-            payments_with_attempts(&client, PAYMENT_BY_CHECKOUT_TOKEN, &[token.into()])
-                .await?
-                .pop()
+        let Some(payment) = payments_with_attempts(&client, PAYMENT_BY_CHECKOUT_TOKEN, &[token.into()]).await?.pop()
         else {
             return Ok(None);
         };
         let merchant = [payment.merchant_id.as_str().into()];
         let Some((merchant_name, webhook_secret, connector)) =
-            query_one(&client, MERCHANT_FOR_CHECKOUT, &merchant, |r| {
-                crate::checkout_parts(r)
-            })
-            .await?
+            query_one(&client, MERCHANT_FOR_CHECKOUT, &merchant, crate::checkout_parts).await?
         else {
-            return Err(StoreError::Corrupt(format!(
-                "payment {} has no merchant",
-                payment.id
-            )));
+            return Err(StoreError::Corrupt(format!("payment {} has no merchant", payment.id)));
         };
-        Ok(Some(Checkout {
-            payment,
-            merchant_name,
-            webhook_secret,
-            connector,
-        }))
+        Ok(Some(Checkout { payment, merchant_name, webhook_secret, connector }))
     }
 
     async fn start_attempt(
@@ -354,12 +293,7 @@ impl Store for PostgresStore {
             return Ok(AttemptStart::Stale(payment));
         };
         execute(&transaction, &INSERT_ATTEMPT, &row).await?;
-        execute(
-            &transaction,
-            UPDATE_PAYMENT_STATE,
-            &payment_state_values(&payment),
-        )
-        .await?;
+        execute(&transaction, UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
         transaction.commit().await?;
         Ok(AttemptStart::Started(payment))
     }
@@ -374,80 +308,44 @@ impl Store for PostgresStore {
         let mut client = self.pool.get().await?;
         let transaction = client.transaction().await?;
         let attempt_key = [attempt.as_str().into()];
-        let Some(found) =
-            query_one(&transaction, ATTEMPT_BY_ID, &attempt_key, attempt_from_row).await?
-        else {
+        let Some(found) = query_one(&transaction, ATTEMPT_BY_ID, &attempt_key, attempt_from_row).await? else {
             return Ok(ChangeOutcome::NotFound);
         };
         // Lock the payment, whose attempts are then read under the lock: the attempt may
         // have settled since the first look.
-        let Some(mut payment) = payment_by_id(&transaction, None, &found.payment_id, true).await?
-        else {
+        let Some(mut payment) = payment_by_id(&transaction, None, &found.payment_id, true).await? else {
             return Ok(ChangeOutcome::NotFound);
         };
+        let from = payment.status;
         let default_url = default_webhook_url(&transaction, &payment.merchant_id).await?;
-        let plan = plan_settlement(
-            &mut payment,
-            attempt,
-            challenge_token,
-            settlement,
-            now,
-            default_url,
-        );
+        let plan = plan_settlement(&mut payment, attempt, challenge_token, settlement, now, default_url);
         let Some(SettlementPlan { attempt, events }) = plan else {
             return Ok(ChangeOutcome::Rejected(payment));
         };
         execute(&transaction, UPDATE_ATTEMPT, &attempt).await?;
-        execute(
-            &transaction,
-            UPDATE_PAYMENT_STATE,
-            &payment_state_values(&payment),
-        )
-        .await?;
+        execute(&transaction, UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
         write_events(&transaction, events).await?;
         transaction.commit().await?;
-        Ok(ChangeOutcome::Applied(payment))
+        self.outbox.notify_one();
+        Ok(ChangeOutcome::Applied { payment, from })
     }
 
-    async fn payments_due_to_expire(
-        &self,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<PaymentId>, StoreError> {
+    async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError> {
         let client = self.pool.get().await?;
         let values: [Value; 2] = [now.millis().into(), i64::from(limit).into()];
-        query(&client, PAYMENTS_DUE_TO_EXPIRE, &values, |r| {
-            Ok(PaymentId::from_trusted(r.text("id")?))
-        })
-        .await
+        query(&client, PAYMENTS_DUE_TO_EXPIRE, &values, |r| Ok(PaymentId::from_trusted(r.text("id")?))).await
     }
 
-    async fn attempts_due_for_poll(
-        &self,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<DueAttempt>, StoreError> {
+    async fn attempts_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError> {
         let client = self.pool.get().await?;
         let values: [Value; 2] = [now.millis().into(), i64::from(limit).into()];
         let rows = query(&client, ATTEMPTS_DUE_FOR_POLL, &values, attempt_from_row).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| DueAttempt {
-                payment_id: row.payment_id,
-                attempt: row.attempt,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|row| DueAttempt { payment_id: row.payment_id, attempt: row.attempt }).collect())
     }
 
     async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
-        execute(
-            &client,
-            RESCHEDULE_POLL,
-            &[attempt.as_str().into(), at.millis().into()],
-        )
-        .await
-        .map(drop)
+        execute(&client, RESCHEDULE_POLL, &[attempt.as_str().into(), at.millis().into()]).await.map(drop)
     }
 
     async fn claim_idempotency_key(
@@ -465,10 +363,7 @@ impl Store for PostgresStore {
         let transaction = client.transaction().await?;
         let locked = format!("{IDEMPOTENCY_KEY} FOR UPDATE");
         let lookup = [merchant.as_str().into(), key.into()];
-        let verdict = query_one(&transaction, &locked, &lookup, |row| {
-            judge(row, request_hash, now)
-        })
-        .await?;
+        let verdict = query_one(&transaction, &locked, &lookup, |row| judge(row, request_hash, now)).await?;
         let claim = match verdict {
             Some(Verdict::Answer(answer)) => answer,
             Some(Verdict::TakeOver) | None => {
@@ -487,27 +382,92 @@ impl Store for PostgresStore {
         response: &StoredResponse,
     ) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
-        execute(
-            &client,
-            RECORD_IDEMPOTENT_RESPONSE,
-            &response_values(merchant, key, response),
-        )
-        .await
-        .map(drop)
+        execute(&client, RECORD_IDEMPOTENT_RESPONSE, &response_values(merchant, key, response)).await.map(drop)
     }
 
-    async fn release_idempotency_key(
+    async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        execute(&client, DELETE_IDEMPOTENCY_KEY, &[merchant.as_str().into(), key.into()]).await.map(drop)
+    }
+
+    async fn claim_due_events(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let client = self.pool.get().await?;
+        let values: [Value; 3] = [now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
+        query(&client, &claim_due_sql(true), &values, event_from_row).await
+    }
+
+    async fn record_delivery(&self, delivery: &Delivery, next: NextStep) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await?;
+        let transaction = client.transaction().await?;
+        execute(&transaction, &INSERT_DELIVERY, &delivery_values(delivery)).await?;
+        execute(&transaction, RECORD_ATTEMPT_ON_EVENT, &record_values(delivery, next)).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn webhook_signing(
         &self,
         merchant: &MerchantId,
-        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<WebhookSigning>, StoreError> {
+        let client = self.pool.get().await?;
+        query_one(&client, WEBHOOK_SIGNING, &[merchant.as_str().into()], |r| signing_from_row(r, now)).await
+    }
+
+    async fn event(&self, merchant: &MerchantId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        let client = self.pool.get().await?;
+        query_one(&client, EVENT_BY_ID, &[id.as_str().into(), merchant.as_str().into()], event_from_row).await
+    }
+
+    async fn list_events(&self, merchant: &MerchantId, query_: &EventQuery) -> Result<Page<StoredEvent>, StoreError> {
+        let (sql, filters) = list_events_sql(query_);
+        let mut values: Vec<Value> = vec![merchant.as_str().into()];
+        values.extend(filters);
+        let client = self.pool.get().await?;
+        let rows = query(&client, &sql, &values, event_from_row).await?;
+        Ok(into_page(rows, query_.limit))
+    }
+
+    async fn deliveries(&self, merchant: &MerchantId, event: &EventId) -> Result<Vec<Delivery>, StoreError> {
+        let client = self.pool.get().await?;
+        query(&client, DELIVERIES_OF_EVENT, &[event.as_str().into(), merchant.as_str().into()], delivery_from_row).await
+    }
+
+    async fn request_resend(&self, merchant: &MerchantId, event: &EventId, now: Timestamp) -> Result<bool, StoreError> {
+        let client = self.pool.get().await?;
+        let values: [Value; 3] = [event.as_str().into(), merchant.as_str().into(), now.millis().into()];
+        Ok(execute(&client, REQUEST_RESEND, &values).await? == 1)
+    }
+
+    async fn webhook_backlog(&self) -> Result<u64, StoreError> {
+        let client = self.pool.get().await?;
+        let count = query_one(&client, BACKLOG, &[], |r| r.int("backlog")).await?.unwrap_or(0);
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        let client = self.pool.get().await?;
+        query_one(&client, MERCHANT_BY_ID, &[id.as_str().into()], merchant_from_row).await
+    }
+
+    async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        execute(&client, UPDATE_MERCHANT_SETTINGS, &merchant_settings_values(merchant)).await.map(drop)
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        merchant: &MerchantId,
+        new: &WebhookSecret,
+        previous_until: Timestamp,
     ) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
-        execute(
-            &client,
-            DELETE_IDEMPOTENCY_KEY,
-            &[merchant.as_str().into(), key.into()],
-        )
-        .await
-        .map(drop)
+        let values: [Value; 3] = [merchant.as_str().into(), new.expose().into(), previous_until.millis().into()];
+        execute(&client, ROTATE_WEBHOOK_SECRET, &values).await.map(drop)
     }
 }

@@ -7,27 +7,35 @@ use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_s
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, SQLITE as MIGRATIONS};
 use crate::queries::{
-    ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
-    INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL,
-    MERCHANT_FOR_CHECKOUT, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
-    PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RECORD_IDEMPOTENT_RESPONSE,
-    RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
+    ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY, INSERT_IDEMPOTENCY_KEY,
+    LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT,
+    PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID, PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE,
+    RECORD_IDEMPOTENT_RESPONSE, RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
 };
+use crate::queries::{MERCHANT_BY_ID, ROTATE_WEBHOOK_SECRET, UPDATE_MERCHANT_SETTINGS};
 use crate::rows::{
-    Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql,
-    merchant_from_row, payment_from_row,
+    Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql, merchant_from_row,
+    payment_from_row,
 };
+use crate::values::merchant_settings_values;
 use crate::values::{
-    INSERT_ATTEMPT, INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_ATTEMPT,
-    UPDATE_PAYMENT_STATE, Value, merchant_values, payment_state_values, payment_values,
+    INSERT_ATTEMPT, INSERT_EVENT, INSERT_MERCHANT, INSERT_PAYMENT, UPDATE_ATTEMPT, UPDATE_PAYMENT_STATE, Value,
+    merchant_values, payment_state_values, payment_values,
+};
+use crate::webhooks::{
+    BACKLOG, DELIVERIES_OF_EVENT, Delivery, EVENT_BY_ID, EventQuery, INSERT_DELIVERY, NextStep,
+    RECORD_ATTEMPT_ON_EVENT, REQUEST_RESEND, StoredEvent, WEBHOOK_SIGNING, WebhookSigning, claim_due_sql,
+    delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, signing_from_row,
 };
 use crate::{
-    AttemptStart, Checkout, DueAttempt, IdempotencyClaim, NewAttempt, NewMerchant, Page,
-    PaymentQuery, Settlement, Store, StoreError, StoredResponse,
+    AttemptStart, Checkout, DueAttempt, IdempotencyClaim, NewAttempt, NewMerchant, Page, PaymentQuery, Settlement,
+    Store, StoreError, StoredResponse,
 };
 use async_trait::async_trait;
+use gatepost_core::ids::EventId;
 use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
 use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::Timestamp;
 use readers::Readers;
@@ -41,6 +49,7 @@ use writer::Writer;
 pub(crate) struct SqliteStore {
     writer: Writer,
     readers: Arc<Readers>,
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 /// Opens a connection with the settings every gatepost connection needs.
@@ -67,10 +76,16 @@ impl SqliteStore {
         }
         let connection = open_connection(&path, false)?;
         let writer = Writer::start(connection).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(Self {
-            writer,
-            readers: Readers::new(path),
-        })
+        Ok(Self { writer, readers: Readers::new(path), outbox: Arc::default() })
+    }
+}
+
+impl SqliteStore {
+    /// Wakes the delivery worker after a change that wrote events has committed.
+    fn signal_if_applied(&self, outcome: &ChangeOutcome) {
+        if matches!(outcome, ChangeOutcome::Applied { .. }) {
+            self.outbox.notify_one();
+        }
     }
 }
 
@@ -98,10 +113,7 @@ impl Row for rusqlite::Row<'_> {
 
 /// The shared SQL writes parameters as PostgreSQL's `$N`; SQLite numbers `$N` by first
 /// appearance, so they become `?N`, which SQLite numbers as written.
-fn prepare<'c>(
-    connection: &'c Connection,
-    sql: &str,
-) -> Result<rusqlite::CachedStatement<'c>, StoreError> {
+fn prepare<'c>(connection: &'c Connection, sql: &str) -> Result<rusqlite::CachedStatement<'c>, StoreError> {
     Ok(connection.prepare_cached(&sql.replace('$', "?"))?)
 }
 
@@ -135,17 +147,11 @@ fn query_one<T>(
 }
 
 /// Payments with their attempts.
-fn payments_with_attempts(
-    connection: &Connection,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Vec<Payment>, StoreError> {
+fn payments_with_attempts(connection: &Connection, sql: &str, values: Vec<Value>) -> Result<Vec<Payment>, StoreError> {
     let mut payments = query(connection, sql, values, |r| payment_from_row(r))?;
     if !payments.is_empty() {
         let ids: Vec<Value> = payments.iter().map(|p| p.id.as_str().into()).collect();
-        let attempts = query(connection, &attempts_of_sql(ids.len()), ids, |r| {
-            attempt_from_row(r)
-        })?;
+        let attempts = query(connection, &attempts_of_sql(ids.len()), ids, |r| attempt_from_row(r))?;
         attach_attempts(&mut payments, attempts);
     }
     Ok(payments)
@@ -158,27 +164,16 @@ fn payment_by_id(
     id: &PaymentId,
 ) -> Result<Option<Payment>, StoreError> {
     let (sql, values) = match merchant {
-        Some(merchant) => (
-            PAYMENT_BY_ID,
-            vec![id.as_str().into(), merchant.as_str().into()],
-        ),
+        Some(merchant) => (PAYMENT_BY_ID, vec![id.as_str().into(), merchant.as_str().into()]),
         None => (PAYMENT_BY_ID_FOR_ANY_MERCHANT, vec![id.as_str().into()]),
     };
-    Ok(payments_with_attempts(connection, sql, values)?
-        .into_iter()
-        .next())
+    Ok(payments_with_attempts(connection, sql, values)?.into_iter().next())
 }
 
-fn default_webhook_url(
-    connection: &Connection,
-    merchant: &MerchantId,
-) -> Result<Option<String>, StoreError> {
-    Ok(query_one(
-        connection,
-        MERCHANT_DEFAULT_WEBHOOK_URL,
-        vec![merchant.as_str().into()],
-        |r| r.opt_text("default_webhook_url"),
-    )?
+fn default_webhook_url(connection: &Connection, merchant: &MerchantId) -> Result<Option<String>, StoreError> {
+    Ok(query_one(connection, MERCHANT_DEFAULT_WEBHOOK_URL, vec![merchant.as_str().into()], |r| {
+        r.opt_text("default_webhook_url")
+    })?
     .flatten())
 }
 
@@ -193,11 +188,7 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
     connection.execute_batch(CREATE_VERSIONS_TABLE)?;
     for migration in MIGRATIONS {
         let applied: Option<i64> = connection
-            .query_row(
-                "SELECT version FROM schema_migrations WHERE version = ?1",
-                [migration.version],
-                |r| r.get(0),
-            )
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?1", [migration.version], |r| r.get(0))
             .optional()?;
         if applied.is_none() {
             connection.execute_batch(migration.sql)?;
@@ -217,67 +208,48 @@ fn chrono_now_millis() -> i64 {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.outbox)
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         self.writer.write(migrate).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.readers
-            .read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
-            .await
+        self.readers.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)).await
     }
 
     async fn create_merchant(&self, new: NewMerchant) -> Result<(), StoreError> {
         let values = merchant_values(&new);
-        self.writer
-            .write(move |c| execute(c, &INSERT_MERCHANT, values).map(drop))
-            .await
+        self.writer.write(move |c| execute(c, &INSERT_MERCHANT, values).map(drop)).await
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
-        self.readers
-            .read(|c| query(c, LIST_MERCHANTS, vec![], |r| merchant_from_row(r)))
-            .await
+        self.readers.read(|c| query(c, LIST_MERCHANTS, vec![], |r| merchant_from_row(r))).await
     }
 
     async fn merchant_by_api_key_hash(&self, hash: &str) -> Result<Option<Merchant>, StoreError> {
         let values = vec![hash.into()];
-        self.readers
-            .read(move |c| query_one(c, MERCHANT_BY_KEY_HASH, values, |r| merchant_from_row(r)))
-            .await
+        self.readers.read(move |c| query_one(c, MERCHANT_BY_KEY_HASH, values, |r| merchant_from_row(r))).await
     }
 
     async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError> {
         let values = payment_values(payment);
-        self.writer
-            .write(move |c| execute(c, &INSERT_PAYMENT, values).map(drop))
-            .await
+        self.writer.write(move |c| execute(c, &INSERT_PAYMENT, values).map(drop)).await
     }
 
-    async fn payment(
-        &self,
-        merchant: &MerchantId,
-        id: &PaymentId,
-    ) -> Result<Option<Payment>, StoreError> {
+    async fn payment(&self, merchant: &MerchantId, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
         let (merchant, id) = (merchant.clone(), id.clone());
-        self.readers
-            .read(move |c| payment_by_id(c, Some(&merchant), &id))
-            .await
+        self.readers.read(move |c| payment_by_id(c, Some(&merchant), &id)).await
     }
 
-    async fn list_payments(
-        &self,
-        merchant: &MerchantId,
-        query_: &PaymentQuery,
-    ) -> Result<Page<Payment>, StoreError> {
+    async fn list_payments(&self, merchant: &MerchantId, query_: &PaymentQuery) -> Result<Page<Payment>, StoreError> {
         let (sql, filters) = list_payments_sql(query_);
         let mut values: Vec<Value> = vec![merchant.as_str().into()];
         values.extend(filters);
         let limit = query_.limit;
-        let rows = self
-            .readers
-            .read(move |c| payments_with_attempts(c, &sql, values))
-            .await?;
+        let rows = self.readers.read(move |c| payments_with_attempts(c, &sql, values)).await?;
         Ok(into_page(rows, limit))
     }
 
@@ -294,43 +266,33 @@ impl Store for SqliteStore {
                 let Some(mut payment) = payment_by_id(c, merchant.as_ref(), &id)? else {
                     return Ok(ChangeOutcome::NotFound);
                 };
+                let from = payment.status;
                 let default_url = default_webhook_url(c, &payment.merchant_id)?;
                 let Some(events) = plan(&mut payment, event, now, default_url) else {
                     return Ok(ChangeOutcome::Rejected(payment));
                 };
                 execute(c, UPDATE_PAYMENT_STATE, payment_state_values(&payment))?;
                 write_events(c, events)?;
-                Ok(ChangeOutcome::Applied(payment))
+                Ok(ChangeOutcome::Applied { payment, from })
             })
             .await
+            .inspect(|outcome| self.signal_if_applied(outcome))
     }
 
     async fn checkout(&self, token: &str) -> Result<Option<Checkout>, StoreError> {
         let token: Value = token.into();
         self.readers
             .read(move |c| {
-                let Some(payment) =
-                    payments_with_attempts(c, PAYMENT_BY_CHECKOUT_TOKEN, vec![token])?.pop()
-                else {
+                let Some(payment) = payments_with_attempts(c, PAYMENT_BY_CHECKOUT_TOKEN, vec![token])?.pop() else {
                     return Ok(None);
                 };
                 let merchant = vec![payment.merchant_id.as_str().into()];
                 let Some((merchant_name, webhook_secret, connector)) =
-                    query_one(c, MERCHANT_FOR_CHECKOUT, merchant, |r| {
-                        crate::checkout_parts(r)
-                    })?
+                    query_one(c, MERCHANT_FOR_CHECKOUT, merchant, |r| crate::checkout_parts(r))?
                 else {
-                    return Err(StoreError::Corrupt(format!(
-                        "payment {} has no merchant",
-                        payment.id
-                    )));
+                    return Err(StoreError::Corrupt(format!("payment {} has no merchant", payment.id)));
                 };
-                Ok(Some(Checkout {
-                    payment,
-                    merchant_name,
-                    webhook_secret,
-                    connector,
-                }))
+                Ok(Some(Checkout { payment, merchant_name, webhook_secret, connector }))
             })
             .await
     }
@@ -369,74 +331,45 @@ impl Store for SqliteStore {
         self.writer
             .write(move |c| {
                 let Some(stored) =
-                    query_one(c, ATTEMPT_BY_ID, vec![attempt_id.as_str().into()], |r| {
-                        attempt_from_row(r)
-                    })?
+                    query_one(c, ATTEMPT_BY_ID, vec![attempt_id.as_str().into()], |r| attempt_from_row(r))?
                 else {
                     return Ok(ChangeOutcome::NotFound);
                 };
                 let Some(mut payment) = payment_by_id(c, None, &stored.payment_id)? else {
                     return Ok(ChangeOutcome::NotFound);
                 };
+                let from = payment.status;
                 let default_url = default_webhook_url(c, &payment.merchant_id)?;
-                let plan = plan_settlement(
-                    &mut payment,
-                    &attempt_id,
-                    expected.as_deref(),
-                    settlement,
-                    now,
-                    default_url,
-                );
+                let plan =
+                    plan_settlement(&mut payment, &attempt_id, expected.as_deref(), settlement, now, default_url);
                 let Some(SettlementPlan { attempt, events }) = plan else {
                     return Ok(ChangeOutcome::Rejected(payment));
                 };
                 execute(c, UPDATE_ATTEMPT, attempt)?;
                 execute(c, UPDATE_PAYMENT_STATE, payment_state_values(&payment))?;
                 write_events(c, events)?;
-                Ok(ChangeOutcome::Applied(payment))
+                Ok(ChangeOutcome::Applied { payment, from })
             })
             .await
+            .inspect(|outcome| self.signal_if_applied(outcome))
     }
 
-    async fn payments_due_to_expire(
-        &self,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<PaymentId>, StoreError> {
+    async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError> {
         let values: Vec<Value> = vec![now.millis().into(), i64::from(limit).into()];
         self.readers
-            .read(move |c| {
-                query(c, PAYMENTS_DUE_TO_EXPIRE, values, |r| {
-                    Ok(PaymentId::from_trusted(r.text("id")?))
-                })
-            })
+            .read(move |c| query(c, PAYMENTS_DUE_TO_EXPIRE, values, |r| Ok(PaymentId::from_trusted(r.text("id")?))))
             .await
     }
 
-    async fn attempts_due_for_poll(
-        &self,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<DueAttempt>, StoreError> {
+    async fn attempts_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError> {
         let values: Vec<Value> = vec![now.millis().into(), i64::from(limit).into()];
-        let rows = self
-            .readers
-            .read(move |c| query(c, ATTEMPTS_DUE_FOR_POLL, values, |r| attempt_from_row(r)))
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| DueAttempt {
-                payment_id: row.payment_id,
-                attempt: row.attempt,
-            })
-            .collect())
+        let rows = self.readers.read(move |c| query(c, ATTEMPTS_DUE_FOR_POLL, values, |r| attempt_from_row(r))).await?;
+        Ok(rows.into_iter().map(|row| DueAttempt { payment_id: row.payment_id, attempt: row.attempt }).collect())
     }
 
     async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError> {
         let values: Vec<Value> = vec![attempt.as_str().into(), at.millis().into()];
-        self.writer
-            .write(move |c| execute(c, RESCHEDULE_POLL, values).map(drop))
-            .await
+        self.writer.write(move |c| execute(c, RESCHEDULE_POLL, values).map(drop)).await
     }
 
     async fn claim_idempotency_key(
@@ -454,9 +387,7 @@ impl Store for SqliteStore {
                 if execute(c, INSERT_IDEMPOTENCY_KEY, claim.clone())? == 1 {
                     return Ok(IdempotencyClaim::Claimed);
                 }
-                let verdict = query_one(c, IDEMPOTENCY_KEY, lookup, |row| {
-                    judge(row, &request_hash, now)
-                })?;
+                let verdict = query_one(c, IDEMPOTENCY_KEY, lookup, |row| judge(row, &request_hash, now))?;
                 match verdict {
                     Some(Verdict::Answer(answer)) => Ok(answer),
                     Some(Verdict::TakeOver) | None => {
@@ -475,19 +406,93 @@ impl Store for SqliteStore {
         response: &StoredResponse,
     ) -> Result<(), StoreError> {
         let values = response_values(merchant, key, response);
+        self.writer.write(move |c| execute(c, RECORD_IDEMPOTENT_RESPONSE, values).map(drop)).await
+    }
+
+    async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError> {
+        let values: Vec<Value> = vec![merchant.as_str().into(), key.into()];
+        self.writer.write(move |c| execute(c, DELETE_IDEMPOTENCY_KEY, values).map(drop)).await
+    }
+
+    async fn claim_due_events(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let values: Vec<Value> = vec![now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
+        self.writer.write(move |c| query(c, &claim_due_sql(false), values, |r| event_from_row(r))).await
+    }
+
+    async fn record_delivery(&self, delivery: &Delivery, next: NextStep) -> Result<(), StoreError> {
+        let (insert, update) = (delivery_values(delivery), record_values(delivery, next));
         self.writer
-            .write(move |c| execute(c, RECORD_IDEMPOTENT_RESPONSE, values).map(drop))
+            .write(move |c| {
+                execute(c, &INSERT_DELIVERY, insert)?;
+                execute(c, RECORD_ATTEMPT_ON_EVENT, update).map(drop)
+            })
             .await
     }
 
-    async fn release_idempotency_key(
+    async fn webhook_signing(
         &self,
         merchant: &MerchantId,
-        key: &str,
-    ) -> Result<(), StoreError> {
-        let values: Vec<Value> = vec![merchant.as_str().into(), key.into()];
-        self.writer
-            .write(move |c| execute(c, DELETE_IDEMPOTENCY_KEY, values).map(drop))
+        now: Timestamp,
+    ) -> Result<Option<WebhookSigning>, StoreError> {
+        let values: Vec<Value> = vec![merchant.as_str().into()];
+        self.readers.read(move |c| query_one(c, WEBHOOK_SIGNING, values, |r| signing_from_row(r, now))).await
+    }
+
+    async fn event(&self, merchant: &MerchantId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        let values: Vec<Value> = vec![id.as_str().into(), merchant.as_str().into()];
+        self.readers.read(move |c| query_one(c, EVENT_BY_ID, values, |r| event_from_row(r))).await
+    }
+
+    async fn list_events(&self, merchant: &MerchantId, query_: &EventQuery) -> Result<Page<StoredEvent>, StoreError> {
+        let (sql, filters) = list_events_sql(query_);
+        let mut values: Vec<Value> = vec![merchant.as_str().into()];
+        values.extend(filters);
+        let limit = query_.limit;
+        let rows = self.readers.read(move |c| query(c, &sql, values, |r| event_from_row(r))).await?;
+        Ok(into_page(rows, limit))
+    }
+
+    async fn deliveries(&self, merchant: &MerchantId, event: &EventId) -> Result<Vec<Delivery>, StoreError> {
+        let values: Vec<Value> = vec![event.as_str().into(), merchant.as_str().into()];
+        self.readers.read(move |c| query(c, DELIVERIES_OF_EVENT, values, |r| delivery_from_row(r))).await
+    }
+
+    async fn request_resend(&self, merchant: &MerchantId, event: &EventId, now: Timestamp) -> Result<bool, StoreError> {
+        let values: Vec<Value> = vec![event.as_str().into(), merchant.as_str().into(), now.millis().into()];
+        self.writer.write(move |c| Ok(execute(c, REQUEST_RESEND, values)? == 1)).await
+    }
+
+    async fn webhook_backlog(&self) -> Result<u64, StoreError> {
+        self.readers
+            .read(|c| {
+                let count = query_one(c, BACKLOG, vec![], |r| r.int("backlog"))?.unwrap_or(0);
+                Ok(u64::try_from(count).unwrap_or(0))
+            })
             .await
+    }
+
+    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        let values: Vec<Value> = vec![id.as_str().into()];
+        self.readers.read(move |c| query_one(c, MERCHANT_BY_ID, values, |r| merchant_from_row(r))).await
+    }
+
+    async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError> {
+        let values = merchant_settings_values(merchant);
+        self.writer.write(move |c| execute(c, UPDATE_MERCHANT_SETTINGS, values).map(drop)).await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        merchant: &MerchantId,
+        new: &WebhookSecret,
+        previous_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let values: Vec<Value> = vec![merchant.as_str().into(), new.expose().into(), previous_until.millis().into()];
+        self.writer.write(move |c| execute(c, ROTATE_WEBHOOK_SECRET, values).map(drop)).await
     }
 }

@@ -19,22 +19,14 @@ pub(crate) struct Readers {
 
 impl Readers {
     pub(crate) fn new(path: PathBuf) -> Arc<Self> {
-        Arc::new(Self {
-            path,
-            idle: Mutex::new(Vec::new()),
-            permits: Semaphore::new(MAX_READERS),
-        })
+        Arc::new(Self { path, idle: Mutex::new(Vec::new()), permits: Semaphore::new(MAX_READERS) })
     }
 
     pub(crate) async fn read<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
+        let _permit = self.permits.acquire().await.map_err(|_| StoreError::WriterGone)?;
         let idle = self.idle.lock().expect("reader pool lock").pop();
         let readers = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
@@ -43,11 +35,7 @@ impl Readers {
                 None => super::open_connection(&readers.path, true)?,
             };
             let result = work(&connection);
-            readers
-                .idle
-                .lock()
-                .expect("reader pool lock")
-                .push(connection);
+            readers.idle.lock().expect("reader pool lock").push(connection);
             result
         })
         .await

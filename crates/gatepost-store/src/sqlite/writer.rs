@@ -26,9 +26,7 @@ pub(crate) struct Writer {
 impl Writer {
     pub(crate) fn start(connection: Connection) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("gatepost-sqlite-writer".into())
-            .spawn(move || run(connection, &queue))?;
+        std::thread::Builder::new().name("gatepost-sqlite-writer".into()).spawn(move || run(connection, &queue))?;
         Ok(Self { jobs })
     }
 

@@ -54,10 +54,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("listen", "127.0.0.1:8080"),
     ("database_url", "sqlite://gatepost.db"),
     ("mode", "sandbox"),
-    (
-        "webhooks.retry_schedule",
-        "1m,1m,1m,5m,10m,30m,1h,2h,4h,8h,1d,1d,2d,3d,7d,7d,7d",
-    ),
+    ("webhooks.retry_schedule", "1m,1m,1m,5m,10m,30m,1h,2h,4h,8h,1d,1d,2d,3d,7d,7d,7d"),
     ("webhooks.timeout", "10s"),
     ("webhooks.forbid_explicit_port", "false"),
     ("sandbox.async_delay", "2s"),
@@ -73,10 +70,8 @@ impl Config {
     pub fn load(layers: &Layers) -> Result<Self, ConfigError> {
         let mode = layers.parse("mode", parse_mode)?;
         Ok(Self {
-            listen: layers.parse("listen", |v| {
-                v.parse()
-                    .map_err(|_| "not a socket address such as 127.0.0.1:8080".into())
-            })?,
+            listen: layers
+                .parse("listen", |v| v.parse().map_err(|_| "not a socket address such as 127.0.0.1:8080".into()))?,
             public_url: layers.parse_optional("public_url", parse_public_url)?,
             database_url: layers.parse("database_url", parse_database_url)?,
             mode,
@@ -89,9 +84,7 @@ impl Config {
                     .unwrap_or(mode == Mode::Sandbox),
                 forbid_explicit_port: layers.parse("webhooks.forbid_explicit_port", parse_bool)?,
             },
-            sandbox: SandboxConfig {
-                async_delay: layers.parse("sandbox.async_delay", parse_duration)?,
-            },
+            sandbox: SandboxConfig { async_delay: layers.parse("sandbox.async_delay", parse_duration)? },
             log: layers.parse("log", parse_log_filter)?,
             log_format: layers.parse("log_format", |v| match v {
                 "text" => Ok(LogFormat::Text),
@@ -128,29 +121,17 @@ fn parse_bool(value: &str) -> ParseResult<bool> {
 }
 
 fn parse_duration(value: &str) -> ParseResult<Duration> {
-    humantime::parse_duration(value.trim())
-        .map_err(|e| format!("not a duration such as 10s or 5m ({e})"))
+    humantime::parse_duration(value.trim()).map_err(|e| format!("not a duration such as 10s or 5m ({e})"))
 }
 
 fn parse_positive_duration(value: &str) -> ParseResult<Duration> {
     let duration = parse_duration(value)?;
-    if duration.is_zero() {
-        Err("must be longer than zero".into())
-    } else {
-        Ok(duration)
-    }
+    if duration.is_zero() { Err("must be longer than zero".into()) } else { Ok(duration) }
 }
 
 fn parse_schedule(value: &str) -> ParseResult<Vec<Duration>> {
-    let delays: Vec<Duration> = value
-        .split(',')
-        .map(parse_duration)
-        .collect::<Result<_, _>>()?;
-    if delays.is_empty() {
-        Err("needs at least one delay".into())
-    } else {
-        Ok(delays)
-    }
+    let delays: Vec<Duration> = value.split(',').map(parse_duration).collect::<Result<_, _>>()?;
+    if delays.is_empty() { Err("needs at least one delay".into()) } else { Ok(delays) }
 }
 
 fn parse_public_url(value: &str) -> ParseResult<String> {

@@ -61,18 +61,13 @@ pub fn env_name(key: &str) -> String {
 impl Layers {
     #[must_use]
     pub fn defaults_only() -> Self {
-        let values = DEFAULTS
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), ((*value).to_owned(), Source::Default)))
-            .collect();
+        let values =
+            DEFAULTS.iter().map(|(key, value)| ((*key).to_owned(), ((*value).to_owned(), Source::Default))).collect();
         Self { values }
     }
 
     /// Defaults, then `file` (if any), then the process environment.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl Iterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut layers = Self::defaults_only();
         if let Some(path) = file {
             layers.read_file(path)?;
@@ -84,19 +79,14 @@ impl Layers {
     fn read_file(&mut self, path: &Path) -> Result<(), ConfigError> {
         let shown = path.display().to_string();
         let fail = |key: &str, problem: String| ConfigError {
-            source: Source::File {
-                path: shown.clone(),
-                key: key.to_owned(),
-            },
+            source: Source::File { path: shown.clone(), key: key.to_owned() },
             problem,
         };
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             source: Source::Flag("--config"),
             problem: format!("cannot read {shown}: {e}"),
         })?;
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| fail("", e.message().to_owned()))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| fail("", e.message().to_owned()))?;
         let mut flat = Vec::new();
         flatten("", &toml::Value::Table(table), &mut flat);
         for (key, value) in flat {
@@ -104,10 +94,7 @@ impl Layers {
             if !is_known(&key) {
                 return Err(fail(&key, "unknown setting".into()));
             }
-            let source = Source::File {
-                path: shown.clone(),
-                key: key.clone(),
-            };
+            let source = Source::File { path: shown.clone(), key: key.clone() };
             self.values.insert(key, (value, source));
         }
         Ok(())
@@ -116,18 +103,12 @@ impl Layers {
     /// `GATEPOST_*` variables that name a known setting. Others are left alone: tools
     /// around gatepost may use the prefix too.
     fn read_env(&mut self, env: impl Iterator<Item = (String, String)>) {
-        let env: BTreeMap<String, String> = env
-            .filter(|(name, _)| name.starts_with(ENV_PREFIX))
-            .collect();
-        let keys = DEFAULTS
-            .iter()
-            .map(|(key, _)| *key)
-            .chain(OPTIONAL_KEYS.iter().copied());
+        let env: BTreeMap<String, String> = env.filter(|(name, _)| name.starts_with(ENV_PREFIX)).collect();
+        let keys = DEFAULTS.iter().map(|(key, _)| *key).chain(OPTIONAL_KEYS.iter().copied());
         for key in keys {
             let name = env_name(key);
             if let Some(value) = env.get(&name) {
-                self.values
-                    .insert(key.to_owned(), (value.clone(), Source::Env(name)));
+                self.values.insert(key.to_owned(), (value.clone(), Source::Env(name)));
             }
         }
     }
@@ -136,24 +117,14 @@ impl Layers {
     #[must_use]
     pub fn with_flag(mut self, key: &str, flag: &'static str, value: &str) -> Self {
         debug_assert!(is_known(key), "{key}");
-        self.values
-            .insert(key.to_owned(), (value.to_owned(), Source::Flag(flag)));
+        self.values.insert(key.to_owned(), (value.to_owned(), Source::Flag(flag)));
         self
     }
 
-    pub(super) fn parse<T>(
-        &self,
-        key: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<T, ConfigError> {
-        let (value, source) = self
-            .values
-            .get(key)
-            .expect("every required key has a default");
-        parse(value).map_err(|problem| ConfigError {
-            source: source.clone(),
-            problem: format!("{problem}, got {value:?}"),
-        })
+    pub(super) fn parse<T>(&self, key: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        let (value, source) = self.values.get(key).expect("every required key has a default");
+        parse(value)
+            .map_err(|problem| ConfigError { source: source.clone(), problem: format!("{problem}, got {value:?}") })
     }
 
     pub(super) fn parse_optional<T>(
@@ -176,11 +147,7 @@ fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, Result<Stri
     let text = match value {
         toml::Value::Table(table) => {
             for (key, value) in table {
-                let key = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
+                let key = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
                 flatten(&key, value, out);
             }
             return;
@@ -188,11 +155,7 @@ fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, Result<Stri
         toml::Value::String(s) => Ok(s.clone()),
         toml::Value::Array(items) => items
             .iter()
-            .map(|item| {
-                item.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| "lists must hold strings".to_owned())
-            })
+            .map(|item| item.as_str().map(str::to_owned).ok_or_else(|| "lists must hold strings".to_owned()))
             .collect::<Result<Vec<_>, _>>()
             .map(|items| items.join(",")),
         other => Ok(other.to_string()),

@@ -2,11 +2,7 @@ use super::*;
 use std::io::Write as _;
 
 fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect::<Vec<_>>()
-        .into_iter()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>().into_iter()
 }
 
 fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -19,10 +15,7 @@ fn defaults_follow_the_spec() {
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.database_url, "sqlite://gatepost.db");
     assert_eq!(config.mode, Mode::Sandbox);
-    assert!(
-        config.webhooks.allow_private_targets,
-        "sandbox allows private targets"
-    );
+    assert!(config.webhooks.allow_private_targets, "sandbox allows private targets");
     assert_eq!(config.webhooks.retry_schedule.len(), 17);
     assert_eq!(config.webhooks.timeout, Duration::from_secs(10));
     assert_eq!(config.sandbox.async_delay, Duration::from_secs(2));
@@ -38,20 +31,11 @@ fn environment_variables_use_double_underscores_for_nesting() {
         ("GATEPOST_UNRELATED_TOOL_SETTING", "ignored"),
     ])
     .unwrap();
-    assert_eq!(
-        config.webhooks.retry_schedule,
-        [1, 2, 5].map(Duration::from_secs)
-    );
+    assert_eq!(config.webhooks.retry_schedule, [1, 2, 5].map(Duration::from_secs));
     assert_eq!(config.mode, Mode::Live);
-    assert!(
-        !config.webhooks.allow_private_targets,
-        "live mode refuses private targets"
-    );
+    assert!(!config.webhooks.allow_private_targets, "live mode refuses private targets");
     assert_eq!(config.public_url.as_deref(), Some("https://pay.example"));
-    assert_eq!(
-        env_name("webhooks.retry_schedule"),
-        "GATEPOST_WEBHOOKS__RETRY_SCHEDULE"
-    );
+    assert_eq!(env_name("webhooks.retry_schedule"), "GATEPOST_WEBHOOKS__RETRY_SCHEDULE");
 }
 
 #[test]
@@ -78,10 +62,16 @@ fn a_bad_value_names_its_variable_in_one_line() {
 #[test]
 fn flags_beat_the_environment_which_beats_the_file() {
     let mut file = tempfile_in_target("layers.toml");
-    writeln!(file.1, "listen = \"127.0.0.1:7000\"\nmode = \"live\"\n[webhooks]\ntimeout = \"3s\"\nretry_schedule = [\"1s\", \"2s\"]").unwrap();
-    let layers = Layers::load(Some(&file.0), env(&[("GATEPOST_MODE", "sandbox")]))
-        .unwrap()
-        .with_flag("listen", "--listen", "127.0.0.1:9000");
+    writeln!(
+        file.1,
+        "listen = \"127.0.0.1:7000\"\nmode = \"live\"\n[webhooks]\ntimeout = \"3s\"\nretry_schedule = [\"1s\", \"2s\"]"
+    )
+    .unwrap();
+    let layers = Layers::load(Some(&file.0), env(&[("GATEPOST_MODE", "sandbox")])).unwrap().with_flag(
+        "listen",
+        "--listen",
+        "127.0.0.1:9000",
+    );
     let config = Config::load(&layers).unwrap();
     assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
     assert_eq!(config.mode, Mode::Sandbox);
@@ -94,12 +84,7 @@ fn unknown_keys_in_the_file_are_refused_with_their_name() {
     let mut file = tempfile_in_target("unknown.toml");
     writeln!(file.1, "[webhooks]\ntimeuot = \"3s\"").unwrap();
     let error = Layers::load(Some(&file.0), env(&[])).unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .ends_with("webhooks.timeuot: unknown setting"),
-        "{error}"
-    );
+    assert!(error.to_string().ends_with("webhooks.timeuot: unknown setting"), "{error}");
 }
 
 fn tempfile_in_target(name: &str) -> (std::path::PathBuf, std::fs::File) {

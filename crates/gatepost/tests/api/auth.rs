@@ -20,28 +20,15 @@ async fn requests_without_a_valid_key_are_401_on_every_route(app: TestApp) {
     ];
     for (method, path) in routes {
         for header in &headers {
-            let mut request = app
-                .http
-                .request(method.parse().unwrap(), app.url(path))
-                .body("{}");
+            let mut request = app.http.request(method.parse().unwrap(), app.url(path)).body("{}");
             if let Some(header) = header {
                 request = request.header("authorization", header);
             }
             let (status, body) = problem(request.send().await.unwrap()).await;
-            assert_eq!(
-                (status, body["code"].as_str().unwrap()),
-                (401, "unauthorized"),
-                "{method} {path} {header:?}"
-            );
+            assert_eq!((status, body["code"].as_str().unwrap()), (401, "unauthorized"), "{method} {path} {header:?}");
         }
     }
-    assert_eq!(
-        app.list_payments("").await["data"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(app.list_payments("").await["data"].as_array().unwrap().len(), 0);
 }
 
 async fn a_key_created_while_the_server_runs_works_at_once(app: TestApp) {
@@ -56,12 +43,7 @@ async fn api_keys_are_stored_only_as_hashes(app: TestApp) {
     let dump = format!("{:?}", app.store.list_merchants().await.unwrap());
     assert!(!dump.contains(&app.merchant.api_key));
     let hash = gatepost_core::payment::ApiKey::from_presented(&app.merchant.api_key).hash();
-    let found = app
-        .store
-        .merchant_by_api_key_hash(&hash)
-        .await
-        .unwrap()
-        .expect("found by hash");
+    let found = app.store.merchant_by_api_key_hash(&hash).await.unwrap().expect("found by hash");
     assert_eq!(found.id.as_str(), app.merchant.id);
 }
 

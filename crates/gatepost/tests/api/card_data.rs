@@ -17,16 +17,8 @@ async fn card_numbers_and_cvcs_are_neither_stored_nor_logged() {
     let key = merchant["api_key"].as_str().unwrap();
     let log = std::fs::File::create(&log_path).unwrap();
     // The most talkative level there is, JSON included, so nothing is filtered out.
-    let server = serve_with(
-        &database.url,
-        &[("GATEPOST_LOG", "trace"), ("GATEPOST_LOG_FORMAT", "json")],
-        log,
-    )
-    .await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let server = serve_with(&database.url, &[("GATEPOST_LOG", "trace"), ("GATEPOST_LOG_FORMAT", "json")], log).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     for number in NUMBERS {
         let payment: serde_json::Value = http
@@ -59,32 +51,15 @@ async fn card_numbers_and_cvcs_are_neither_stored_nor_logged() {
     let stored = String::from_utf8_lossy(&stored);
     let logged = std::fs::read_to_string(&log_path).unwrap();
     assert!(logged.contains("/pay/"), "the log did record the requests");
-    assert!(
-        stored.contains("4242"),
-        "the database did record the last 4"
-    );
+    assert!(stored.contains("4242"), "the database did record the last 4");
     for number in NUMBERS {
-        assert!(
-            !stored.contains(number) && !stored.contains(&spaced(number)),
-            "{number} in the database"
-        );
-        assert!(
-            !logged.contains(number) && !logged.contains(&spaced(number)),
-            "{number} in the log"
-        );
+        assert!(!stored.contains(number) && !stored.contains(&spaced(number)), "{number} in the database");
+        assert!(!logged.contains(number) && !logged.contains(&spaced(number)), "{number} in the log");
     }
-    assert!(
-        !logged.contains(&format!("card_cvc={CVC}")) && !logged.contains(&format!("\"{CVC}\"")),
-        "CVC in the log"
-    );
+    assert!(!logged.contains(&format!("card_cvc={CVC}")) && !logged.contains(&format!("\"{CVC}\"")), "CVC in the log");
 }
 
 /// A number as shoppers type it: in groups of four.
 fn spaced(number: &str) -> String {
-    number
-        .as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join(" ")
+    number.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ")
 }

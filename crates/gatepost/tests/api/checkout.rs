@@ -24,11 +24,7 @@ impl Page {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let html = response.text().await.unwrap();
-        Self {
-            status,
-            headers,
-            html,
-        }
+        Self { status, headers, html }
     }
 
     pub fn header(&self, name: &str) -> &str {
@@ -44,8 +40,7 @@ impl Page {
     }
 
     pub fn form_token(&self) -> String {
-        self.input("form_token")
-            .unwrap_or_else(|| panic!("no form_token in:\n{}", self.html))
+        self.input("form_token").unwrap_or_else(|| panic!("no form_token in:\n{}", self.html))
     }
 
     pub fn contains(&self, text: &str) -> bool {
@@ -68,18 +63,12 @@ impl TestApp {
     /// Creates a payment with `body` merged into a default one, and returns its page.
     pub async fn checkout(&self, body: Value) -> Checkout {
         let mut payment = json!({"amount": 1050, "currency": "EUR"});
-        payment
-            .as_object_mut()
-            .unwrap()
-            .extend(body.as_object().unwrap().clone());
+        payment.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
         let created = self.create_payment(&payment).await;
         let url = created["checkout_url"].as_str().unwrap();
         Checkout {
             payment_id: created["id"].as_str().unwrap().to_owned(),
-            path: url
-                .strip_prefix(&self.base_url)
-                .expect("checkout on this server")
-                .to_owned(),
+            path: url.strip_prefix(&self.base_url).expect("checkout on this server").to_owned(),
         }
     }
 
@@ -88,37 +77,23 @@ impl TestApp {
     }
 
     pub async fn submit(&self, path: &str, fields: &[(&str, String)]) -> Response {
-        self.http
-            .post(self.url(path))
-            .form(fields)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(self.url(path)).form(fields).send().await.unwrap()
     }
 
     /// Opens the page and pays with `number`, as a shopper would.
     pub async fn pay(&self, checkout: &Checkout, number: &str) -> Response {
         let token = self.page(&checkout.path).await.form_token();
-        self.submit(&checkout.path, &card_form(&token, number))
-            .await
+        self.submit(&checkout.path, &card_form(&token, number)).await
     }
 
     pub async fn payment_json(&self, id: &str) -> Value {
-        self.get(&format!("/v1/payments/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap()
+        self.get(&format!("/v1/payments/{id}")).await.json().await.unwrap()
     }
 }
 
 /// The query parameters of a URL, in order.
 pub fn query_pairs(url: &str) -> Vec<(String, String)> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    url::Url::parse(url).unwrap().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
 pub fn location(response: &Response) -> String {

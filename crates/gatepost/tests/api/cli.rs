@@ -11,10 +11,7 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_gatepost");
 /// `gatepost ARGS` with a clean `GATEPOST_*` environment plus `env`.
 pub fn gatepost(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BINARY);
-    command
-        .args(args)
-        .env("GATEPOST_LOG", "warn")
-        .kill_on_drop(true);
+    command.args(args).env("GATEPOST_LOG", "warn").kill_on_drop(true);
     for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("GATEPOST_")) {
         command.env_remove(name);
     }
@@ -30,24 +27,8 @@ pub async fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
 
 /// `merchant create --json` against `database_url`: the printed object.
 pub async fn create_merchant(database_url: &str) -> Value {
-    let output = run(
-        &[
-            "merchant",
-            "create",
-            "--name",
-            "CLI Shop",
-            "--json",
-            "--database",
-            database_url,
-        ],
-        &[],
-    )
-    .await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = run(&["merchant", "create", "--name", "CLI Shop", "--json", "--database", database_url], &[]).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
 }
 
@@ -62,25 +43,12 @@ pub async fn serve(database_url: &str) -> ServeProcess {
 }
 
 /// `serve` with extra environment and somewhere for its log (stderr) to go.
-pub async fn serve_with(
-    database_url: &str,
-    env: &[(&str, &str)],
-    log: impl Into<std::process::Stdio>,
-) -> ServeProcess {
-    let mut child = gatepost(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            database_url,
-        ],
-        env,
-    )
-    .stdout(std::process::Stdio::piped())
-    .stderr(log)
-    .spawn()
-    .expect("serve starts");
+pub async fn serve_with(database_url: &str, env: &[(&str, &str)], log: impl Into<std::process::Stdio>) -> ServeProcess {
+    let mut child = gatepost(&["serve", "--listen", "127.0.0.1:0", "--database", database_url], env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("serve starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
         .await
@@ -109,18 +77,8 @@ async fn merchant_create_json_prints_exactly_the_spec_object() {
     assert_eq!(keys, ["api_key", "id", "name", "webhook_secret"]);
     assert!(merchant["id"].as_str().unwrap().starts_with("mer_"));
     assert_eq!(merchant["name"], "CLI Shop");
-    assert!(
-        merchant["api_key"]
-            .as_str()
-            .unwrap()
-            .starts_with("sk_test_")
-    );
-    assert!(
-        merchant["webhook_secret"]
-            .as_str()
-            .unwrap()
-            .starts_with("whsec_")
-    );
+    assert!(merchant["api_key"].as_str().unwrap().starts_with("sk_test_"));
+    assert!(merchant["webhook_secret"].as_str().unwrap().starts_with("whsec_"));
 }
 
 #[tokio::test]
@@ -128,11 +86,7 @@ async fn merchant_list_shows_merchants_without_secrets() {
     let database = TestDatabase::new(Backend::Sqlite).await;
     let merchant = create_merchant(&database.url).await;
 
-    let output = run(
-        &["merchant", "list", "--json", "--database", &database.url],
-        &[],
-    )
-    .await;
+    let output = run(&["merchant", "list", "--json", "--database", &database.url], &[]).await;
 
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
@@ -155,10 +109,7 @@ async fn a_bad_configuration_value_stops_start_up_with_one_line_and_exit_code_2(
         assert_eq!(output.status.code(), Some(2), "{name}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(
-            stderr.starts_with(&format!("gatepost: {name}: ")),
-            "{stderr}"
-        );
+        assert!(stderr.starts_with(&format!("gatepost: {name}: ")), "{stderr}");
     }
 }
 
@@ -174,10 +125,7 @@ async fn every_command_has_help() {
     ] {
         let output = run(args, &[]).await;
         assert!(output.status.success(), "{args:?}");
-        assert!(
-            String::from_utf8(output.stdout).unwrap().contains("Usage:"),
-            "{args:?}"
-        );
+        assert!(String::from_utf8(output.stdout).unwrap().contains("Usage:"), "{args:?}");
     }
 }
 
@@ -188,11 +136,7 @@ async fn migrate_applies_the_schema_and_exits() {
     let output = run(&["migrate", "--database", &database.url], &[]).await;
 
     assert!(output.status.success());
-    assert!(
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .starts_with("migrations applied")
-    );
+    assert!(String::from_utf8(output.stdout).unwrap().starts_with("migrations applied"));
 }
 
 async fn a_key_created_by_the_cli_works_on_the_running_server_at_once(backend: Backend) {

@@ -15,10 +15,7 @@ async fn acknowledged_payments_survive_kill_9(backend: Backend) {
     let creations = (0..50).map(|n| {
         http.post(format!("{}/v1/payments", server.base_url))
             .bearer_auth(&key)
-            .body(format!(
-                r#"{{"amount":{},"currency":"EUR","reference":"order-{n}"}}"#,
-                100 + n
-            ))
+            .body(format!(r#"{{"amount":{},"currency":"EUR","reference":"order-{n}"}}"#, 100 + n))
             .send()
     });
     let mut acknowledged = Vec::new();
@@ -33,12 +30,8 @@ async fn acknowledged_payments_survive_kill_9(backend: Backend) {
     let restarted = serve(&database.url).await;
     for payment in &acknowledged {
         let id = payment["id"].as_str().unwrap();
-        let response = http
-            .get(format!("{}/v1/payments/{id}", restarted.base_url))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
+        let response =
+            http.get(format!("{}/v1/payments/{id}", restarted.base_url)).bearer_auth(&key).send().await.unwrap();
         assert_eq!(response.status(), 200, "{id} lost");
         assert_eq!(&response.json::<Value>().await.unwrap(), payment);
     }

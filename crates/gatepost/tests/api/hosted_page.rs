@@ -6,9 +6,8 @@ use crate::support::TestApp;
 use serde_json::json;
 
 async fn the_page_shows_the_payment_and_a_form_with_strict_headers(app: TestApp) {
-    let checkout = app
-        .checkout(json!({"description": "2 x coffee beans", "reference": "order-1234", "max_attempts": 4}))
-        .await;
+    let checkout =
+        app.checkout(json!({"description": "2 x coffee beans", "reference": "order-1234", "max_attempts": 4})).await;
 
     let page = app.page(&checkout.path).await;
 
@@ -17,24 +16,15 @@ async fn the_page_shows_the_payment_and_a_form_with_strict_headers(app: TestApp)
     assert_eq!(page.header("cache-control"), "no-store");
     assert_eq!(page.header("referrer-policy"), "no-referrer");
     let csp = page.header("content-security-policy");
-    assert!(
-        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
-        "{csp}"
-    );
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("script-src 'nonce-"), "{csp}");
     assert!(page.contains("Test Shop"));
     assert!(page.contains("10.50 EUR"));
     assert!(page.contains("2 x coffee beans"));
     assert!(page.contains("Attempts left: 4"));
-    assert!(page.contains(&format!(
-        "<form method=\"post\" action=\"{}\"",
-        checkout.path
-    )));
+    assert!(page.contains(&format!("<form method=\"post\" action=\"{}\"", checkout.path)));
     for input in ["card_number", "card_expiry", "card_cvc", "cardholder_name"] {
-        assert!(
-            page.contains(&format!("<label for=\"{input}\"")),
-            "label for {input}"
-        );
+        assert!(page.contains(&format!("<label for=\"{input}\"")), "label for {input}");
         assert!(page.contains(&format!("name=\"{input}\"")), "input {input}");
     }
     assert!(page.form_token().len() >= 22);
@@ -43,14 +33,10 @@ async fn the_page_shows_the_payment_and_a_form_with_strict_headers(app: TestApp)
 }
 
 async fn amounts_are_shown_with_the_currencys_exponent(app: TestApp) {
-    for (amount, currency, shown) in [
-        (1050, "JPY", "1,050 JPY"),
-        (1250, "BHD", "1.250 BHD"),
-        (123_456, "EUR", "1,234.56 EUR"),
-    ] {
-        let checkout = app
-            .checkout(json!({"amount": amount, "currency": currency}))
-            .await;
+    for (amount, currency, shown) in
+        [(1050, "JPY", "1,050 JPY"), (1250, "BHD", "1.250 BHD"), (123_456, "EUR", "1,234.56 EUR")]
+    {
+        let checkout = app.checkout(json!({"amount": amount, "currency": currency})).await;
         assert!(app.page(&checkout.path).await.contains(shown), "{shown}");
     }
 }
@@ -64,10 +50,7 @@ async fn merchant_text_is_escaped(app: TestApp) {
 
     assert!(!page.contains("<script>alert(1)"));
     assert!(!page.contains("<img src=x"));
-    assert!(
-        page.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
-            || page.contains("&lt;script&gt;")
-    );
+    assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || page.contains("&lt;script&gt;"));
 }
 
 async fn invalid_card_input_is_422_and_uses_no_attempt(app: TestApp) {
@@ -89,10 +72,7 @@ async fn invalid_card_input_is_422_and_uses_no_attempt(app: TestApp) {
         ];
         let page = Page::from(app.submit(&checkout.path, &fields).await).await;
         assert_eq!(page.status, 422, "{number} {expiry} {cvc}");
-        assert!(
-            page.contains(&format!("id=\"{error}\"")),
-            "{error} for {number} {expiry} {cvc}"
-        );
+        assert!(page.contains(&format!("id=\"{error}\"")), "{error} for {number} {expiry} {cvc}");
         assert!(!page.contains(number), "the card number is never echoed");
     }
 
@@ -134,9 +114,7 @@ async fn every_decline_card_declines_with_its_code(app: TestApp) {
 }
 
 async fn a_processing_error_uses_an_attempt_and_may_be_retried(app: TestApp) {
-    let checkout = app
-        .checkout(json!({"return_url": "https://shop.example/return"}))
-        .await;
+    let checkout = app.checkout(json!({"return_url": "https://shop.example/return"})).await;
 
     let page = Page::from(app.pay(&checkout, "4000000000000119").await).await;
     assert_eq!(page.status, 200);
@@ -153,7 +131,9 @@ async fn a_processing_error_uses_an_attempt_and_may_be_retried(app: TestApp) {
 
 async fn declines_until_none_are_left_show_the_exceeded_page_and_fail_the_payment(app: TestApp) {
     let checkout = app
-        .checkout(json!({"return_urls": {"decline": "https://shop.example/declined", "success": "https://shop.example/ok"}}))
+        .checkout(
+            json!({"return_urls": {"decline": "https://shop.example/declined", "success": "https://shop.example/ok"}}),
+        )
         .await;
 
     let mut page = None;
@@ -163,19 +143,10 @@ async fn declines_until_none_are_left_show_the_exceeded_page_and_fail_the_paymen
     let page = page.unwrap();
 
     assert_eq!(page.status, 200);
-    assert!(
-        page.contains("number of attempts was exceeded"),
-        "{}",
-        page.html
-    );
-    let link_start = page
-        .html
-        .find("href=\"https://shop.example/declined?")
-        .expect("a link back to the decline URL");
+    assert!(page.contains("number of attempts was exceeded"), "{}", page.html);
+    let link_start = page.html.find("href=\"https://shop.example/declined?").expect("a link back to the decline URL");
     let link = &page.html[link_start + 6..];
-    let link = link[..link.find('"').unwrap()]
-        .replace("&#38;", "&")
-        .replace("&amp;", "&");
+    let link = link[..link.find('"').unwrap()].replace("&#38;", "&").replace("&amp;", "&");
     assert!(query_pairs(&link).contains(&("payment_status".to_owned(), "FAILED".to_owned())));
     let payment = app.payment_json(&checkout.payment_id).await;
     assert_eq!(payment["status"], "FAILED");
@@ -184,19 +155,11 @@ async fn declines_until_none_are_left_show_the_exceeded_page_and_fail_the_paymen
 }
 
 async fn a_used_form_token_makes_no_second_attempt(app: TestApp) {
-    let checkout = app
-        .checkout(json!({"return_url": "https://shop.example/return"}))
-        .await;
+    let checkout = app.checkout(json!({"return_url": "https://shop.example/return"})).await;
     let token = app.page(&checkout.path).await.form_token();
 
-    let first = app
-        .submit(&checkout.path, &card_form(&token, "4000000000000002"))
-        .await;
-    let again = Page::from(
-        app.submit(&checkout.path, &card_form(&token, "4242424242424242"))
-            .await,
-    )
-    .await;
+    let first = app.submit(&checkout.path, &card_form(&token, "4000000000000002")).await;
+    let again = Page::from(app.submit(&checkout.path, &card_form(&token, "4242424242424242")).await).await;
 
     assert_eq!(first.status(), 200);
     assert_eq!(again.status, 200, "the current state is shown");
@@ -207,9 +170,7 @@ async fn a_used_form_token_makes_no_second_attempt(app: TestApp) {
 }
 
 async fn concurrent_submits_of_one_form_make_one_attempt(app: TestApp) {
-    let checkout = app
-        .checkout(json!({"return_url": "https://shop.example/return"}))
-        .await;
+    let checkout = app.checkout(json!({"return_url": "https://shop.example/return"})).await;
     let token = app.page(&checkout.path).await.form_token();
     let fields = card_form(&token, "4242424242424242");
 
@@ -225,9 +186,7 @@ async fn concurrent_submits_of_one_form_make_one_attempt(app: TestApp) {
 }
 
 async fn a_finished_payment_shows_its_result_with_a_way_back(app: TestApp) {
-    let checkout = app
-        .checkout(json!({"return_url": "https://shop.example/return"}))
-        .await;
+    let checkout = app.checkout(json!({"return_url": "https://shop.example/return"})).await;
     app.pay(&checkout, "4242424242424242").await;
 
     let page = app.page(&checkout.path).await;
@@ -244,40 +203,22 @@ async fn cancel_on_the_page_cancels_and_returns_to_the_cancel_url(app: TestApp) 
         .await;
     let token = app.page(&checkout.path).await.form_token();
 
-    let response = app
-        .submit(&format!("{}/cancel", checkout.path), &card_form(&token, ""))
-        .await;
+    let response = app.submit(&format!("{}/cancel", checkout.path), &card_form(&token, "")).await;
 
     assert_eq!(response.status(), 303);
     let location = location(&response);
-    assert!(
-        location.starts_with("https://shop.example/cancelled?"),
-        "{location}"
-    );
-    assert!(
-        query_pairs(&location).contains(&("payment_status".to_owned(), "CANCELLED".to_owned()))
-    );
-    assert_eq!(
-        app.payment_json(&checkout.payment_id).await["status"],
-        "CANCELLED"
-    );
+    assert!(location.starts_with("https://shop.example/cancelled?"), "{location}");
+    assert!(query_pairs(&location).contains(&("payment_status".to_owned(), "CANCELLED".to_owned())));
+    assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "CANCELLED");
 }
 
 async fn cancel_without_the_form_token_changes_nothing(app: TestApp) {
     let checkout = app.checkout(json!({})).await;
 
-    let response = app
-        .submit(
-            &format!("{}/cancel", checkout.path),
-            &[("form_token", "forged".to_owned())],
-        )
-        .await;
+    let response = app.submit(&format!("{}/cancel", checkout.path), &[("form_token", "forged".to_owned())]).await;
 
     assert_eq!(response.status(), 200, "the page is shown as it is");
-    assert_eq!(
-        app.payment_json(&checkout.payment_id).await["status"],
-        "OPEN"
-    );
+    assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "OPEN");
 }
 
 async fn an_unknown_token_is_404(app: TestApp) {
@@ -287,9 +228,7 @@ async fn an_unknown_token_is_404(app: TestApp) {
         assert!(page.contains("Payment not found"));
         assert_eq!(page.header("cache-control"), "no-store");
     }
-    let post = app
-        .submit("/pay/not-a-token", &card_form("x", "4242424242424242"))
-        .await;
+    let post = app.submit("/pay/not-a-token", &card_form("x", "4242424242424242")).await;
     assert_eq!(post.status(), 404);
 }
 

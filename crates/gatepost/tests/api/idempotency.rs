@@ -11,47 +11,28 @@ const BODY: &str = r#"{"amount":1050,"currency":"EUR","reference":"order-1"}"#;
 
 async fn a_repeated_request_replays_the_first_response_byte_for_byte(app: TestApp) {
     let key = app.merchant.api_key.clone();
-    let first = app
-        .post_as(&key, "/v1/payments", BODY, Some("order-1-create"))
-        .await;
+    let first = app.post_as(&key, "/v1/payments", BODY, Some("order-1-create")).await;
     assert_eq!(first.status(), 201);
     assert!(first.headers().get("idempotent-replayed").is_none());
     let first_body = first.bytes().await.unwrap();
 
-    let second = app
-        .post_as(&key, "/v1/payments", BODY, Some("order-1-create"))
-        .await;
+    let second = app.post_as(&key, "/v1/payments", BODY, Some("order-1-create")).await;
 
     assert_eq!(second.status(), 201);
     assert_eq!(second.headers()["idempotent-replayed"], "true");
     assert_eq!(second.headers()["content-type"], "application/json");
     assert_eq!(second.bytes().await.unwrap(), first_body);
-    assert_eq!(
-        app.list_payments("").await["data"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1,
-        "one payment"
-    );
+    assert_eq!(app.list_payments("").await["data"].as_array().unwrap().len(), 1, "one payment");
 }
 
 async fn the_same_key_with_another_body_is_422(app: TestApp) {
     let key = app.merchant.api_key.clone();
-    assert_eq!(
-        app.post_as(&key, "/v1/payments", BODY, Some("k"))
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(app.post_as(&key, "/v1/payments", BODY, Some("k")).await.status(), 201);
 
     let other = BODY.replace("1050", "1051");
     let (status, body) = problem(app.post_as(&key, "/v1/payments", other, Some("k")).await).await;
 
-    assert_eq!(
-        (status, body["code"].as_str().unwrap()),
-        (422, "idempotency_key_reused")
-    );
+    assert_eq!((status, body["code"].as_str().unwrap()), (422, "idempotency_key_reused"));
 }
 
 async fn the_same_key_while_the_first_runs_is_409(app: TestApp) {
@@ -59,12 +40,7 @@ async fn the_same_key_while_the_first_runs_is_409(app: TestApp) {
     // Another node has claimed the key and is still working on the request.
     let claim = app
         .store
-        .claim_idempotency_key(
-            &merchant,
-            "busy",
-            &fingerprint_of_create(BODY),
-            SystemClock.now(),
-        )
+        .claim_idempotency_key(&merchant, "busy", &fingerprint_of_create(BODY), SystemClock.now())
         .await
         .unwrap();
     assert_eq!(claim, IdempotencyClaim::Claimed);
@@ -72,10 +48,7 @@ async fn the_same_key_while_the_first_runs_is_409(app: TestApp) {
     let key = app.merchant.api_key.clone();
     let (status, body) = problem(app.post_as(&key, "/v1/payments", BODY, Some("busy")).await).await;
 
-    assert_eq!(
-        (status, body["code"].as_str().unwrap()),
-        (409, "idempotency_key_in_use")
-    );
+    assert_eq!((status, body["code"].as_str().unwrap()), (409, "idempotency_key_in_use"));
 }
 
 /// The fingerprint the server computes for `POST /v1/payments` with `body`.
@@ -83,11 +56,7 @@ fn fingerprint_of_create(body: &str) -> String {
     use sha2::{Digest as _, Sha256};
     let mut hasher = Sha256::new();
     hasher.update(format!("POST /v1/payments\n{body}"));
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn concurrent_requests_with_one_key_create_one_payment(app: TestApp) {
@@ -97,28 +66,14 @@ async fn concurrent_requests_with_one_key_create_one_payment(app: TestApp) {
     let responses = futures::future::join_all(requests).await;
 
     let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
-    assert!(
-        statuses.iter().all(|s| *s == 201 || *s == 409),
-        "{statuses:?}"
-    );
-    assert_eq!(
-        app.list_payments("").await["data"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1,
-        "{statuses:?}"
-    );
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert_eq!(app.list_payments("").await["data"].as_array().unwrap().len(), 1, "{statuses:?}");
 }
 
 async fn keys_belong_to_one_merchant(app: TestApp) {
     let other = app.create_merchant("Other").await;
-    let mine = app
-        .post_as(&app.merchant.api_key, "/v1/payments", BODY, Some("shared"))
-        .await;
-    let theirs = app
-        .post_as(&other.api_key, "/v1/payments", BODY, Some("shared"))
-        .await;
+    let mine = app.post_as(&app.merchant.api_key, "/v1/payments", BODY, Some("shared")).await;
+    let theirs = app.post_as(&other.api_key, "/v1/payments", BODY, Some("shared")).await;
 
     assert_eq!(mine.status(), 201);
     assert_eq!(theirs.status(), 201);
@@ -128,9 +83,7 @@ async fn keys_belong_to_one_merchant(app: TestApp) {
 }
 
 async fn errors_and_other_endpoints_replay_too(app: TestApp) {
-    let payment = app
-        .create_payment(&serde_json::json!({"amount": 100, "currency": "EUR"}))
-        .await;
+    let payment = app.create_payment(&serde_json::json!({"amount": 100, "currency": "EUR"})).await;
     let path = format!("/v1/payments/{}/cancel", payment["id"].as_str().unwrap());
     let key = app.merchant.api_key.clone();
 
@@ -148,18 +101,12 @@ async fn malformed_keys_are_refused(app: TestApp) {
     let key = app.merchant.api_key.clone();
     let too_long = "k".repeat(256);
     for bad in [too_long.as_str(), "has space"] {
-        let (status, body) =
-            problem(app.post_as(&key, "/v1/payments", BODY, Some(bad)).await).await;
+        let (status, body) = problem(app.post_as(&key, "/v1/payments", BODY, Some(bad)).await).await;
         assert_eq!(status, 422, "{bad}");
         assert_eq!(body["errors"][0]["param"], "Idempotency-Key");
     }
     let longest = "k".repeat(255);
-    assert_eq!(
-        app.post_as(&key, "/v1/payments", BODY, Some(&longest))
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(app.post_as(&key, "/v1/payments", BODY, Some(&longest)).await.status(), 201);
 }
 
 on_both_backends!(

@@ -5,12 +5,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 fn keys(object: &Value) -> BTreeSet<String> {
-    object
-        .as_object()
-        .expect("an object")
-        .keys()
-        .cloned()
-        .collect()
+    object.as_object().expect("an object").keys().cloned().collect()
 }
 
 async fn document(app: &TestApp) -> Value {
@@ -29,41 +24,28 @@ async fn the_document_is_openapi_3_1_with_every_route() {
         .as_object()
         .unwrap()
         .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .map(move |method| format!("{method} {path}"))
-        })
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| format!("{method} {path}")))
         .collect();
-    let served: BTreeSet<String> = [
-        "post /v1/payments",
-        "get /v1/payments",
-        "get /v1/payments/{id}",
-        "post /v1/payments/{id}/cancel",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
+    let served: BTreeSet<String> =
+        ["post /v1/payments", "get /v1/payments", "get /v1/payments/{id}", "post /v1/payments/{id}/cancel"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
     assert_eq!(operations, served);
-    assert_eq!(
-        doc["components"]["securitySchemes"]["api_key"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
 }
 
 #[tokio::test]
 async fn the_payment_schema_has_exactly_the_fields_the_api_returns() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let doc = document(&app).await;
-    let payment = app
-        .create_payment(&json!({"amount": 100, "currency": "EUR"}))
-        .await;
+    let payment = app.create_payment(&json!({"amount": 100, "currency": "EUR"})).await;
     let list = app.list_payments("").await;
 
     let schemas = &doc["components"]["schemas"];
     assert_eq!(keys(&schemas["Payment"]["properties"]), keys(&payment));
-    let list_schema = doc["paths"]["/v1/payments"]["get"]["responses"]["200"]["content"]["application/json"]["schema"].clone();
+    let list_schema =
+        doc["paths"]["/v1/payments"]["get"]["responses"]["200"]["content"]["application/json"]["schema"].clone();
     let list_properties = match list_schema.get("$ref") {
         Some(reference) => {
             let name = reference.as_str().unwrap().rsplit('/').next().unwrap();
@@ -101,8 +83,5 @@ async fn the_request_schema_lists_every_accepted_field_and_refuses_others() {
     .collect();
     assert_eq!(documented, accepted);
     assert_eq!(schema["required"], json!(["amount", "currency"]));
-    assert_eq!(
-        schema["additionalProperties"], false,
-        "unknown fields are refused"
-    );
+    assert_eq!(schema["additionalProperties"], false, "unknown fields are refused");
 }

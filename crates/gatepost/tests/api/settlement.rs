@@ -7,9 +7,7 @@ use gatepost_core::time::ManualClock;
 use serde_json::json;
 
 async fn an_async_card_returns_pending_and_settles_later(app: TestApp, clock: ManualClock) {
-    let checkout = app
-        .checkout(json!({"return_urls": {"pending": "https://shop.example/pending"}}))
-        .await;
+    let checkout = app.checkout(json!({"return_urls": {"pending": "https://shop.example/pending"}})).await;
 
     let response = app.pay(&checkout, "4000000000000077").await;
 
@@ -17,40 +15,22 @@ async fn an_async_card_returns_pending_and_settles_later(app: TestApp, clock: Ma
     let location = location(&response);
     assert!(location.starts_with("https://shop.example/pending?"));
     assert!(location.contains("payment_status=PENDING"));
-    assert_eq!(
-        app.payment_json(&checkout.payment_id).await["status"],
-        "PENDING"
-    );
+    assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "PENDING");
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(
-        app.payment_json(&checkout.payment_id).await["status"],
-        "PENDING",
-        "not before async_delay"
-    );
+    assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "PENDING", "not before async_delay");
     clock.advance_seconds(1);
-    let settled = app
-        .wait_for_payment(&checkout.payment_id, "settlement", |p| {
-            p["status"] != "PENDING"
-        })
-        .await;
+    let settled = app.wait_for_payment(&checkout.payment_id, "settlement", |p| p["status"] != "PENDING").await;
     assert_eq!(settled["status"], "SUCCESS");
     assert_eq!(settled["attempts"][0]["status"], "SUCCEEDED");
 }
 
-async fn an_async_decline_with_no_attempts_left_fails_the_payment(
-    app: TestApp,
-    clock: ManualClock,
-) {
+async fn an_async_decline_with_no_attempts_left_fails_the_payment(app: TestApp, clock: ManualClock) {
     let checkout = app.checkout(json!({"max_attempts": 1})).await;
 
     app.pay(&checkout, "4000000000000085").await;
     clock.advance_seconds(1);
 
-    let settled = app
-        .wait_for_payment(&checkout.payment_id, "settlement", |p| {
-            p["status"] != "PENDING"
-        })
-        .await;
+    let settled = app.wait_for_payment(&checkout.payment_id, "settlement", |p| p["status"] != "PENDING").await;
     assert_eq!(settled["status"], "FAILED");
     assert_eq!(settled["attempts"][0]["decline_code"], "card_declined");
 }
@@ -61,11 +41,7 @@ async fn an_async_decline_with_attempts_left_reopens_the_payment(app: TestApp, c
     app.pay(&checkout, "4000000000000085").await;
     clock.advance_seconds(1);
 
-    let settled = app
-        .wait_for_payment(&checkout.payment_id, "settlement", |p| {
-            p["status"] != "PENDING"
-        })
-        .await;
+    let settled = app.wait_for_payment(&checkout.payment_id, "settlement", |p| p["status"] != "PENDING").await;
     assert_eq!(settled["status"], "OPEN");
     assert_eq!(settled["attempts_remaining"], 1);
     assert!(app.page(&checkout.path).await.contains("Attempts left: 1"));
@@ -82,9 +58,7 @@ async fn open_payments_past_their_expiry_expire(app: TestApp, clock: ManualClock
     assert!(page.contains("expired"));
     let token = app.page(&checkout.path).await.input("form_token");
     assert!(token.is_none());
-    let expired = app
-        .wait_for_payment(&checkout.payment_id, "expiry", |p| p["status"] == "EXPIRED")
-        .await;
+    let expired = app.wait_for_payment(&checkout.payment_id, "expiry", |p| p["status"] == "EXPIRED").await;
     assert_eq!(expired["attempts"], json!([]));
 }
 
@@ -95,8 +69,7 @@ async fn the_sweeper_catches_up_after_a_restart(mut app: TestApp, clock: ManualC
     clock.advance_seconds(3600);
     app.restart().await;
 
-    app.wait_for_payment(&checkout.payment_id, "expiry", |p| p["status"] == "EXPIRED")
-        .await;
+    app.wait_for_payment(&checkout.payment_id, "expiry", |p| p["status"] == "EXPIRED").await;
 }
 
 async fn a_payment_is_not_expired_early(app: TestApp, clock: ManualClock) {
@@ -105,34 +78,21 @@ async fn a_payment_is_not_expired_early(app: TestApp, clock: ManualClock) {
     clock.advance_seconds(59);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
 
-    assert_eq!(
-        app.payment_json(&checkout.payment_id).await["status"],
-        "OPEN"
-    );
+    assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "OPEN");
     assert_eq!(app.page(&checkout.path).await.status, 200);
 }
 
 async fn an_authorization_not_captured_within_seven_days_expires(app: TestApp, clock: ManualClock) {
     let checkout = app.checkout(json!({"capture": "manual"})).await;
     app.pay(&checkout, "4242424242424242").await;
-    assert_eq!(
-        app.payment_json(&checkout.payment_id).await["status"],
-        "AUTHORIZED"
-    );
+    assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "AUTHORIZED");
 
     clock.advance_seconds(6 * 24 * 3600);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(
-        app.payment_json(&checkout.payment_id).await["status"],
-        "AUTHORIZED",
-        "not yet"
-    );
+    assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "AUTHORIZED", "not yet");
     clock.advance_seconds(24 * 3600 + 1);
 
-    app.wait_for_payment(&checkout.payment_id, "capture deadline", |p| {
-        p["status"] == "EXPIRED"
-    })
-    .await;
+    app.wait_for_payment(&checkout.payment_id, "capture deadline", |p| p["status"] == "EXPIRED").await;
 }
 
 on_both_backends_with_clock!(

@@ -68,8 +68,7 @@ pub fn test_clock() -> ManualClock {
 
 /// The PostgreSQL server tests use; `scripts/test` makes sure it runs.
 pub fn postgres_url() -> String {
-    std::env::var("GATEPOST_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("GATEPOST_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// A fresh, empty database for one test: its URL and what keeps it alive.
@@ -84,15 +83,9 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("gatepost.db").display());
-                Self {
-                    url,
-                    _dir: Some(dir),
-                }
+                Self { url, _dir: Some(dir) }
             }
-            Backend::Postgres => Self {
-                url: fresh_postgres_schema().await,
-                _dir: None,
-            },
+            Backend::Postgres => Self { url: fresh_postgres_schema().await, _dir: None },
         }
     }
 }
@@ -103,44 +96,23 @@ async fn fresh_postgres_schema() -> String {
     let base = postgres_url();
     let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
         .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL at {base} is not reachable (run scripts/test): {e}")
-        });
+        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is not reachable (run scripts/test): {e}"));
     tokio::spawn(connection);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let stale = client
-        .query(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'gp_test_%'",
-            &[],
-        )
+        .query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'gp_test_%'", &[])
         .await
         .expect("list schemas");
     for row in stale {
         let name: String = row.get(0);
-        let created: u64 = name
-            .split('_')
-            .nth(2)
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(now);
+        let created: u64 = name.split('_').nth(2).and_then(|t| t.parse().ok()).unwrap_or(now);
         if created + 3600 < now {
-            let _ = client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                .await;
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).await;
         }
     }
-    let schema = format!(
-        "gp_test_{now}_{}",
-        gatepost_core::ids::random_token(6)
-            .to_lowercase()
-            .replace(['-', '_'], "x")
-    );
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .expect("create schema");
+    let schema =
+        format!("gp_test_{now}_{}", gatepost_core::ids::random_token(6).to_lowercase().replace(['-', '_'], "x"));
+    client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}options=-csearch_path%3D{schema}")
 }
@@ -186,22 +158,13 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: Config, database: TestDatabase, clock: Arc<dyn Clock>) -> Self {
-        let server = Server::start_with_clock(&config, clock.clone())
-            .await
-            .expect("server starts");
+        let server = Server::start_with_clock(&config, clock.clone()).await.expect("server starts");
         let store = gatepost::open_store(&config).await.expect("store opens");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let mut app = Self {
             base_url: format!("http://{}", server.addr),
             http,
-            merchant: TestMerchant {
-                id: String::new(),
-                api_key: String::new(),
-                webhook_secret: String::new(),
-            },
+            merchant: TestMerchant { id: String::new(), api_key: String::new(), webhook_secret: String::new() },
             store,
             config,
             clock,
@@ -214,14 +177,9 @@ impl TestApp {
 
     /// Another merchant on the same gateway.
     pub async fn create_merchant(&self, name: &str) -> TestMerchant {
-        let created = create_merchant(self.store.as_ref(), Mode::Sandbox, name, None, "sandbox")
-            .await
-            .expect("merchant created");
-        TestMerchant {
-            id: created.id,
-            api_key: created.api_key,
-            webhook_secret: created.webhook_secret,
-        }
+        let created =
+            create_merchant(self.store.as_ref(), Mode::Sandbox, name, None, "sandbox").await.expect("merchant created");
+        TestMerchant { id: created.id, api_key: created.api_key, webhook_secret: created.webhook_secret }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -240,12 +198,8 @@ impl TestApp {
         body: impl Into<reqwest::Body>,
         idempotency_key: Option<&str>,
     ) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(api_key)
-            .header("content-type", "application/json")
-            .body(body);
+        let mut request =
+            self.http.post(self.url(path)).bearer_auth(api_key).header("content-type", "application/json").body(body);
         if let Some(key) = idempotency_key {
             request = request.header("idempotency-key", key);
         }
@@ -257,12 +211,7 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, api_key: &str, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(api_key)
-            .send()
-            .await
-            .expect("request sent")
+        self.http.get(self.url(path)).bearer_auth(api_key).send().await.expect("request sent")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -287,20 +236,13 @@ impl TestApp {
         self.stop().await;
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".parse().unwrap();
-        let server = Server::start_with_clock(&config, self.clock.clone())
-            .await
-            .expect("server restarts");
+        let server = Server::start_with_clock(&config, self.clock.clone()).await.expect("server restarts");
         self.base_url = format!("http://{}", server.addr);
         self.server = Some(server);
     }
 
     /// Polls the payment until `done` holds for it, for at most ten seconds.
-    pub async fn wait_for_payment(
-        &self,
-        id: &str,
-        what: &str,
-        done: impl Fn(&Value) -> bool,
-    ) -> Value {
+    pub async fn wait_for_payment(&self, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
         for _ in 0..100 {
             let payment = self.payment_json(id).await;
             if done(&payment) {
@@ -308,10 +250,7 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        panic!(
-            "payment {id}: {what} did not happen within 10 s: {}",
-            self.payment_json(id).await
-        );
+        panic!("payment {id}: {what} did not happen within 10 s: {}", self.payment_json(id).await);
     }
 
     /// Stops the server gracefully.
@@ -325,16 +264,10 @@ impl TestApp {
 /// Status and parsed problem body of an error response, checking its content type.
 pub async fn problem(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
     assert_eq!(content_type, "application/problem+json", "status {status}");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], status);
-    assert_eq!(
-        body["type"],
-        format!("/errors/{}", body["code"].as_str().unwrap())
-    );
+    assert_eq!(body["type"], format!("/errors/{}", body["code"].as_str().unwrap()));
     (status, body)
 }

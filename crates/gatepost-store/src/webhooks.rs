@@ -1,0 +1,201 @@
+//! The webhook outbox as the delivery worker and the events API see it (SPEC §6).
+
+use crate::StoreError;
+use crate::rows::Row;
+use crate::values::{Value, insert_sql};
+use gatepost_core::ids::{DeliveryId, EventId, MerchantId, PaymentId};
+use gatepost_core::payment::AckMode;
+use gatepost_core::signing::WebhookSecret;
+use gatepost_core::time::Timestamp;
+use std::sync::LazyLock;
+
+/// An event with its delivery state.
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    pub id: EventId,
+    pub merchant_id: MerchantId,
+    pub payment_id: PaymentId,
+    pub event_type: String,
+    pub sequence: i64,
+    /// The exact bytes every attempt sends.
+    pub body: Vec<u8>,
+    pub created_at: Timestamp,
+    pub url: Option<String>,
+    /// `PENDING`, `DELIVERED`, `FAILED` or `SKIPPED`.
+    pub delivery_status: String,
+    pub attempts: u32,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_attempt_at: Option<Timestamp>,
+    /// The next attempt was asked for by the merchant (`resend`).
+    pub resend_requested: bool,
+}
+
+/// One delivery attempt, as recorded.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub url: String,
+    pub attempted_at: Timestamp,
+    pub duration_ms: i64,
+    pub status_code: Option<u16>,
+    /// `timeout`, `connection_refused`, `blocked_address`, `invalid_ack`, …
+    pub error: Option<String>,
+    /// The first 4 KiB of the response body.
+    pub response_body: String,
+    /// `automatic` or `manual`.
+    pub trigger: String,
+}
+
+/// What follows an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextStep {
+    Delivered,
+    RetryAt(Timestamp),
+    /// The schedule is used up, or the receiver answered `410 Gone`.
+    Failed,
+    /// A resend of an event that had already ended failed: it stays as it was.
+    Unchanged,
+}
+
+/// How a merchant's webhooks are signed and acknowledged.
+#[derive(Clone, Debug)]
+pub struct WebhookSigning {
+    pub secret: WebhookSecret,
+    /// The secret before the last rotation, while it still signs alongside (SPEC §6).
+    pub previous: Option<WebhookSecret>,
+    pub ack_mode: AckMode,
+}
+
+/// Filters of `GET /v1/events`.
+#[derive(Clone, Debug, Default)]
+pub struct EventQuery {
+    pub payment_id: Option<PaymentId>,
+    pub event_type: Option<String>,
+    pub delivery_status: Option<String>,
+    pub starting_after: Option<EventId>,
+    pub limit: u32,
+}
+
+/// Marks due events as taken until `$2` (the lease: a worker that dies lets them come
+/// due again) and returns them. PostgreSQL appends `FOR UPDATE SKIP LOCKED` to the
+/// inner select so that nodes never take the same event.
+pub(crate) fn claim_due_sql(skip_locked: bool) -> String {
+    let lock = if skip_locked { " FOR UPDATE SKIP LOCKED" } else { "" };
+    format!(
+        "UPDATE events SET next_attempt_at = $2 WHERE id IN (SELECT id FROM events \
+         WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING *"
+    )
+}
+
+pub(crate) const DELIVERY_COLUMNS: [&str; 9] =
+    ["id", "event_id", "url", "attempted_at", "duration_ms", "status_code", "error", "response_body", "trigger"];
+
+pub(crate) static INSERT_DELIVERY: LazyLock<String> = LazyLock::new(|| insert_sql("deliveries", &DELIVERY_COLUMNS));
+
+pub(crate) fn delivery_values(d: &Delivery) -> Vec<Value> {
+    vec![
+        d.id.as_str().into(),
+        d.event_id.as_str().into(),
+        d.url.as_str().into(),
+        d.attempted_at.millis().into(),
+        d.duration_ms.into(),
+        d.status_code.map(i64::from).into(),
+        d.error.clone().into(),
+        d.response_body.as_str().into(),
+        d.trigger.as_str().into(),
+    ]
+}
+
+/// Records the attempt on its event: `$1` id, `$2` when, `$3` status (NULL keeps it),
+/// `$4` next attempt.
+pub(crate) const RECORD_ATTEMPT_ON_EVENT: &str = "UPDATE events SET \
+    delivery_attempts = delivery_attempts + 1, last_attempt_at = $2, \
+    delivery_status = COALESCE($3, delivery_status), next_attempt_at = $4, resend_requested = 0 \
+    WHERE id = $1";
+
+pub(crate) fn record_values(d: &Delivery, next: NextStep) -> Vec<Value> {
+    let (status, next_at): (Option<&str>, Option<i64>) = match next {
+        NextStep::Delivered => (Some("DELIVERED"), None),
+        NextStep::RetryAt(at) => (Some("PENDING"), Some(at.millis())),
+        NextStep::Failed => (Some("FAILED"), None),
+        NextStep::Unchanged => (None, None),
+    };
+    vec![d.event_id.as_str().into(), d.attempted_at.millis().into(), status.map(str::to_owned).into(), next_at.into()]
+}
+
+pub(crate) const EVENT_BY_ID: &str = "SELECT * FROM events WHERE id = $1 AND merchant_id = $2";
+pub(crate) const DELIVERIES_OF_EVENT: &str = "SELECT d.* FROM deliveries d JOIN events e ON e.id = d.event_id \
+    WHERE d.event_id = $1 AND e.merchant_id = $2 ORDER BY d.attempted_at, d.id";
+pub(crate) const REQUEST_RESEND: &str =
+    "UPDATE events SET resend_requested = 1, next_attempt_at = $3 WHERE id = $1 AND merchant_id = $2";
+pub(crate) const BACKLOG: &str = "SELECT COUNT(*) AS backlog FROM events WHERE delivery_status = 'PENDING'";
+pub(crate) const WEBHOOK_SIGNING: &str = "SELECT webhook_secret, previous_webhook_secret, \
+    previous_secret_expires_at, webhook_ack_mode FROM merchants WHERE id = $1";
+
+/// `SELECT` of an events list, newest first, filters as `$N` in order after the merchant.
+pub(crate) fn list_events_sql(query: &EventQuery) -> (String, Vec<Value>) {
+    let mut sql = String::from("SELECT * FROM events WHERE merchant_id = $1");
+    let mut params: Vec<Value> = Vec::new();
+    let filters: [(&str, Option<Value>); 4] = [
+        ("payment_id =", query.payment_id.as_ref().map(|id| id.as_str().into())),
+        ("type =", query.event_type.clone().map(Value::from)),
+        ("delivery_status =", query.delivery_status.clone().map(Value::from)),
+        ("id <", query.starting_after.as_ref().map(|id| id.as_str().into())),
+    ];
+    for (clause, value) in filters {
+        if let Some(value) = value {
+            params.push(value);
+            sql.push_str(&format!(" AND {clause} ${}", params.len() + 1));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", query.limit + 1));
+    (sql, params)
+}
+
+pub(crate) fn event_from_row(row: &impl Row) -> Result<StoredEvent, StoreError> {
+    Ok(StoredEvent {
+        id: EventId::from_trusted(row.text("id")?),
+        merchant_id: MerchantId::from_trusted(row.text("merchant_id")?),
+        payment_id: PaymentId::from_trusted(row.text("payment_id")?),
+        event_type: row.text("type")?,
+        sequence: row.int("sequence")?,
+        body: row.bytes("body")?,
+        created_at: row.time("created_at")?,
+        url: row.opt_text("webhook_url")?,
+        delivery_status: row.text("delivery_status")?,
+        attempts: u32::try_from(row.int("delivery_attempts")?).unwrap_or(u32::MAX),
+        next_attempt_at: row.opt_int("next_attempt_at")?.map(Timestamp::from_millis),
+        last_attempt_at: row.opt_int("last_attempt_at")?.map(Timestamp::from_millis),
+        resend_requested: row.int("resend_requested")? != 0,
+    })
+}
+
+pub(crate) fn delivery_from_row(row: &impl Row) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        id: DeliveryId::from_trusted(row.text("id")?),
+        event_id: EventId::from_trusted(row.text("event_id")?),
+        url: row.text("url")?,
+        attempted_at: row.time("attempted_at")?,
+        duration_ms: row.int("duration_ms")?,
+        status_code: row.opt_int("status_code")?.and_then(|code| u16::try_from(code).ok()),
+        error: row.opt_text("error")?,
+        response_body: row.text("response_body")?,
+        trigger: row.text("trigger")?,
+    })
+}
+
+pub(crate) fn signing_from_row(row: &impl Row, now: Timestamp) -> Result<WebhookSigning, StoreError> {
+    let parse = |text: String| WebhookSecret::parse(&text).ok_or_else(|| StoreError::Corrupt("webhook secret".into()));
+    let still_signs = row.opt_int("previous_secret_expires_at")?.is_some_and(|until| until > now.millis());
+    let previous = match row.opt_text("previous_webhook_secret")? {
+        Some(text) if still_signs => Some(parse(text)?),
+        _ => None,
+    };
+    let mode = row.text("webhook_ack_mode")?;
+    Ok(WebhookSigning {
+        secret: parse(row.text("webhook_secret")?)?,
+        previous,
+        ack_mode: AckMode::parse(&mode).ok_or_else(|| StoreError::Corrupt(mode))?,
+    })
+}

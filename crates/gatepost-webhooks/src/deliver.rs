@@ -1,0 +1,160 @@
+//! One delivery attempt: sign, send, judge, and decide what comes next.
+
+use crate::ack::{Verdict, judge};
+use crate::client::{WebhookClient, is_blocked, literal_address_allowed};
+use crate::schedule::{RetrySchedule, parse_retry_after};
+use gatepost_core::ids::DeliveryId;
+use gatepost_core::time::Timestamp;
+use gatepost_store::{Delivery, NextStep, StoredEvent, WebhookSigning};
+use std::time::Instant;
+
+/// How much of a response body is kept in the deliveries log.
+const KEPT_BODY_BYTES: usize = 4096;
+/// How much of a response body is read at most, to judge an `echo` acknowledgement.
+const READ_BODY_BYTES: usize = 64 * 1024;
+
+/// The `webhook-signature` header: the current secret's signature, and during a
+/// rotation the previous secret's too, space-separated (SPEC §6).
+#[must_use]
+pub fn signature_header(signing: &WebhookSigning, id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut header = signing.secret.sign_webhook(id, timestamp, body);
+    if let Some(previous) = &signing.previous {
+        header.push(' ');
+        header.push_str(&previous.sign_webhook(id, timestamp, body));
+    }
+    header
+}
+
+/// The outcome of one attempt, ready to record.
+#[derive(Debug)]
+pub struct Attempted {
+    pub delivery: Delivery,
+    pub next: NextStep,
+    /// `delivered`, `failed` or `blocked`: the `outcome` label of the attempts metric.
+    pub outcome: &'static str,
+}
+
+/// Sends `event` once to its URL and decides what follows.
+pub async fn attempt(
+    client: &WebhookClient,
+    event: &StoredEvent,
+    signing: &WebhookSigning,
+    schedule: &RetrySchedule,
+    now: Timestamp,
+) -> Attempted {
+    let url = event.url.clone().unwrap_or_default();
+    let started = Instant::now();
+    let (status_code, body, error, verdict) = send(client, event, signing, &url, now).await;
+    let delivery = Delivery {
+        id: DeliveryId::generate(),
+        event_id: event.id.clone(),
+        url,
+        attempted_at: now,
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        status_code,
+        error: error.map(str::to_owned),
+        response_body: String::from_utf8_lossy(&body[..body.len().min(KEPT_BODY_BYTES)]).into_owned(),
+        trigger: if event.resend_requested { "manual" } else { "automatic" }.to_owned(),
+    };
+    let next = next_step(event, &verdict, schedule, now);
+    let outcome = match (&verdict, error) {
+        (Verdict::Delivered, _) => "delivered",
+        (_, Some("blocked_address")) => "blocked",
+        _ => "failed",
+    };
+    Attempted { delivery, next, outcome }
+}
+
+async fn send(
+    client: &WebhookClient,
+    event: &StoredEvent,
+    signing: &WebhookSigning,
+    url: &str,
+    now: Timestamp,
+) -> (Option<u16>, Vec<u8>, Option<&'static str>, Verdict) {
+    let retry = Verdict::Retry { retry_after: None };
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return (None, Vec::new(), Some("invalid_url"), retry);
+    };
+    if client.guard && !literal_address_allowed(&parsed) {
+        return (None, Vec::new(), Some("blocked_address"), retry);
+    }
+    let timestamp = now.unix_seconds();
+    let request = client
+        .http
+        .post(parsed)
+        .header("content-type", "application/json")
+        .header("webhook-id", event.id.as_str())
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature_header(signing, event.id.as_str(), timestamp, &event.body))
+        .body(event.body.clone());
+    let mut response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => return (None, Vec::new(), Some(error_kind(&error)), retry),
+    };
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+    let mut body = Vec::new();
+    let mut read_error = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() >= READ_BODY_BYTES {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(error) => {
+                read_error = Some(error_kind(&error));
+                break;
+            }
+        }
+    }
+    let payment_id = event.payment_id.as_str();
+    let (verdict, reason) = match read_error {
+        // An answer cut short (timeout while reading) is no acknowledgement.
+        Some(kind) => (retry, Some(kind)),
+        None => judge(status, &body, signing.ack_mode, payment_id, retry_after),
+    };
+    (Some(status), body, reason, verdict)
+}
+
+fn error_kind(error: &reqwest::Error) -> &'static str {
+    if is_blocked(error) {
+        "blocked_address"
+    } else if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        let refused = std::error::Error::source(error)
+            .and_then(|e| e.source())
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+        if refused { "connection_refused" } else { "connection_error" }
+    } else {
+        "connection_error"
+    }
+}
+
+/// What follows the attempt (SPEC §6). A manual resend of an event that had already
+/// ended only changes it when it succeeds.
+fn next_step(event: &StoredEvent, verdict: &Verdict, schedule: &RetrySchedule, now: Timestamp) -> NextStep {
+    let ended = event.delivery_status != "PENDING";
+    match verdict {
+        Verdict::Delivered => NextStep::Delivered,
+        _ if ended => NextStep::Unchanged,
+        Verdict::Gone => NextStep::Failed,
+        Verdict::Retry { retry_after } => match schedule.next_delay(event.attempts + 1) {
+            None => NextStep::Failed,
+            Some(delay) => {
+                // The receiver's own Retry-After (already capped at 24 h) wins.
+                let wait = retry_after.unwrap_or(delay);
+                NextStep::RetryAt(now.plus_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)))
+            }
+        },
+    }
+}

@@ -1,0 +1,123 @@
+//! The delivery worker: takes due events from the database, sends them with bounded
+//! concurrency, and records every attempt. The database is the only record of what is
+//! due, so restarts, crashes and several processes lose nothing; a wake-up from the
+//! store after each commit starts first attempts at once.
+
+use crate::client::WebhookClient;
+use crate::deliver::attempt;
+use crate::metrics::WebhookMetrics;
+use crate::schedule::RetrySchedule;
+use gatepost_core::ids::MerchantId;
+use gatepost_core::time::Clock;
+use gatepost_store::{Store, StoredEvent, WebhookSigning};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// How many events one claim takes.
+const CLAIM_BATCH: u32 = 256;
+/// Attempts in flight at once per process.
+const MAX_IN_FLIGHT: usize = 512;
+/// How often the worker looks for due retries (and other nodes' events) when nothing
+/// wakes it; first attempts never wait for this.
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// A claimed event may be retried by another worker after the attempt's timeout and
+/// this margin, if the worker that claimed it died.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+/// Everything the worker needs.
+#[derive(Clone, Debug)]
+pub struct Dispatcher {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub client: WebhookClient,
+    pub schedule: RetrySchedule,
+    pub timeout: Duration,
+    pub metrics: WebhookMetrics,
+}
+
+impl Dispatcher {
+    /// Delivers until `stop` turns true, then waits for attempts in flight.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let wake = self.store.outbox_signal();
+        let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let mut in_flight = JoinSet::new();
+        while !*stop.borrow() {
+            let claimed = self.claim_and_send(&permits, &mut in_flight).await;
+            while in_flight.try_join_next().is_some() {}
+            if claimed == CLAIM_BATCH as usize {
+                continue; // More may be due right now.
+            }
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        while in_flight.join_next().await.is_some() {}
+    }
+
+    /// Claims one batch and starts an attempt for each event; returns how many it took.
+    async fn claim_and_send(&self, permits: &Arc<Semaphore>, in_flight: &mut JoinSet<()>) -> usize {
+        // Only claim what can be sent now: a claimed event waits for its lease otherwise.
+        let free = u32::try_from(permits.available_permits()).unwrap_or(0).min(CLAIM_BATCH);
+        if free == 0 {
+            let _ = permits.clone().acquire_owned().await;
+            return 0;
+        }
+        let now = self.clock.now();
+        let lease_until = now.plus_millis(i64::try_from((self.timeout + LEASE_MARGIN).as_millis()).unwrap_or(i64::MAX));
+        let events = match self.store.claim_due_events(now, lease_until, free).await {
+            Ok(events) => events,
+            Err(error) => {
+                tracing::error!(%error, "could not claim due webhook events");
+                tokio::time::sleep(POLL_INTERVAL).await;
+                return 0;
+            }
+        };
+        let claimed = events.len();
+        let mut signings: HashMap<MerchantId, Option<WebhookSigning>> = HashMap::new();
+        for event in events {
+            let signing = match signings.get(&event.merchant_id) {
+                Some(signing) => signing.clone(),
+                None => {
+                    let signing = self.store.webhook_signing(&event.merchant_id, now).await.unwrap_or_else(|error| {
+                        tracing::error!(%error, "could not read a merchant's webhook secret");
+                        None
+                    });
+                    signings.insert(event.merchant_id.clone(), signing.clone());
+                    signing
+                }
+            };
+            let Some(signing) = signing else { continue };
+            let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
+            let worker = self.clone();
+            in_flight.spawn(async move {
+                worker.deliver(event, signing).await;
+                drop(permit);
+            });
+        }
+        claimed
+    }
+
+    #[tracing::instrument(skip_all, fields(event = %event.id, payment = %event.payment_id, attempt = event.attempts + 1))]
+    async fn deliver(&self, event: StoredEvent, signing: WebhookSigning) {
+        let now = self.clock.now();
+        let attempted = attempt(&self.client, &event, &signing, &self.schedule, now).await;
+        let delivery = &attempted.delivery;
+        tracing::info!(
+            status = delivery.status_code,
+            error = delivery.error.as_deref(),
+            duration_ms = delivery.duration_ms,
+            next = ?attempted.next,
+            "webhook attempt"
+        );
+        self.metrics.record_attempt(attempted.outcome, delivery.duration_ms, &event, now, &attempted.next);
+        if let Err(error) = self.store.record_delivery(delivery, attempted.next).await {
+            // The lease runs out and the event is tried again: at least once holds.
+            tracing::error!(%error, "could not record a webhook attempt");
+        }
+    }
+}
