@@ -1,8 +1,10 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document, generated from the handlers' and wire
 //! types' annotations so that it cannot drift from the code (SPEC §2).
 
+use crate::api::events::{DeliveryOut, DeliveryState, EventOut};
+use crate::api::merchant::{MerchantOut, MerchantPatch, RotatedSecret};
 use crate::api::payment_in::{CustomerIn, PaymentIn, ReturnUrlsIn};
-use crate::api::payments;
+use crate::api::{events, merchant, payments};
 use crate::error::{FieldError, Problem};
 use axum::Router;
 use axum::http::header;
@@ -26,13 +28,25 @@ use utoipa::{Modify, OpenApi};
         payments::list_payments,
         payments::retrieve_payment,
         payments::cancel_payment,
+        events::list_events,
+        events::retrieve_event,
+        events::list_deliveries,
+        events::resend_event,
+        merchant::retrieve_merchant,
+        merchant::update_merchant,
+        merchant::rotate_secret,
     ),
     components(schemas(
         PaymentIn, CustomerIn, ReturnUrlsIn, Payment, Attempt, Refund, CardSummary, ThreeDs,
-        Customer, ReturnUrls, PaymentStatus, EventType, Problem, FieldError
+        Customer, ReturnUrls, PaymentStatus, EventType, Problem, FieldError, EventOut, DeliveryState,
+        DeliveryOut, MerchantOut, MerchantPatch, RotatedSecret
     )),
     modifiers(&BearerKey),
-    tags((name = "payments", description = "Create, read, list and cancel payments")),
+    tags(
+        (name = "payments", description = "Create, read, list and cancel payments"),
+        (name = "events", description = "Webhook events and their delivery attempts"),
+        (name = "merchant", description = "The merchant's settings and webhook secret"),
+    ),
 )]
 struct ApiDoc;
 

@@ -30,6 +30,11 @@ impl MerchantCache {
         (at.elapsed() < CACHE_TTL).then(|| merchant.clone())
     }
 
+    /// Drops a merchant whose settings changed, so this node sees them at once.
+    pub(crate) fn forget(&self, merchant: &gatepost_core::ids::MerchantId) {
+        self.entries.write().expect("merchant cache lock").retain(|_, (cached, _)| &cached.id != merchant);
+    }
+
     fn put(&self, hash: String, merchant: Merchant) {
         let mut entries = self.entries.write().expect("merchant cache lock");
         if entries.len() >= CACHE_MAX_ENTRIES {

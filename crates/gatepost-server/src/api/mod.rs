@@ -2,7 +2,10 @@
 //! every POST honours `Idempotency-Key`.
 
 pub(crate) mod auth;
+pub(crate) mod events;
 mod idempotency;
+pub(crate) mod lists;
+pub(crate) mod merchant;
 pub(crate) mod payment_in;
 pub(crate) mod payments;
 
@@ -14,6 +17,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     // Layers run outside in: authenticate first, so idempotency keys are per merchant.
     Router::new()
         .merge(payments::router())
+        .merge(events::router())
+        .merge(merchant::router())
         .layer(from_fn_with_state(state.clone(), idempotency::replay_or_run))
         .layer(from_fn_with_state(state, auth::require_merchant))
 }

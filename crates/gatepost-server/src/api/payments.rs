@@ -1,13 +1,14 @@
 //! Payment endpoints (SPEC §3).
 
 use super::IdempotencyKeyHeader;
+use super::lists::{List, QueryParams, json_response};
 use super::payment_in::{PaymentIn, Rules};
-use crate::error::{FieldError, Problem};
+use crate::error::Problem;
 use crate::extract::AppJson;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use gatepost_core::ids::{PaymentId, random_token};
@@ -16,7 +17,7 @@ use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_core::time::Timestamp;
 use gatepost_core::urls::Mode;
 use gatepost_store::{ChangeOutcome, PaymentQuery};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -24,12 +25,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/payments/{id}", get(retrieve_payment))
         .route("/payments/{id}/cancel", post(cancel_payment))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-}
-
-/// Pre-serialized JSON with a status: the payment object is rendered exactly once.
-fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
-    let body = serde_json::to_vec(body).expect("API objects serialize");
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// 192 random bits: `checkout_url` must not be guessable from anything (SPEC §3).
@@ -144,51 +139,17 @@ pub(crate) struct ListParams {
     reference: Option<String>,
 }
 
-const DEFAULT_LIMIT: u32 = 20;
-const MAX_LIMIT: u32 = 100;
-
 impl ListParams {
     fn into_query(self) -> Result<PaymentQuery, ApiError> {
-        let mut errors = Vec::new();
-        let limit = match self.limit.as_deref() {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<u32>() {
-                Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
-                _ => {
-                    errors.push(FieldError::new("limit", "out_of_range", "must be between 1 and 100"));
-                    DEFAULT_LIMIT
-                }
-            },
-        };
-        let status = self.status.as_deref().and_then(|text| {
-            let status = PaymentStatus::parse(text);
-            if status.is_none() {
-                errors.push(FieldError::new("status", "invalid_value", "must be a payment status such as OPEN"));
-            }
-            status
-        });
-        let starting_after = self.starting_after.as_deref().and_then(|text| {
-            let id = PaymentId::parse(text);
-            if id.is_none() {
-                errors.push(FieldError::new("starting_after", "invalid_value", "must be a payment id"));
-            }
-            id
-        });
-        if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
-        }
+        let mut params = QueryParams::default();
+        let limit = params.limit(self.limit.as_deref());
+        let status =
+            params.parse("status", self.status.as_deref(), PaymentStatus::parse, "a payment status such as OPEN");
+        let starting_after =
+            params.parse("starting_after", self.starting_after.as_deref(), PaymentId::parse, "a payment id");
+        params.finish()?;
         Ok(PaymentQuery { status, reference: self.reference, starting_after, limit })
     }
-}
-
-/// A page of a list, newest first.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct List<T> {
-    /// Always `list`.
-    #[schema(value_type = String)]
-    object: &'static str,
-    data: Vec<T>,
-    has_more: bool,
 }
 
 /// The merchant's payments, newest first.
@@ -210,7 +171,7 @@ pub(crate) async fn list_payments(
 ) -> Result<Response, ApiError> {
     let query = params.into_query()?;
     let page = state.store().list_payments(&merchant.id, &query).await?;
-    Ok(json_response(StatusCode::OK, &List { object: "list", data: page.data, has_more: page.has_more }))
+    Ok(json_response(StatusCode::OK, &List::from(page)))
 }
 
 /// Cancel an `OPEN` or `AUTHORIZED` payment.

@@ -1,0 +1,244 @@
+//! The events API (SPEC §6): what was sent, when, and how each attempt went.
+
+use super::lists::{List, QueryParams, json_response};
+use crate::{ApiError, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use gatepost_core::ids::{EventId, PaymentId};
+use gatepost_core::payment::Merchant;
+use gatepost_core::status::EventType;
+use gatepost_store::{Delivery, EventQuery, Page, StoredEvent};
+use serde::{Deserialize, Serialize};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/events", get(list_events))
+        .route("/events/{id}", get(retrieve_event))
+        .route("/events/{id}/deliveries", get(list_deliveries))
+        .route("/events/{id}/resend", post(resend_event))
+}
+
+/// An event and where its delivery stands.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct EventOut {
+    id: String,
+    /// Always `event`.
+    object: &'static str,
+    #[serde(rename = "type")]
+    #[schema(value_type = EventType)]
+    event_type: String,
+    payment_id: String,
+    /// Increases by one per event of the same payment.
+    sequence: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// The payment as it was when the event happened: the `data` every attempt sends.
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+    delivery: DeliveryState,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DeliveryState {
+    /// `PENDING`, `DELIVERED`, `FAILED` or `SKIPPED` (no webhook URL).
+    status: String,
+    attempts: u32,
+    url: Option<String>,
+    #[schema(format = DateTime)]
+    last_attempt_at: Option<String>,
+    #[schema(format = DateTime)]
+    next_attempt_at: Option<String>,
+}
+
+impl From<StoredEvent> for EventOut {
+    fn from(event: StoredEvent) -> Self {
+        let body: serde_json::Value = serde_json::from_slice(&event.body).unwrap_or_default();
+        Self {
+            id: event.id.to_string(),
+            object: "event",
+            event_type: event.event_type,
+            payment_id: event.payment_id.to_string(),
+            sequence: event.sequence,
+            created_at: event.created_at.to_rfc3339(),
+            data: body.get("data").cloned().unwrap_or_default(),
+            delivery: DeliveryState {
+                status: event.delivery_status,
+                attempts: event.attempts,
+                url: event.url,
+                last_attempt_at: event.last_attempt_at.map(|t| t.to_rfc3339()),
+                next_attempt_at: event.next_attempt_at.map(|t| t.to_rfc3339()),
+            },
+        }
+    }
+}
+
+/// One delivery attempt (SPEC §6).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DeliveryOut {
+    id: String,
+    /// Always `delivery`.
+    object: &'static str,
+    event_id: String,
+    url: String,
+    #[schema(format = DateTime)]
+    attempted_at: String,
+    duration_ms: i64,
+    status_code: Option<u16>,
+    /// `timeout`, `connection_refused`, `blocked_address`, `invalid_ack`, `redirect`, `http_status`, …
+    error: Option<String>,
+    /// The first 4 KiB of the receiver's answer.
+    response_body: String,
+    /// `automatic` or `manual` (a resend).
+    trigger: String,
+}
+
+impl From<Delivery> for DeliveryOut {
+    fn from(d: Delivery) -> Self {
+        Self {
+            id: d.id.to_string(),
+            object: "delivery",
+            event_id: d.event_id.to_string(),
+            url: d.url,
+            attempted_at: d.attempted_at.to_rfc3339(),
+            duration_ms: d.duration_ms,
+            status_code: d.status_code,
+            error: d.error,
+            response_body: d.response_body,
+            trigger: d.trigger,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct EventListParams {
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    starting_after: Option<String>,
+    payment_id: Option<String>,
+    #[param(value_type = Option<EventType>)]
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    /// `PENDING`, `DELIVERED`, `FAILED` or `SKIPPED`.
+    delivery_status: Option<String>,
+}
+
+const DELIVERY_STATUSES: [&str; 4] = ["PENDING", "DELIVERED", "FAILED", "SKIPPED"];
+
+/// The merchant's events, newest first.
+#[utoipa::path(
+    get, path = "/v1/events", tag = "events",
+    params(EventListParams),
+    responses(
+        (status = 200, description = "A page of events", body = List<EventOut>),
+        (status = 422, description = "A bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub(crate) async fn list_events(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    Query(params): Query<EventListParams>,
+) -> Result<Response, ApiError> {
+    let mut query_params = QueryParams::default();
+    let query = EventQuery {
+        limit: query_params.limit(params.limit.as_deref()),
+        starting_after: query_params.parse(
+            "starting_after",
+            params.starting_after.as_deref(),
+            EventId::parse,
+            "an event id",
+        ),
+        payment_id: query_params.parse("payment_id", params.payment_id.as_deref(), PaymentId::parse, "a payment id"),
+        event_type: query_params.parse(
+            "type",
+            params.event_type.as_deref(),
+            |t| EventType::parse(t).map(|t| t.as_str().to_owned()),
+            "an event type such as payment.succeeded",
+        ),
+        delivery_status: query_params.parse(
+            "delivery_status",
+            params.delivery_status.as_deref(),
+            |s| DELIVERY_STATUSES.contains(&s).then(|| s.to_owned()),
+            "PENDING, DELIVERED, FAILED or SKIPPED",
+        ),
+    };
+    query_params.finish()?;
+    let page = state.store().list_events(&merchant.id, &query).await?;
+    let page = Page { data: page.data.into_iter().map(EventOut::from).collect(), has_more: page.has_more };
+    Ok(json_response(StatusCode::OK, &List::from(page)))
+}
+
+async fn find_event(state: &AppState, merchant: &Merchant, id: &str) -> Result<StoredEvent, ApiError> {
+    let id = EventId::parse(id).ok_or_else(|| ApiError::not_found("event"))?;
+    state.store().event(&merchant.id, &id).await?.ok_or_else(|| ApiError::not_found("event"))
+}
+
+/// An event with its delivery summary.
+#[utoipa::path(
+    get, path = "/v1/events/{id}", tag = "events",
+    params(("id" = String, Path, description = "The `evt_` id")),
+    responses(
+        (status = 200, description = "The event", body = EventOut),
+        (status = 404, description = "No such event for this merchant", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub(crate) async fn retrieve_event(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let event = find_event(&state, &merchant, &id).await?;
+    Ok(json_response(StatusCode::OK, &EventOut::from(event)))
+}
+
+/// Every delivery attempt of an event, oldest first.
+#[utoipa::path(
+    get, path = "/v1/events/{id}/deliveries", tag = "events",
+    params(("id" = String, Path, description = "The `evt_` id")),
+    responses(
+        (status = 200, description = "The attempts", body = List<DeliveryOut>),
+        (status = 404, description = "No such event for this merchant", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub(crate) async fn list_deliveries(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let event = find_event(&state, &merchant, &id).await?;
+    let deliveries = state.store().deliveries(&merchant.id, &event.id).await?;
+    let page = Page { data: deliveries.into_iter().map(DeliveryOut::from).collect(), has_more: false };
+    Ok(json_response(StatusCode::OK, &List::from(page)))
+}
+
+/// One immediate extra attempt, even after the event `FAILED` (202).
+#[utoipa::path(
+    post, path = "/v1/events/{id}/resend", tag = "events",
+    params(("id" = String, Path, description = "The `evt_` id"), super::IdempotencyKeyHeader),
+    responses(
+        (status = 202, description = "The attempt is on its way", body = EventOut),
+        (status = 404, description = "No such event for this merchant", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event has no webhook URL", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub(crate) async fn resend_event(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let event = find_event(&state, &merchant, &id).await?;
+    if event.url.is_none() {
+        return Err(ApiError::invalid_state("The event has no webhook URL to send it to."));
+    }
+    state.store().request_resend(&merchant.id, &event.id, state.clock().now()).await?;
+    state.store().outbox_signal().notify_one();
+    let event = find_event(&state, &merchant, &id).await?;
+    Ok(json_response(StatusCode::ACCEPTED, &EventOut::from(event)))
+}

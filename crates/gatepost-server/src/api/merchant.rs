@@ -1,0 +1,182 @@
+//! The merchant's own settings (SPEC §6): default webhook URL, acknowledgement mode,
+//! allowed return hosts, connector, and webhook secret rotation.
+
+use super::lists::json_response;
+use crate::error::FieldError;
+use crate::extract::AppJson;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use gatepost_core::payment::{AckMode, Merchant};
+use gatepost_core::signing::WebhookSecret;
+use gatepost_core::urls::WebhookUrl;
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/merchant", get(retrieve_merchant).patch(update_merchant))
+        .route("/merchant/webhook-secret/rotate", post(rotate_secret))
+}
+
+/// How long the secret before a rotation keeps signing (SPEC §6).
+const PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
+
+/// The merchant's settings; never its secrets.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct MerchantOut {
+    id: String,
+    /// Always `merchant`.
+    object: &'static str,
+    name: String,
+    default_webhook_url: Option<String>,
+    /// `status` (any 2xx acknowledges) or `echo` (the body must echo `payment_reference`).
+    webhook_ack_mode: String,
+    allowed_return_hosts: Vec<String>,
+    connector: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+impl From<&Merchant> for MerchantOut {
+    fn from(m: &Merchant) -> Self {
+        Self {
+            id: m.id.to_string(),
+            object: "merchant",
+            name: m.name.clone(),
+            default_webhook_url: m.default_webhook_url.as_ref().map(|u| u.as_str().to_owned()),
+            webhook_ack_mode: m.webhook_ack_mode.as_str().to_owned(),
+            allowed_return_hosts: m.allowed_return_hosts.clone(),
+            connector: m.connector.clone(),
+            created_at: m.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// Fields left out stay as they are; `"default_webhook_url": null` removes the URL.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MerchantPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    default_webhook_url: Option<Option<String>>,
+    webhook_ack_mode: Option<String>,
+    allowed_return_hosts: Option<Vec<String>>,
+    connector: Option<String>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+async fn current(state: &AppState, merchant: &Merchant) -> Result<Merchant, ApiError> {
+    // The authenticated merchant may be a second old; settings are read fresh.
+    state.store().merchant(&merchant.id).await?.ok_or_else(|| ApiError::not_found("merchant"))
+}
+
+/// The authenticated merchant's settings.
+#[utoipa::path(
+    get, path = "/v1/merchant", tag = "merchant",
+    responses((status = 200, description = "The merchant", body = MerchantOut)),
+    security(("api_key" = []))
+)]
+pub(crate) async fn retrieve_merchant(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+) -> Result<Response, ApiError> {
+    Ok(json_response(StatusCode::OK, &MerchantOut::from(&current(&state, &merchant).await?)))
+}
+
+/// Changes settings; every field is optional.
+#[utoipa::path(
+    patch, path = "/v1/merchant", tag = "merchant",
+    request_body = MerchantPatch,
+    responses(
+        (status = 200, description = "The merchant", body = MerchantOut),
+        (status = 422, description = "Validation failed", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub(crate) async fn update_merchant(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+    AppJson(patch): AppJson<MerchantPatch>,
+) -> Result<Response, ApiError> {
+    let mut merchant = current(&state, &merchant).await?;
+    let mut errors = Vec::new();
+    let settings = state.settings();
+    if let Some(url) = patch.default_webhook_url {
+        merchant.default_webhook_url = match url {
+            None => None,
+            Some(raw) => match WebhookUrl::parse(&raw, settings.mode, settings.forbid_explicit_port) {
+                Ok(url) => Some(url),
+                Err(error) => {
+                    errors.push(FieldError::new("default_webhook_url", error.code(), error.to_string()));
+                    None
+                }
+            },
+        };
+    }
+    if let Some(mode) = patch.webhook_ack_mode {
+        match AckMode::parse(&mode) {
+            Some(mode) => merchant.webhook_ack_mode = mode,
+            None => errors.push(FieldError::new("webhook_ack_mode", "invalid_value", "must be status or echo")),
+        }
+    }
+    if let Some(hosts) = patch.allowed_return_hosts {
+        let valid =
+            |host: &String| !host.is_empty() && host.len() <= 253 && !host.contains(['/', ':', ' ', '?', '#', '@']);
+        if hosts.iter().all(valid) {
+            merchant.allowed_return_hosts = hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect();
+        } else {
+            errors.push(FieldError::new(
+                "allowed_return_hosts",
+                "invalid_value",
+                "must be host names such as shop.example",
+            ));
+        }
+    }
+    if let Some(connector) = patch.connector {
+        if state.connectors().get(&connector).is_some() {
+            merchant.connector = connector;
+        } else {
+            errors.push(FieldError::new("connector", "invalid_value", "is not a connector this gateway runs"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    state.store().update_merchant(&merchant).await?;
+    state.inner.merchants.forget(&merchant.id);
+    Ok(json_response(StatusCode::OK, &MerchantOut::from(&merchant)))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RotatedSecret {
+    /// The new secret, shown once.
+    webhook_secret: String,
+    /// Until then webhooks carry a second signature made with the previous secret.
+    #[schema(format = DateTime)]
+    previous_secret_expires_at: String,
+}
+
+/// Replaces the webhook secret; the old one keeps signing alongside for 24 hours.
+#[utoipa::path(
+    post, path = "/v1/merchant/webhook-secret/rotate", tag = "merchant",
+    params(super::IdempotencyKeyHeader),
+    responses((status = 200, description = "The new secret", body = RotatedSecret)),
+    security(("api_key" = []))
+)]
+pub(crate) async fn rotate_secret(
+    State(state): State<AppState>,
+    Extension(merchant): Extension<Merchant>,
+) -> Result<Response, ApiError> {
+    let secret = WebhookSecret::generate();
+    let until = state.clock().now().plus_seconds(PREVIOUS_SECRET_SECONDS);
+    state.store().rotate_webhook_secret(&merchant.id, &secret, until).await?;
+    let rotated = RotatedSecret { webhook_secret: secret.expose(), previous_secret_expires_at: until.to_rfc3339() };
+    Ok(json_response(StatusCode::OK, &rotated))
+}
