@@ -61,6 +61,25 @@ macro_rules! on_both_backends_with_clock {
     };
 }
 
+/// As [`on_both_backends!`], for scenarios that start their own app: each gets the backend.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                super::$scenario($crate::support::Backend::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                super::$scenario($crate::support::Backend::Postgres).await;
+            })*
+        }
+    };
+}
+
 /// A manual clock that starts at the real time, so timestamps still look current.
 pub fn test_clock() -> ManualClock {
     ManualClock::starting_at(SystemClock.now())
@@ -141,6 +160,14 @@ impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         let database = TestDatabase::new(backend).await;
         Self::spawn_with(Self::config(&database), database, Arc::new(SystemClock)).await
+    }
+
+    /// A gateway with a configuration adjusted by `adjust`.
+    pub async fn spawn_configured(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        let database = TestDatabase::new(backend).await;
+        let mut config = Self::config(&database);
+        adjust(&mut config);
+        Self::spawn_with(config, database, Arc::new(SystemClock)).await
     }
 
     /// A gateway whose clock only moves when the test says so.
