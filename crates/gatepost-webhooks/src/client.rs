@@ -48,10 +48,16 @@ pub struct WebhookClient {
     pub(crate) guard: bool,
 }
 
-/// Builds the client. Installs the ring crypto provider for rustls once per process.
+/// Makes ring the process's rustls crypto provider, unless one is installed already.
+/// Every reqwest client in the process needs it, not only the webhook client.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Builds the client.
 #[must_use]
 pub fn build(settings: &ClientSettings) -> WebhookClient {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("gatepost/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())

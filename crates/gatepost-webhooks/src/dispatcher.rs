@@ -23,9 +23,11 @@ const MAX_IN_FLIGHT: usize = 512;
 /// How often the worker looks for due retries (and other nodes' events) when nothing
 /// wakes it; first attempts never wait for this.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
-/// A claimed event may be retried by another worker after the attempt's timeout and
-/// this margin, if the worker that claimed it died.
-const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// A claimed event may be taken again once its lease ends — if the worker that claimed it
+/// died. The lease covers the attempt's timeout twice over and a second to record it.
+fn lease(timeout: Duration) -> Duration {
+    timeout * 2 + Duration::from_secs(1)
+}
 
 /// Everything the worker needs.
 #[derive(Clone, Debug)]
@@ -68,7 +70,7 @@ impl Dispatcher {
             return 0;
         }
         let now = self.clock.now();
-        let lease_until = now.plus_millis(i64::try_from((self.timeout + LEASE_MARGIN).as_millis()).unwrap_or(i64::MAX));
+        let lease_until = now.plus_millis(i64::try_from(lease(self.timeout).as_millis()).unwrap_or(i64::MAX));
         let events = match self.store.claim_due_events(now, lease_until, free).await {
             Ok(events) => events,
             Err(error) => {

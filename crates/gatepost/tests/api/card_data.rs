@@ -18,7 +18,7 @@ async fn card_numbers_and_cvcs_are_neither_stored_nor_logged() {
     let log = std::fs::File::create(&log_path).unwrap();
     // The most talkative level there is, JSON included, so nothing is filtered out.
     let server = serve_with(&database.url, &[("GATEPOST_LOG", "trace"), ("GATEPOST_LOG_FORMAT", "json")], log).await;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = crate::support::http();
 
     for number in NUMBERS {
         let payment: serde_json::Value = http

@@ -144,7 +144,7 @@ async fn a_key_created_by_the_cli_works_on_the_running_server_at_once(backend: B
     let server = serve(&database.url).await;
 
     let merchant = create_merchant(&database.url).await;
-    let response = reqwest::Client::new()
+    let response = crate::support::http()
         .post(format!("{}/v1/payments", server.base_url))
         .bearer_auth(merchant["api_key"].as_str().unwrap())
         .body(r#"{"amount":1050,"currency":"EUR"}"#)

@@ -1,14 +1,16 @@
 //! A payment whose 201 was received survives `kill -9` (SPEC §10, §13).
 
-use crate::cli::{create_merchant, serve};
+use crate::cli::{create_merchant, serve, serve_with};
+use crate::receiver::{Receiver, Reply};
 use crate::support::{Backend, TestDatabase};
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 async fn acknowledged_payments_survive_kill_9(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let merchant = create_merchant(&database.url).await;
     let key = merchant["api_key"].as_str().unwrap().to_owned();
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let mut server = serve(&database.url).await;
 
     // Many concurrent creations, so some share a group commit with others.
@@ -46,3 +48,73 @@ async fn sqlite_payments_survive_kill_9() {
 async fn postgres_payments_survive_kill_9() {
     acknowledged_payments_survive_kill_9(Backend::Postgres).await;
 }
+
+/// Every event is delivered at least once across a `kill -9` with a backlog and
+/// attempts in flight (SPEC §6, §10).
+async fn no_webhook_is_lost_when_the_server_is_killed(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let merchant = create_merchant(&database.url).await;
+    let key = merchant["api_key"].as_str().unwrap().to_owned();
+    let receiver = Receiver::start().await;
+    // Slow answers: when the server dies some attempts are in flight, the rest queued.
+    receiver.always(Reply::Slow(std::time::Duration::from_millis(400)));
+    let env = [("GATEPOST_WEBHOOKS__RETRY_SCHEDULE", "100ms,100ms,100ms"), ("GATEPOST_WEBHOOKS__TIMEOUT", "1s")];
+    let mut server = serve_with(&database.url, &env, std::process::Stdio::null()).await;
+    let http = crate::support::http();
+
+    let mut payments = Vec::new();
+    for n in 0..40 {
+        let body = json!({"amount": 100 + n, "currency": "EUR", "webhook_url": receiver.url});
+        let created: Value = http
+            .post(format!("{}/v1/payments", server.base_url))
+            .bearer_auth(&key)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        let cancelled =
+            http.post(format!("{}/v1/payments/{id}/cancel", server.base_url)).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(cancelled.status(), 200, "one payment.cancelled event each");
+        payments.push(id);
+    }
+    receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
+    server.child.kill().await.expect("SIGKILL");
+    server.child.wait().await.unwrap();
+    receiver.always(Reply::Status(200, Vec::new()));
+    let restarted = serve_with(&database.url, &env, std::process::Stdio::null()).await;
+
+    let events: Value = http
+        .get(format!("{}/v1/events?limit=100", restarted.base_url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expected: BTreeSet<String> =
+        events["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(expected.len(), payments.len());
+    let undelivered = events_data_statuses(&events).iter().filter(|status| *status != "DELIVERED").count();
+    assert!(undelivered > 0, "attempts were in flight when the server died");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let delivered: BTreeSet<String> =
+            receiver.received().iter().map(|r| r.header("webhook-id").to_owned()).collect();
+        if delivered == expected {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} of {} events arrived", delivered.len(), expected.len());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn events_data_statuses(events: &Value) -> Vec<String> {
+    events["data"].as_array().unwrap().iter().map(|e| e["delivery"]["status"].as_str().unwrap().to_owned()).collect()
+}
+
+crate::for_each_backend!(no_webhook_is_lost_when_the_server_is_killed);

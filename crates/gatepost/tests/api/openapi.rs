@@ -26,23 +26,22 @@ async fn the_document_is_openapi_3_1_with_every_route() {
         .iter()
         .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| format!("{method} {path}")))
         .collect();
-    let served: BTreeSet<String> =
-        [
-            "post /v1/payments",
-            "get /v1/payments",
-            "get /v1/payments/{id}",
-            "post /v1/payments/{id}/cancel",
-            "get /v1/events",
-            "get /v1/events/{id}",
-            "get /v1/events/{id}/deliveries",
-            "post /v1/events/{id}/resend",
-            "get /v1/merchant",
-            "patch /v1/merchant",
-            "post /v1/merchant/webhook-secret/rotate",
-        ]
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+    let served: BTreeSet<String> = [
+        "post /v1/payments",
+        "get /v1/payments",
+        "get /v1/payments/{id}",
+        "post /v1/payments/{id}/cancel",
+        "get /v1/events",
+        "get /v1/events/{id}",
+        "get /v1/events/{id}/deliveries",
+        "post /v1/events/{id}/resend",
+        "get /v1/merchant",
+        "patch /v1/merchant",
+        "post /v1/merchant/webhook-secret/rotate",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
     assert_eq!(operations, served);
     assert_eq!(doc["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
 }

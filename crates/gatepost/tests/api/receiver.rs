@@ -34,6 +34,8 @@ pub enum Reply {
     Status(u16, Vec<(&'static str, String)>),
     /// 200 with `{"payment_reference": <the event's payment>}` (echo acknowledgement).
     Echo,
+    /// 200 after this long.
+    Slow(Duration),
 }
 
 #[derive(Default)]
@@ -106,6 +108,10 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
                 response.headers_mut().insert(name, value.parse().unwrap());
             }
             response
+        }
+        Reply::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            StatusCode::OK.into_response()
         }
         Reply::Echo => {
             let event: serde_json::Value = serde_json::from_slice(&body).unwrap();

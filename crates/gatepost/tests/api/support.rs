@@ -85,6 +85,12 @@ pub fn test_clock() -> ManualClock {
     ManualClock::starting_at(SystemClock.now())
 }
 
+/// A client that does not follow redirects, so tests see the gateway's own answers.
+pub fn http() -> reqwest::Client {
+    gatepost_webhooks::client::install_crypto_provider();
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
 /// The PostgreSQL server tests use; `scripts/test` makes sure it runs.
 pub fn postgres_url() -> String {
     std::env::var("GATEPOST_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
@@ -187,7 +193,7 @@ impl TestApp {
     pub async fn spawn_with(config: Config, database: TestDatabase, clock: Arc<dyn Clock>) -> Self {
         let server = Server::start_with_clock(&config, clock.clone()).await.expect("server starts");
         let store = gatepost::open_store(&config).await.expect("store opens");
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let http = http();
         let mut app = Self {
             base_url: format!("http://{}", server.addr),
             http,

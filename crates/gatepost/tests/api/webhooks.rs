@@ -108,7 +108,7 @@ async fn events_without_a_url_are_skipped_and_the_merchant_default_is_used(backe
     let skipped = events_of(&app, &without.payment_id).await;
     assert_eq!(skipped[0]["delivery"]["status"], "SKIPPED");
 
-    let patched = reqwest::Client::new()
+    let patched = crate::support::http()
         .patch(app.url("/v1/merchant"))
         .bearer_auth(&app.merchant.api_key)
         .body(json!({"default_webhook_url": receiver.url}).to_string())
@@ -200,7 +200,7 @@ async fn retry_after_is_honoured(backend: Backend) {
 async fn echo_mode_needs_the_payment_reference_back(backend: Backend) {
     let app = quick_app(backend, &[100, 100]).await;
     let receiver = Receiver::start().await;
-    let patched = reqwest::Client::new()
+    let patched = crate::support::http()
         .patch(app.url("/v1/merchant"))
         .bearer_auth(&app.merchant.api_key)
         .body(r#"{"webhook_ack_mode":"echo"}"#)
