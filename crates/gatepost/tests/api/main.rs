@@ -10,6 +10,7 @@ mod checkout;
 mod support;
 
 mod auth;
+mod browser;
 mod card_data;
 mod cli;
 mod durability;
