@@ -38,6 +38,17 @@ pub(crate) enum FlowError {
     UnknownConnector(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the attempt's task failed: {0}")]
+    Aborted(String),
+}
+
+/// Runs `work` to its end even if the shopper's browser stops waiting for it: a double
+/// click or a closed tab drops the request, and must not leave an attempt half done
+/// (claimed, but never settled).
+pub(crate) async fn to_completion<T: Send + 'static>(
+    work: impl Future<Output = Result<T, FlowError>> + Send + 'static,
+) -> Result<T, FlowError> {
+    tokio::spawn(work).await.map_err(|error| FlowError::Aborted(error.to_string()))?
 }
 
 /// Where a card payment ended up.

@@ -61,7 +61,7 @@ pub struct Page<T> {
 }
 
 /// What the hosted page needs to show a payment and sign its return.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Checkout {
     pub payment: Payment,
     pub merchant_name: String,

@@ -293,7 +293,13 @@ pub(crate) async fn pay(
                 return Ok(view.pay_form(StatusCode::UNPROCESSABLE_ENTITY, field_errors(&errors), Some(&form)));
             }
         };
-        let result = flow::pay_with_card(&state, &checkout, form.get("form_token"), card).await?;
+        let (task_state, task_checkout, form_token) =
+            (state.clone(), checkout.clone(), form.get("form_token").to_owned());
+        let result =
+            flow::to_completion(
+                async move { flow::pay_with_card(&task_state, &task_checkout, &form_token, card).await },
+            )
+            .await?;
         Ok(respond(&view, result))
     }
     .await;
@@ -395,7 +401,12 @@ pub(crate) async fn answer_challenge(
         let view =
             View { state: &state, checkout: &checkout, payment: &checkout.payment, nonce: &nonce, token: &token };
         let authenticated = form.get("action") == "authenticate" && form.get("password") == SANDBOX_PASSWORD;
-        let result = flow::complete_challenge(&state, &checkout.payment, form.get("form_token"), authenticated).await?;
+        let (task_state, payment, form_token) =
+            (state.clone(), checkout.payment.clone(), form.get("form_token").to_owned());
+        let result = flow::to_completion(async move {
+            flow::complete_challenge(&task_state, &payment, &form_token, authenticated).await
+        })
+        .await?;
         Ok(respond(&view, result))
     }
     .await;

@@ -174,7 +174,6 @@ async fn a_double_click_on_pay_makes_exactly_one_attempt() {
 // request's work half way today: its attempt stays PENDING, and the page says "Processing
 // your payment" until the payment expires. The attempt must run to its end whether or not
 // the browser still waits for the answer.
-#[ignore = "an abandoned card submit leaves its attempt PENDING (hpp::handlers::pay)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_double_clicked_payment_completes_and_the_shopper_reaches_the_merchant() {
     let app = TestApp::spawn(Backend::Sqlite).await;
