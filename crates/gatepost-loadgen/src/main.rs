@@ -92,10 +92,10 @@ async fn create_payments(
                 else {
                     continue;
                 };
-                if let Ok(payment) = response.json::<serde_json::Value>().await {
-                    if let Some(url) = payment["checkout_url"].as_str() {
-                        urls.push(url.to_owned());
-                    }
+                if let Ok(payment) = response.json::<serde_json::Value>().await
+                    && let Some(url) = payment["checkout_url"].as_str()
+                {
+                    urls.push(url.to_owned());
                 }
             }
             urls
