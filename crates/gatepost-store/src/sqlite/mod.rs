@@ -1,5 +1,6 @@
 //! The embedded SQLite backend: one file in WAL mode, fsync'd on every commit.
 
+mod checkpointer;
 mod readers;
 mod writer;
 
@@ -48,6 +49,7 @@ use writer::Writer;
 #[derive(Debug)]
 pub(crate) struct SqliteStore {
     writer: Writer,
+    _checkpointer: checkpointer::Checkpointer,
     readers: Arc<Readers>,
     outbox: Arc<tokio::sync::Notify>,
 }
@@ -75,8 +77,11 @@ impl SqliteStore {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         }
         let connection = open_connection(&path, false)?;
+        connection.pragma_update(None, "wal_autocheckpoint", checkpointer::BACKSTOP_PAGES)?;
         let writer = Writer::start(connection).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(Self { writer, readers: Readers::new(path), outbox: Arc::default() })
+        let checkpointer =
+            checkpointer::Checkpointer::start(path.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Self { writer, _checkpointer: checkpointer, readers: Readers::new(path), outbox: Arc::default() })
     }
 }
 
