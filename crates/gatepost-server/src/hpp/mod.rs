@@ -8,6 +8,7 @@
 mod handlers;
 mod pages;
 mod returns;
+mod view;
 
 use crate::AppState;
 use axum::Router;
