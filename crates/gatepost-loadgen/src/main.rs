@@ -1,126 +1,48 @@
-//! Load generator for the shopper flow of SPEC §13: many shoppers, each opening a
-//! payment page, submitting a test card and following nothing further (the 303 ends the
-//! flow). Used by `scripts/bench`; not part of gatepost itself.
+//! Load generators for `scripts/bench` (SPEC §13); not part of gatepost itself.
 //!
 //! ```text
-//! gatepost-loadgen BASE_URL API_KEY [CONCURRENCY] [SECONDS]
+//! gatepost-loadgen shopper BASE_URL API_KEY CONCURRENCY SECONDS
+//! gatepost-loadgen receive COUNT
+//! gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS
 //! ```
 //!
-//! Prints one line: `flows=N seconds=S flows_per_s=F p50_ms=A p99_ms=B errors=E`.
+//! Each prints one line of `key=value` figures on stdout.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
+mod latency;
+mod receiver;
+mod shopper;
+
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() < 3 {
-        eprintln!("usage: gatepost-loadgen BASE_URL API_KEY [CONCURRENCY] [SECONDS]");
-        std::process::exit(2);
-    }
-    let base = args[1].trim_end_matches('/').to_owned();
-    let key = args[2].clone();
-    let concurrency: usize = args.get(3).and_then(|c| c.parse().ok()).unwrap_or(64);
-    let seconds: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_else(|| usage());
+    let number = |i: usize| arg(i).parse::<u64>().unwrap_or_else(|_| usage());
     // The workspace builds reqwest without a default crypto provider (see gatepost-webhooks).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-
-    // Payments are made first, so the measured part is the shopper's alone.
-    let wanted = 60_000.min(20_000 * usize::try_from(seconds).unwrap_or(1));
-    let pages = Arc::new(Mutex::new(create_payments(&http, &base, &key, wanted, concurrency).await));
-
-    let errors = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (http, pages, errors) = (http.clone(), Arc::clone(&pages), Arc::clone(&errors));
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let Some(page) = pages.lock().await.pop() else { break };
-                let began = Instant::now();
-                if shop(&http, &page).await {
-                    latencies.push(began.elapsed());
-                } else {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            latencies
-        }));
+    match arg(0).as_str() {
+        "shopper" => shopper::run(&arg(1), &arg(2), usize::try_from(number(3)).unwrap_or(64), number(4)).await,
+        "receive" => receiver::count(usize::try_from(number(1)).unwrap_or(1)).await,
+        "latency" => latency::run(&arg(1), &arg(2), number(3), Duration::from_secs(number(4))).await,
+        _ => usage(),
     }
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.expect("worker"));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    println!(
-        "flows={} seconds={elapsed:.2} flows_per_s={:.0} p50_ms={:.2} p99_ms={:.2} errors={}",
-        latencies.len(),
-        latencies.len() as f64 / elapsed,
-        percentile(0.50),
-        percentile(0.99),
-        errors.load(Ordering::Relaxed)
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: gatepost-loadgen shopper BASE_URL API_KEY CONCURRENCY SECONDS\n       \
+         gatepost-loadgen receive COUNT\n       gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS"
     );
+    std::process::exit(2);
 }
 
-async fn create_payments(
-    http: &reqwest::Client,
-    base: &str,
-    key: &str,
-    count: usize,
-    concurrency: usize,
-) -> Vec<String> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (http, next, base, key) = (http.clone(), Arc::clone(&next), base.to_owned(), key.to_owned());
-        tasks.push(tokio::spawn(async move {
-            let mut urls = Vec::new();
-            while next.fetch_add(1, Ordering::Relaxed) < count {
-                let body = r#"{"amount":1050,"currency":"EUR","return_url":"https://shop.example/return"}"#;
-                let Ok(response) = http.post(format!("{base}/v1/payments")).bearer_auth(&key).body(body).send().await
-                else {
-                    continue;
-                };
-                if let Ok(payment) = response.json::<serde_json::Value>().await
-                    && let Some(url) = payment["checkout_url"].as_str()
-                {
-                    urls.push(url.to_owned());
-                }
-            }
-            urls
-        }));
+/// The p-th percentile of sorted durations, in milliseconds.
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
     }
-    let mut urls = Vec::new();
-    for task in tasks {
-        urls.extend(task.await.expect("task"));
-    }
-    urls
-}
-
-/// One shopper: open the page, pay with 4242, expect the 303 back to the shop.
-async fn shop(http: &reqwest::Client, page: &str) -> bool {
-    let Ok(response) = http.get(page).send().await else { return false };
-    let Ok(html) = response.text().await else { return false };
-    let marker = "name=\"form_token\" value=\"";
-    let Some(start) = html.find(marker).map(|i| i + marker.len()) else { return false };
-    let Some(end) = html[start..].find('"').map(|i| i + start) else { return false };
-    let form = [
-        ("form_token", &html[start..end]),
-        ("card_number", "4242 4242 4242 4242"),
-        ("card_expiry", "12/34"),
-        ("card_cvc", "123"),
-        ("cardholder_name", "Load Test"),
-    ];
-    matches!(http.post(page).form(&form).send().await, Ok(r) if r.status() == 303)
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let index = ((sorted.len() as f64 * p) as usize).min(sorted.len() - 1);
+    sorted[index].as_secs_f64() * 1000.0
 }

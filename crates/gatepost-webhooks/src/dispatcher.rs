@@ -47,10 +47,10 @@ impl Dispatcher {
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut in_flight = JoinSet::new();
         while !*stop.borrow() {
-            let claimed = self.claim_and_send(&permits, &mut in_flight).await;
+            let more_due = self.claim_and_send(&permits, &mut in_flight).await;
             while in_flight.try_join_next().is_some() {}
-            if claimed == CLAIM_BATCH as usize {
-                continue; // More may be due right now.
+            if more_due {
+                continue;
             }
             tokio::select! {
                 () = wake.notified() => {}
@@ -61,13 +61,15 @@ impl Dispatcher {
         while in_flight.join_next().await.is_some() {}
     }
 
-    /// Claims one batch and starts an attempt for each event; returns how many it took.
-    async fn claim_and_send(&self, permits: &Arc<Semaphore>, in_flight: &mut JoinSet<()>) -> usize {
+    /// Claims one batch and starts an attempt for each event. Returns whether more may be
+    /// due right now: the batch was full, or every attempt slot was busy.
+    async fn claim_and_send(&self, permits: &Arc<Semaphore>, in_flight: &mut JoinSet<()>) -> bool {
         // Only claim what can be sent now: a claimed event waits for its lease otherwise.
         let free = u32::try_from(permits.available_permits()).unwrap_or(0).min(CLAIM_BATCH);
         if free == 0 {
+            // Wait for a slot, then look again.
             let _ = permits.clone().acquire_owned().await;
-            return 0;
+            return true;
         }
         let now = self.clock.now();
         let lease_until = now.plus_millis(i64::try_from(lease(self.timeout).as_millis()).unwrap_or(i64::MAX));
@@ -76,10 +78,10 @@ impl Dispatcher {
             Err(error) => {
                 tracing::error!(%error, "could not claim due webhook events");
                 tokio::time::sleep(POLL_INTERVAL).await;
-                return 0;
+                return false;
             }
         };
-        let claimed = events.len();
+        let full = events.len() == free as usize;
         let mut signings: HashMap<MerchantId, Option<WebhookSigning>> = HashMap::new();
         for event in events {
             let signing = match signings.get(&event.merchant_id) {
@@ -101,7 +103,7 @@ impl Dispatcher {
                 drop(permit);
             });
         }
-        claimed
+        full
     }
 
     #[tracing::instrument(skip_all, fields(event = %event.id, payment = %event.payment_id, attempt = event.attempts + 1))]
