@@ -14,6 +14,7 @@ pub mod merchants;
 use config::Config;
 use gatepost_connectors::sandbox::Sandbox;
 use gatepost_core::time::{Clock, SystemClock};
+use gatepost_core::urls::Mode;
 use gatepost_server::{AppState, Connectors, Settings};
 use gatepost_store::Store;
 use gatepost_webhooks::{ClientSettings, Dispatcher, RetrySchedule};
@@ -67,7 +68,11 @@ impl Server {
             mode: config.mode,
             forbid_explicit_port: config.webhooks.forbid_explicit_port,
         };
-        let connectors = Connectors::new(vec![Arc::new(Sandbox { async_delay: config.sandbox.async_delay })]);
+        // SPEC §1: live mode has no sandbox connector.
+        let connectors = match config.mode {
+            Mode::Sandbox => Connectors::new(vec![Arc::new(Sandbox { async_delay: config.sandbox.async_delay })]),
+            Mode::Live => Connectors::default(),
+        };
         let state = AppState::new(Arc::clone(&store), Arc::clone(&clock), settings, connectors);
         let app = gatepost_server::router(state.clone());
         let (stop, mut stopped) = watch::channel(false);

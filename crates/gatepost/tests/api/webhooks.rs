@@ -278,3 +278,38 @@ for_each_backend!(
     during_a_rotation_both_secrets_sign,
     private_targets_are_blocked_when_not_allowed,
 );
+
+/// Live mode refuses loopback targets even when they are written as https URLs, by
+/// address and by a name that resolves to it (SPEC §9).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_mode_blocks_loopback_webhooks_by_address_and_by_name() {
+    let app = TestApp::spawn_configured(Backend::Sqlite, |config| {
+        config.mode = gatepost_core::urls::Mode::Live;
+        config.webhooks.allow_private_targets = false;
+        config.webhooks.retry_schedule = vec![Duration::from_secs(3600)];
+    })
+    .await;
+    let receiver = Receiver::start().await;
+    let port = receiver.url.split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
+
+    for url in [format!("https://127.0.0.1:{port}/webhooks"), format!("https://localhost:{port}/webhooks")] {
+        let payment = app.create_payment(&json!({"amount": 1050, "currency": "EUR", "webhook_url": url})).await;
+        let id = payment["id"].as_str().unwrap();
+        assert_eq!(app.post_raw(&format!("/v1/payments/{id}/cancel"), "").await.status(), 200);
+        let event_id = events_of(&app, id).await[0]["id"].as_str().unwrap().to_owned();
+        let mut error = Value::Null;
+        for _ in 0..100 {
+            let deliveries: Value = app.get(&format!("/v1/events/{event_id}/deliveries")).await.json().await.unwrap();
+            if let Some(first) = deliveries["data"].get(0) {
+                error = first["error"].clone();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(error, "blocked_address", "{url}");
+    }
+    let plain_http =
+        app.post_json("/v1/payments", &json!({"amount": 1, "currency": "EUR", "webhook_url": receiver.url})).await;
+    assert_eq!(plain_http.status(), 422, "live webhooks must be https");
+    assert!(receiver.received().is_empty(), "no connection reached the receiver");
+}
