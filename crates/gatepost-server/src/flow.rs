@@ -257,7 +257,15 @@ pub(crate) async fn poll_due_attempts(state: &AppState) -> Result<usize, FlowErr
             tracing::warn!(attempt = %attempt.id, connector = %attempt.connector, "no such connector to poll");
             continue;
         };
-        let reference = attempt.connector_reference.clone().unwrap_or_default();
+        let Some(reference) = attempt.connector_reference.clone() else {
+            // Started, but the connector's answer was never recorded (see ANSWER_DEADLINE_SECONDS
+            // in gatepost-store): the process died mid-call.
+            tracing::warn!(attempt = %attempt.id, "attempt without an answer closed as an error");
+            let error = ConnectorError::Unavailable("no answer was recorded".to_owned());
+            settle(state, &attempt.id, None, unreachable_acquirer(&error, &attempt.id)).await?;
+            settled += 1;
+            continue;
+        };
         let answer = match connector.poll(&reference).await {
             Ok(Outcome::Pending) | Err(_) => None,
             Ok(outcome) => Some(outcome),

@@ -8,6 +8,11 @@ use gatepost_core::payment::{Attempt, AttemptStatus, Payment, ThreeDs, event_bod
 use gatepost_core::status::{Decision, PaymentEvent, PaymentStatus, transition};
 use gatepost_core::time::Timestamp;
 
+/// A started attempt that has no answer from its connector after this long was cut off
+/// (the process died mid-call); the poller then closes it as an error so the shopper can
+/// retry, instead of the payment waiting for its expiry.
+const ANSWER_DEADLINE_SECONDS: i64 = 120;
+
 /// How long an authorization may wait for its capture (SPEC §3).
 const CAPTURE_WINDOW_SECONDS: i64 = 7 * 24 * 3600;
 
@@ -113,7 +118,7 @@ pub(crate) fn plan_start(
     payment.attempts_remaining -= 1;
     payment.form_token = new_form_token();
     payment.updated_at = now;
-    let row = attempt_values(&payment.id, &attempt, None);
+    let row = attempt_values(&payment.id, &attempt, Some(now.plus_seconds(ANSWER_DEADLINE_SECONDS)));
     payment.attempts.push(attempt);
     Some(row)
 }

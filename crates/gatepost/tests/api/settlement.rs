@@ -3,7 +3,7 @@
 use crate::checkout::location;
 use crate::on_both_backends_with_clock;
 use crate::support::TestApp;
-use gatepost_core::time::ManualClock;
+use gatepost_core::time::{Clock as _, ManualClock};
 use serde_json::json;
 
 async fn an_async_card_returns_pending_and_settles_later(app: TestApp, clock: ManualClock) {
@@ -95,6 +95,36 @@ async fn an_authorization_not_captured_within_seven_days_expires(app: TestApp, c
     app.wait_for_payment(&checkout.payment_id, "capture deadline", |p| p["status"] == "EXPIRED").await;
 }
 
+/// An attempt claimed by a process that died before recording the acquirer's answer is
+/// closed as an error after two minutes, and the shopper can pay again.
+async fn an_attempt_cut_off_mid_call_is_closed_and_the_shopper_can_retry(app: TestApp, clock: ManualClock) {
+    let checkout = app.checkout(json!({"return_url": "https://shop.example/r"})).await;
+    let form_token = app.page(&checkout.path).await.form_token();
+    let payment_id = gatepost_core::ids::PaymentId::parse(&checkout.payment_id).unwrap();
+    let card = gatepost_core::payment::CardSummary {
+        brand: "visa".into(),
+        last4: "4242".into(),
+        exp_month: 12,
+        exp_year: 2034,
+    };
+    let new =
+        gatepost_store::NewAttempt { id: gatepost_core::ids::AttemptId::generate(), card, connector: "sandbox".into() };
+    let started = app.store.start_attempt(&payment_id, &form_token, new, clock.now()).await.unwrap();
+    assert!(matches!(started, gatepost_store::AttemptStart::Started(_)), "claimed, then the process 'dies'");
+    assert!(app.page(&checkout.path).await.contains("Processing your payment"));
+
+    clock.advance_seconds(121);
+
+    let closed = app
+        .wait_for_payment(&checkout.payment_id, "closing the cut-off attempt", |p| {
+            p["attempts"][0]["status"] == "ERROR"
+        })
+        .await;
+    assert_eq!(closed["status"], "OPEN");
+    assert_eq!(closed["attempts_remaining"], 2);
+    assert_eq!(app.pay(&checkout, "4242424242424242").await.status(), 303, "the shopper pays again");
+}
+
 on_both_backends_with_clock!(
     an_async_card_returns_pending_and_settles_later,
     an_async_decline_with_no_attempts_left_fails_the_payment,
@@ -103,4 +133,5 @@ on_both_backends_with_clock!(
     the_sweeper_catches_up_after_a_restart,
     a_payment_is_not_expired_early,
     an_authorization_not_captured_within_seven_days_expires,
+    an_attempt_cut_off_mid_call_is_closed_and_the_shopper_can_retry,
 );
