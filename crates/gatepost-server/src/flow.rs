@@ -222,6 +222,20 @@ fn unreachable_acquirer(error: &ConnectorError, attempt: &AttemptId) -> Settleme
     }
 }
 
+/// The result of a 3-D Secure challenge the shopper never answered.
+fn abandoned_challenge() -> Settlement {
+    Settlement {
+        status: AttemptStatus::Declined,
+        decline_code: Some("authentication_abandoned".to_owned()),
+        decline_message: Some("The payment was not confirmed with the card issuer in time.".to_owned()),
+        three_ds: ThreeDs { required: true, result: Some("FAILED".to_owned()) },
+        connector_reference: None,
+        challenge_token: None,
+        next_poll_at: None,
+        effect: AttemptEffect::Failed,
+    }
+}
+
 fn after(now: Timestamp, delay: Duration) -> Timestamp {
     now.plus_millis(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
 }
@@ -235,6 +249,12 @@ const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
 /// deadline (SPEC §3). Returns how many moved.
 pub(crate) async fn expire_due_payments(state: &AppState) -> Result<usize, FlowError> {
     let now = state.clock().now();
+    // A challenge left unanswered keeps its payment PENDING, which cannot expire: it
+    // counts as a failed authentication first, so the payment is OPEN (then expires
+    // below) or, with no attempts left, FAILED.
+    for abandoned in state.store().abandoned_challenges(now, SWEEP_BATCH).await? {
+        settle(state, &abandoned.attempt.id, None, abandoned_challenge()).await?;
+    }
     let due = state.store().payments_due_to_expire(now, SWEEP_BATCH).await?;
     let mut expired = 0;
     for id in due {

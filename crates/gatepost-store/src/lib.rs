@@ -216,6 +216,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError>;
 
+    /// Attempts still waiting for 3-D Secure on payments past `expires_at`: the shopper
+    /// left the issuer's page.
+    async fn abandoned_challenges(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError>;
+
     /// Takes up to `limit` events whose next attempt is due, leasing them until
     /// `lease_until`: a worker that dies lets them come due again then. On PostgreSQL
     /// concurrent nodes never take the same event.

@@ -15,6 +15,9 @@ pub(crate) const PAYMENTS_DUE_TO_EXPIRE: &str = "SELECT id FROM payments \
     LIMIT $2";
 pub(crate) const ATTEMPTS_DUE_FOR_POLL: &str = "SELECT * FROM attempts \
     WHERE status = 'PENDING' AND next_poll_at <= $1 ORDER BY next_poll_at LIMIT $2";
+/// 3-D Secure challenges the shopper never answered, on payments past their expiry.
+pub(crate) const ABANDONED_CHALLENGES: &str = "SELECT a.* FROM attempts a JOIN payments p ON p.id = a.payment_id \
+    WHERE a.status = 'ACTION_REQUIRED' AND p.expires_at <= $1 LIMIT $2";
 pub(crate) const RESCHEDULE_POLL: &str = "UPDATE attempts SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
 
 pub(crate) const INSERT_IDEMPOTENCY_KEY: &str = "INSERT INTO idempotency_keys \

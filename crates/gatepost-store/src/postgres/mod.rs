@@ -5,8 +5,8 @@ use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_s
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, POSTGRES as MIGRATIONS};
 use crate::queries::{
-    ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY, INSERT_IDEMPOTENCY_KEY,
-    LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT,
+    ABANDONED_CHALLENGES, ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
+    INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT,
     PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID, PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE,
     RECORD_IDEMPOTENT_RESPONSE, RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
 };
@@ -340,6 +340,13 @@ impl Store for PostgresStore {
         let client = self.pool.get().await?;
         let values: [Value; 2] = [now.millis().into(), i64::from(limit).into()];
         let rows = query(&client, ATTEMPTS_DUE_FOR_POLL, &values, attempt_from_row).await?;
+        Ok(rows.into_iter().map(|row| DueAttempt { payment_id: row.payment_id, attempt: row.attempt }).collect())
+    }
+
+    async fn abandoned_challenges(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError> {
+        let client = self.pool.get().await?;
+        let values: [Value; 2] = [now.millis().into(), i64::from(limit).into()];
+        let rows = query(&client, ABANDONED_CHALLENGES, &values, attempt_from_row).await?;
         Ok(rows.into_iter().map(|row| DueAttempt { payment_id: row.payment_id, attempt: row.attempt }).collect())
     }
 

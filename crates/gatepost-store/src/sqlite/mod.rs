@@ -8,8 +8,8 @@ use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_s
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, SQLITE as MIGRATIONS};
 use crate::queries::{
-    ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY, INSERT_IDEMPOTENCY_KEY,
-    LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT,
+    ABANDONED_CHALLENGES, ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
+    INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT,
     PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID, PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE,
     RECORD_IDEMPOTENT_RESPONSE, RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
 };
@@ -369,6 +369,12 @@ impl Store for SqliteStore {
     async fn attempts_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError> {
         let values: Vec<Value> = vec![now.millis().into(), i64::from(limit).into()];
         let rows = self.readers.read(move |c| query(c, ATTEMPTS_DUE_FOR_POLL, values, |r| attempt_from_row(r))).await?;
+        Ok(rows.into_iter().map(|row| DueAttempt { payment_id: row.payment_id, attempt: row.attempt }).collect())
+    }
+
+    async fn abandoned_challenges(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError> {
+        let values: Vec<Value> = vec![now.millis().into(), i64::from(limit).into()];
+        let rows = self.readers.read(move |c| query(c, ABANDONED_CHALLENGES, values, |r| attempt_from_row(r))).await?;
         Ok(rows.into_iter().map(|row| DueAttempt { payment_id: row.payment_id, attempt: row.attempt }).collect())
     }
 

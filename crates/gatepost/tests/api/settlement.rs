@@ -125,6 +125,21 @@ async fn an_attempt_cut_off_mid_call_is_closed_and_the_shopper_can_retry(app: Te
     assert_eq!(app.pay(&checkout, "4242424242424242").await.status(), 303, "the shopper pays again");
 }
 
+/// A shopper who leaves the issuer's page does not keep the payment PENDING for ever: at
+/// its expiry the challenge counts as failed and the payment expires (SPEC §3).
+async fn an_abandoned_challenge_expires_with_its_payment(app: TestApp, clock: ManualClock) {
+    let checkout = app.checkout(json!({"expires_in": 60})).await;
+    app.pay(&checkout, "4000000000003220").await;
+    assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "PENDING");
+
+    clock.advance_seconds(61);
+
+    let expired = app.wait_for_payment(&checkout.payment_id, "expiry", |p| p["status"] == "EXPIRED").await;
+    assert_eq!(expired["attempts"][0]["status"], "DECLINED");
+    assert_eq!(expired["attempts"][0]["decline_code"], "authentication_abandoned");
+    assert_eq!(expired["attempts"][0]["three_ds"]["result"], "FAILED");
+}
+
 on_both_backends_with_clock!(
     an_async_card_returns_pending_and_settles_later,
     an_async_decline_with_no_attempts_left_fails_the_payment,
@@ -134,4 +149,5 @@ on_both_backends_with_clock!(
     a_payment_is_not_expired_early,
     an_authorization_not_captured_within_seven_days_expires,
     an_attempt_cut_off_mid_call_is_closed_and_the_shopper_can_retry,
+    an_abandoned_challenge_expires_with_its_payment,
 );
