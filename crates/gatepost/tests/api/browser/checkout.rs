@@ -201,7 +201,7 @@ async fn a_double_clicked_payment_completes_and_the_shopper_reaches_the_merchant
                 browser.click_through("#return").await;
                 browser.wait_for_url(&back).await;
             }
-            let received = merchant.wait_for_the_return().await;
+            let received = merchant.wait_for_returns_of_one_kind().await;
             assert_signed_return(&app, &received, &checkout.payment_id, "SUCCESS", None);
         }
     })

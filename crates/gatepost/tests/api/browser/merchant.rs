@@ -86,6 +86,25 @@ impl MerchantReceiver {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Waits for the first return; repeats of it are allowed but must be identical. After
+    /// a double click a browser may follow the same redirect twice: the return is for
+    /// display, and a merchant's return page must bear being loaded again.
+    pub async fn wait_for_returns_of_one_kind(&self) -> ReceivedReturn {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let received = self.received();
+            if let Some(first) = received.first() {
+                assert!(
+                    received.iter().all(|r| format!("{r:?}") == format!("{first:?}")),
+                    "different returns: {received:?}"
+                );
+                return first.clone();
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the merchant got no return within {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 impl Drop for MerchantReceiver {
