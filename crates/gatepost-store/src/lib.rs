@@ -230,8 +230,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError>;
 
-    /// Records one attempt and what follows it, in one transaction.
-    async fn record_delivery(&self, delivery: &Delivery, next: NextStep) -> Result<(), StoreError>;
+    /// Records attempts and what follows each, in one transaction.
+    async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError>;
 
     async fn webhook_signing(
         &self,

@@ -17,8 +17,8 @@ pub struct StoredEvent {
     pub payment_id: PaymentId,
     pub event_type: String,
     pub sequence: i64,
-    /// The exact bytes every attempt sends.
-    pub body: Vec<u8>,
+    /// The exact bytes every attempt sends; shared, not copied, by each attempt.
+    pub body: bytes::Bytes,
     pub created_at: Timestamp,
     pub url: Option<String>,
     /// `PENDING`, `DELIVERED`, `FAILED` or `SKIPPED`.
@@ -160,7 +160,7 @@ pub(crate) fn event_from_row(row: &impl Row) -> Result<StoredEvent, StoreError> 
         payment_id: PaymentId::from_trusted(row.text("payment_id")?),
         event_type: row.text("type")?,
         sequence: row.int("sequence")?,
-        body: row.bytes("body")?,
+        body: row.bytes("body")?.into(),
         created_at: row.time("created_at")?,
         url: row.opt_text("webhook_url")?,
         delivery_status: row.text("delivery_status")?,

@@ -13,13 +13,17 @@ use gatepost_store::{Store, StoredEvent, WebhookSigning};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 /// How many events one claim takes.
 const CLAIM_BATCH: u32 = 256;
 /// Attempts in flight at once per process.
 const MAX_IN_FLIGHT: usize = 512;
+/// Finished attempts waiting to be recorded; a full queue holds the attempts back.
+const RECORD_QUEUE: usize = 4096;
+/// How many finished attempts one write records.
+const RECORD_BATCH: usize = 256;
 /// How often the worker looks for due retries (and other nodes' events) when nothing
 /// wakes it; first attempts never wait for this.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -40,14 +44,33 @@ pub struct Dispatcher {
     pub metrics: WebhookMetrics,
 }
 
+/// A finished attempt on its way to the database.
+type Finished = (gatepost_store::Delivery, gatepost_store::NextStep);
+
+/// Records finished attempts in batches, one write each, until every sender is gone.
+async fn record(store: Arc<dyn Store>, mut finished: mpsc::Receiver<Finished>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        if let Err(error) = store.record_deliveries(&batch).await {
+            // Their leases run out and the events are tried again: at least once holds.
+            tracing::error!(%error, attempts = batch.len(), "could not record webhook attempts");
+        }
+        batch.clear();
+    }
+}
+
 impl Dispatcher {
     /// Delivers until `stop` turns true, then waits for attempts in flight.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let wake = self.store.outbox_signal();
+        let (finished, to_record) = mpsc::channel(RECORD_QUEUE);
+        let recorder = tokio::spawn(record(Arc::clone(&self.store), to_record));
+        // Shared by every attempt task without copying the settings.
+        let this = Arc::new(self);
+        let wake = this.store.outbox_signal();
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut in_flight = JoinSet::new();
         while !*stop.borrow() {
-            let more_due = self.claim_and_send(&permits, &mut in_flight).await;
+            let more_due = Arc::clone(&this).claim_and_send(&permits, &mut in_flight, &finished).await;
             while in_flight.try_join_next().is_some() {}
             if more_due {
                 continue;
@@ -59,11 +82,18 @@ impl Dispatcher {
             }
         }
         while in_flight.join_next().await.is_some() {}
+        drop(finished);
+        let _ = recorder.await;
     }
 
     /// Claims one batch and starts an attempt for each event. Returns whether more may be
     /// due right now: the batch was full, or every attempt slot was busy.
-    async fn claim_and_send(&self, permits: &Arc<Semaphore>, in_flight: &mut JoinSet<()>) -> bool {
+    async fn claim_and_send(
+        self: Arc<Self>,
+        permits: &Arc<Semaphore>,
+        in_flight: &mut JoinSet<()>,
+        finished: &mpsc::Sender<Finished>,
+    ) -> bool {
         // Only claim what can be sent now: a claimed event waits for its lease otherwise.
         let free = u32::try_from(permits.available_permits()).unwrap_or(0).min(CLAIM_BATCH);
         if free == 0 {
@@ -97,9 +127,11 @@ impl Dispatcher {
             };
             let Some(signing) = signing else { continue };
             let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
-            let worker = self.clone();
+            let (worker, finished) = (Arc::clone(&self), finished.clone());
             in_flight.spawn(async move {
-                worker.deliver(event, signing).await;
+                let attempted = worker.deliver(event, signing).await;
+                // Closed only at shutdown, after every attempt task has ended.
+                let _ = finished.send(attempted).await;
                 drop(permit);
             });
         }
@@ -107,10 +139,10 @@ impl Dispatcher {
     }
 
     #[tracing::instrument(skip_all, fields(event = %event.id, payment = %event.payment_id, attempt = event.attempts + 1))]
-    async fn deliver(&self, event: StoredEvent, signing: WebhookSigning) {
+    async fn deliver(&self, event: StoredEvent, signing: WebhookSigning) -> Finished {
         let now = self.clock.now();
         let attempted = attempt(&self.client, &event, &signing, &self.schedule, now).await;
-        let delivery = &attempted.delivery;
+        let delivery = attempted.delivery;
         tracing::info!(
             status = delivery.status_code,
             error = delivery.error.as_deref(),
@@ -119,9 +151,6 @@ impl Dispatcher {
             "webhook attempt"
         );
         self.metrics.record_attempt(attempted.outcome, delivery.duration_ms, &event, now, &attempted.next);
-        if let Err(error) = self.store.record_delivery(delivery, attempted.next).await {
-            // The lease runs out and the event is tried again: at least once holds.
-            tracing::error!(%error, "could not record a webhook attempt");
-        }
+        (delivery, attempted.next)
     }
 }

@@ -408,11 +408,13 @@ impl Store for PostgresStore {
         query(&client, &claim_due_sql(true), &values, event_from_row).await
     }
 
-    async fn record_delivery(&self, delivery: &Delivery, next: NextStep) -> Result<(), StoreError> {
+    async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError> {
         let mut client = self.pool.get().await?;
         let transaction = client.transaction().await?;
-        execute(&transaction, &INSERT_DELIVERY, &delivery_values(delivery)).await?;
-        execute(&transaction, RECORD_ATTEMPT_ON_EVENT, &record_values(delivery, next)).await?;
+        for (delivery, next) in attempts {
+            execute(&transaction, &INSERT_DELIVERY, &delivery_values(delivery)).await?;
+            execute(&transaction, RECORD_ATTEMPT_ON_EVENT, &record_values(delivery, *next)).await?;
+        }
         transaction.commit().await?;
         Ok(())
     }

@@ -435,12 +435,18 @@ impl Store for SqliteStore {
         self.writer.write(move |c| query(c, &claim_due_sql(false), values, |r| event_from_row(r))).await
     }
 
-    async fn record_delivery(&self, delivery: &Delivery, next: NextStep) -> Result<(), StoreError> {
-        let (insert, update) = (delivery_values(delivery), record_values(delivery, next));
+    async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError> {
+        let rows: Vec<(Vec<Value>, Vec<Value>)> = attempts
+            .iter()
+            .map(|(delivery, next)| (delivery_values(delivery), record_values(delivery, *next)))
+            .collect();
         self.writer
             .write(move |c| {
-                execute(c, &INSERT_DELIVERY, insert)?;
-                execute(c, RECORD_ATTEMPT_ON_EVENT, update).map(drop)
+                for (insert, update) in rows {
+                    execute(c, &INSERT_DELIVERY, insert)?;
+                    execute(c, RECORD_ATTEMPT_ON_EVENT, update)?;
+                }
+                Ok(())
             })
             .await
     }
