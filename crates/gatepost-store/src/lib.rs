@@ -280,6 +280,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         response: &StoredResponse,
     ) -> Result<(), StoreError>;
 
+    /// Forgets idempotency keys older than the 24 hours they are replayed for; returns
+    /// how many.
+    async fn forget_expired_idempotency_keys(&self, now: Timestamp) -> Result<u64, StoreError>;
+
     /// Forgets a claim whose request failed unexpectedly, so a retry runs it again.
     async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError>;
 }

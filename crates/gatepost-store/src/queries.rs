@@ -30,6 +30,7 @@ pub(crate) const TAKE_OVER_IDEMPOTENCY_KEY: &str = "UPDATE idempotency_keys SET 
 pub(crate) const RECORD_IDEMPOTENT_RESPONSE: &str = "UPDATE idempotency_keys SET \
     response_status = $3, response_content_type = $4, response_body = $5 \
     WHERE merchant_id = $1 AND key = $2";
+pub(crate) const DELETE_EXPIRED_IDEMPOTENCY_KEYS: &str = "DELETE FROM idempotency_keys WHERE created_at <= $1";
 pub(crate) const DELETE_IDEMPOTENCY_KEY: &str = "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
 pub(crate) const MERCHANT_BY_ID: &str = "SELECT * FROM merchants WHERE id = $1";
 pub(crate) const UPDATE_MERCHANT_SETTINGS: &str = "UPDATE merchants SET default_webhook_url = $2, \

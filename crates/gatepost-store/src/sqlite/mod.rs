@@ -8,10 +8,11 @@ use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_s
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, SQLITE as MIGRATIONS};
 use crate::queries::{
-    ABANDONED_CHALLENGES, ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY,
-    INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH, MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT,
-    PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID, PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE,
-    RECORD_IDEMPOTENT_RESPONSE, RESCHEDULE_POLL, TAKE_OVER_IDEMPOTENCY_KEY,
+    ABANDONED_CHALLENGES, ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, DELETE_EXPIRED_IDEMPOTENCY_KEYS,
+    DELETE_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY, INSERT_IDEMPOTENCY_KEY, LIST_MERCHANTS, MERCHANT_BY_KEY_HASH,
+    MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT, PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID,
+    PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RECORD_IDEMPOTENT_RESPONSE, RESCHEDULE_POLL,
+    TAKE_OVER_IDEMPOTENCY_KEY,
 };
 use crate::queries::{MERCHANT_BY_ID, ROTATE_WEBHOOK_SECRET, UPDATE_MERCHANT_SETTINGS};
 use crate::rows::{
@@ -418,6 +419,11 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let values = response_values(merchant, key, response);
         self.writer.write(move |c| execute(c, RECORD_IDEMPOTENT_RESPONSE, values).map(drop)).await
+    }
+
+    async fn forget_expired_idempotency_keys(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let values: Vec<Value> = vec![(now.millis() - crate::IDEMPOTENCY_RETENTION_MILLIS).into()];
+        self.writer.write(move |c| Ok(execute(c, DELETE_EXPIRED_IDEMPOTENCY_KEYS, values)? as u64)).await
     }
 
     async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError> {

@@ -109,6 +109,16 @@ async fn malformed_keys_are_refused(app: TestApp) {
     assert_eq!(app.post_as(&key, "/v1/payments", BODY, Some(&longest)).await.status(), 201);
 }
 
+async fn keys_older_than_a_day_are_forgotten(app: TestApp) {
+    let key = app.merchant.api_key.clone();
+    assert_eq!(app.post_as(&key, "/v1/payments", BODY, Some("old")).await.status(), 201);
+    let now = SystemClock.now();
+
+    assert_eq!(app.store.forget_expired_idempotency_keys(now).await.unwrap(), 0, "a fresh key stays");
+    let a_day_later = now.plus_seconds(24 * 3600 + 1);
+    assert_eq!(app.store.forget_expired_idempotency_keys(a_day_later).await.unwrap(), 1);
+}
+
 on_both_backends!(
     a_repeated_request_replays_the_first_response_byte_for_byte,
     the_same_key_with_another_body_is_422,
@@ -117,4 +127,5 @@ on_both_backends!(
     keys_belong_to_one_merchant,
     errors_and_other_endpoints_replay_too,
     malformed_keys_are_refused,
+    keys_older_than_a_day_are_forgotten,
 );
