@@ -30,6 +30,18 @@ async fn events_of(app: &TestApp, payment_id: &str) -> Vec<Value> {
     list["data"].as_array().unwrap().clone()
 }
 
+/// The `error` of an event's first delivery attempt, once there is one.
+async fn first_delivery_error(app: &TestApp, event_id: &str) -> Value {
+    for _ in 0..100 {
+        let deliveries: Value = app.get(&format!("/v1/events/{event_id}/deliveries")).await.json().await.unwrap();
+        if let Some(first) = deliveries["data"].get(0) {
+            return first["error"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("event {event_id} has no delivery attempt");
+}
+
 async fn wait_for_delivery_status(app: &TestApp, event_id: &str, status: &str) -> Value {
     for _ in 0..200 {
         let event: Value = app.get(&format!("/v1/events/{event_id}")).await.json().await.unwrap();
@@ -252,16 +264,7 @@ async fn private_targets_are_blocked_when_not_allowed(backend: Backend) {
         app.pay(&checkout, "4242424242424242").await;
         let events = events_of(&app, &checkout.payment_id).await;
         let event_id = events[0]["id"].as_str().unwrap().to_owned();
-        let mut error = Value::Null;
-        for _ in 0..100 {
-            let deliveries: Value = app.get(&format!("/v1/events/{event_id}/deliveries")).await.json().await.unwrap();
-            if let Some(first) = deliveries["data"].get(0) {
-                error = first["error"].clone();
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert_eq!(error, "blocked_address", "{url}");
+        assert_eq!(first_delivery_error(&app, &event_id).await, "blocked_address", "{url}");
     }
     assert!(receiver.received().is_empty(), "no connection reached the receiver");
 }
@@ -297,16 +300,7 @@ async fn live_mode_blocks_loopback_webhooks_by_address_and_by_name() {
         let id = payment["id"].as_str().unwrap();
         assert_eq!(app.post_raw(&format!("/v1/payments/{id}/cancel"), "").await.status(), 200);
         let event_id = events_of(&app, id).await[0]["id"].as_str().unwrap().to_owned();
-        let mut error = Value::Null;
-        for _ in 0..100 {
-            let deliveries: Value = app.get(&format!("/v1/events/{event_id}/deliveries")).await.json().await.unwrap();
-            if let Some(first) = deliveries["data"].get(0) {
-                error = first["error"].clone();
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert_eq!(error, "blocked_address", "{url}");
+        assert_eq!(first_delivery_error(&app, &event_id).await, "blocked_address", "{url}");
     }
     let plain_http =
         app.post_json("/v1/payments", &json!({"amount": 1, "currency": "EUR", "webhook_url": receiver.url})).await;
