@@ -21,16 +21,8 @@ async fn card_numbers_and_cvcs_are_neither_stored_nor_logged() {
     let http = crate::support::http();
 
     for number in NUMBERS {
-        let payment: serde_json::Value = http
-            .post(format!("{}/v1/payments", server.base_url))
-            .bearer_auth(key)
-            .body(r#"{"amount":1050,"currency":"EUR","return_url":"https://shop.example/r"}"#)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = r#"{"amount":1050,"currency":"EUR","return_url":"https://shop.example/r"}"#;
+        let payment: serde_json::Value = server.post(key, "/v1/payments", body).await.json().await.unwrap();
         let url = payment["checkout_url"].as_str().unwrap();
         let page = Page::from(http.get(url).send().await.unwrap()).await;
         let mut fields = card_form(&page.form_token(), &spaced(number));

@@ -38,6 +38,20 @@ pub struct ServeProcess {
     pub base_url: String,
 }
 
+impl ServeProcess {
+    /// `POST path` with a JSON `body`, as the merchant whose key is `key`.
+    pub async fn post(&self, key: &str, path: &str, body: &str) -> reqwest::Response {
+        let http = crate::support::http();
+        http.post(format!("{}{path}", self.base_url)).bearer_auth(key).body(body.to_owned()).send().await.unwrap()
+    }
+
+    /// `GET path` as the merchant whose key is `key`: the answer's JSON.
+    pub async fn get_json(&self, key: &str, path: &str) -> Value {
+        let http = crate::support::http();
+        http.get(format!("{}{path}", self.base_url)).bearer_auth(key).send().await.unwrap().json().await.unwrap()
+    }
+}
+
 pub async fn serve(database_url: &str) -> ServeProcess {
     serve_with(database_url, &[], std::process::Stdio::null()).await
 }

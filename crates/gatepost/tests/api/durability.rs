@@ -60,24 +60,13 @@ async fn no_webhook_is_lost_when_the_server_is_killed(backend: Backend) {
     receiver.always(Reply::Slow(std::time::Duration::from_millis(400)));
     let env = [("GATEPOST_WEBHOOKS__RETRY_SCHEDULE", "100ms,100ms,100ms"), ("GATEPOST_WEBHOOKS__TIMEOUT", "1s")];
     let mut server = serve_with(&database.url, &env, std::process::Stdio::null()).await;
-    let http = crate::support::http();
 
     let mut payments = Vec::new();
     for n in 0..40 {
         let body = json!({"amount": 100 + n, "currency": "EUR", "webhook_url": receiver.url});
-        let created: Value = http
-            .post(format!("{}/v1/payments", server.base_url))
-            .bearer_auth(&key)
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let created: Value = server.post(&key, "/v1/payments", &body.to_string()).await.json().await.unwrap();
         let id = created["id"].as_str().unwrap().to_owned();
-        let cancelled =
-            http.post(format!("{}/v1/payments/{id}/cancel", server.base_url)).bearer_auth(&key).send().await.unwrap();
+        let cancelled = server.post(&key, &format!("/v1/payments/{id}/cancel"), "").await;
         assert_eq!(cancelled.status(), 200, "one payment.cancelled event each");
         payments.push(id);
     }
@@ -87,15 +76,7 @@ async fn no_webhook_is_lost_when_the_server_is_killed(backend: Backend) {
     receiver.always(Reply::Status(200, Vec::new()));
     let restarted = serve_with(&database.url, &env, std::process::Stdio::null()).await;
 
-    let events: Value = http
-        .get(format!("{}/v1/events?limit=100", restarted.base_url))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let events = restarted.get_json(&key, "/v1/events?limit=100").await;
     let expected: BTreeSet<String> =
         events["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(expected.len(), payments.len());
