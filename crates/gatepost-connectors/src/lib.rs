@@ -3,14 +3,17 @@
 //! # Layout
 //! - [`Connector`]: the one trait every acquirer adapter implements.
 //! - [`sandbox`]: the in-process test acquirer, with outcomes chosen by test card (SPEC §4).
+//! - [`simulator`]: the HTTP client of `gatepost acquirer-sim`, and the wire protocol both share.
 
 pub mod sandbox;
+pub mod simulator;
 
 use async_trait::async_trait;
 use gatepost_core::card::Card;
-use gatepost_core::ids::{AttemptId, PaymentId};
+use gatepost_core::ids::{AttemptId, PaymentId, RefundId};
 use gatepost_core::money::Currency;
 use gatepost_core::payment::CaptureMode;
+use gatepost_core::time::Timestamp;
 use std::time::Duration;
 
 /// What a connector needs to authorize one attempt.
@@ -56,6 +59,79 @@ pub enum ConnectorError {
     Protocol(String),
 }
 
+/// The acquirer's answer to a capture or a void of an authorization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperationOutcome {
+    Done,
+    /// Refused, for instance because the authorization was voided, captured or expired.
+    Refused {
+        code: String,
+        message: String,
+    },
+}
+
+/// What a connector needs to refund part of a captured payment.
+#[derive(Debug)]
+pub struct RefundRequest<'a> {
+    /// Also the acquirer's idempotency key: asking twice refunds once.
+    pub refund_id: &'a RefundId,
+    pub payment_id: &'a PaymentId,
+    /// The connector reference of the attempt that was captured.
+    pub authorization: &'a str,
+    pub amount: i64,
+    pub currency: Currency,
+}
+
+/// Where a refund stands at the acquirer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Succeeded,
+    /// The result comes later, by callback or by polling.
+    Pending,
+    Failed {
+        code: String,
+        message: String,
+    },
+}
+
+/// The answer to a refund request, with the acquirer's reference for later polls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundAnswer {
+    pub reference: String,
+    pub outcome: RefundOutcome,
+}
+
+/// A result the acquirer reported on its own (SPEC §7), verified and parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Callback {
+    /// The acquirer's id for this notification: a callback is applied once per id.
+    pub id: String,
+    pub subject: CallbackSubject,
+}
+
+/// What a callback is about, named by gatepost's own ids (sent to the acquirer with the
+/// request, as Adyen's `merchantReference`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallbackSubject {
+    /// `reference` is the acquirer's reference of the authorization, as `authorize` answers it.
+    Attempt { attempt_id: AttemptId, reference: String, outcome: Outcome },
+    /// `reference` is the acquirer's reference of the refund, as `refund` answers it.
+    Refund { refund_id: RefundId, reference: String, outcome: RefundOutcome },
+}
+
+/// Why a callback was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    /// Missing, wrong or outdated signature: answered 401, nothing changes.
+    #[error("the callback's signature does not verify")]
+    BadSignature,
+    #[error("malformed callback: {0}")]
+    Malformed(String),
+    /// This connector never calls back over HTTP.
+    #[error("this connector does not send callbacks")]
+    NotSupported,
+}
+
 /// An acquirer adapter.
 #[async_trait]
 pub trait Connector: Send + Sync + std::fmt::Debug {
@@ -72,4 +148,25 @@ pub trait Connector: Send + Sync + std::fmt::Debug {
 
     /// How long after a pending answer the result is worth asking for.
     fn first_poll_after(&self) -> Duration;
+
+    /// Captures `amount` (at most the authorized amount) of the authorization `reference`.
+    /// Asking twice captures once.
+    async fn capture(
+        &self,
+        reference: &str,
+        amount: i64,
+        currency: Currency,
+    ) -> Result<OperationOutcome, ConnectorError>;
+
+    /// Releases the reserved funds of the authorization `reference`.
+    async fn void(&self, reference: &str) -> Result<OperationOutcome, ConnectorError>;
+
+    async fn refund(&self, request: &RefundRequest<'_>) -> Result<RefundAnswer, ConnectorError>;
+
+    /// Asks for the current result of a pending refund; `RefundOutcome::Pending` if unsettled.
+    async fn poll_refund(&self, reference: &str) -> Result<RefundOutcome, ConnectorError>;
+
+    /// Verifies and parses a callback the acquirer POSTed to `/callbacks/{name}`.
+    fn parse_callback(&self, headers: &http::HeaderMap, body: &[u8], now: Timestamp)
+    -> Result<Callback, CallbackError>;
 }

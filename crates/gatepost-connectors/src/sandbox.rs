@@ -2,8 +2,13 @@
 //! (SPEC §4). Its references carry the outcome they will settle to, the way a real
 //! acquirer looks its transactions up, so nothing about the card is kept.
 
-use crate::{Authorization, AuthorizeRequest, Connector, ConnectorError, Outcome};
+use crate::{
+    Authorization, AuthorizeRequest, Callback, CallbackError, Connector, ConnectorError, OperationOutcome, Outcome,
+    RefundAnswer, RefundOutcome, RefundRequest,
+};
 use async_trait::async_trait;
+use gatepost_core::money::Currency;
+use gatepost_core::time::Timestamp;
 use std::time::Duration;
 
 /// Reference prefixes: what a challenge or a pending attempt will settle to.
@@ -12,6 +17,9 @@ const CHALLENGE_DECLINE: &str = "sbx_3ds_decline_";
 const ASYNC_APPROVE: &str = "sbx_async_approve_";
 const ASYNC_DECLINE: &str = "sbx_async_decline_";
 const SETTLED: &str = "sbx_";
+/// Refunds of async payments are async too, as at an async acquirer.
+const REFUND_ASYNC: &str = "sbx_refund_async_";
+const REFUND_SETTLED: &str = "sbx_refund_";
 
 #[derive(Debug, Clone)]
 pub struct Sandbox {
@@ -81,6 +89,38 @@ impl Connector for Sandbox {
 
     fn first_poll_after(&self) -> Duration {
         self.async_delay
+    }
+
+    async fn capture(&self, _: &str, _: i64, _: Currency) -> Result<OperationOutcome, ConnectorError> {
+        Ok(OperationOutcome::Done)
+    }
+
+    async fn void(&self, _: &str) -> Result<OperationOutcome, ConnectorError> {
+        Ok(OperationOutcome::Done)
+    }
+
+    async fn refund(&self, request: &RefundRequest<'_>) -> Result<RefundAnswer, ConnectorError> {
+        if request.authorization.starts_with(ASYNC_APPROVE) {
+            let reference = format!("{REFUND_ASYNC}{}", request.refund_id);
+            return Ok(RefundAnswer { reference, outcome: RefundOutcome::Pending });
+        }
+        Ok(RefundAnswer {
+            reference: format!("{REFUND_SETTLED}{}", request.refund_id),
+            outcome: RefundOutcome::Succeeded,
+        })
+    }
+
+    async fn poll_refund(&self, reference: &str) -> Result<RefundOutcome, ConnectorError> {
+        if reference.starts_with(REFUND_SETTLED) {
+            Ok(RefundOutcome::Succeeded)
+        } else {
+            Err(ConnectorError::Protocol(format!("no refund {reference}")))
+        }
+    }
+
+    /// The sandbox runs in the gateway's process: its async results arrive by polling.
+    fn parse_callback(&self, _: &http::HeaderMap, _: &[u8], _: Timestamp) -> Result<Callback, CallbackError> {
+        Err(CallbackError::NotSupported)
     }
 }
 

@@ -267,17 +267,74 @@ pub struct ThreeDs {
     pub result: Option<String>,
 }
 
+/// Where a refund stands (SPEC §3).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RefundStatus {
+    Succeeded,
+    /// Sent to the acquirer, result not known yet. Its amount is reserved: refunds
+    /// pending and succeeded together never exceed the captured amount.
+    Pending,
+    /// Refused by the acquirer; its amount is refundable again.
+    Failed,
+}
+
+impl RefundStatus {
+    pub const ALL: [Self; 3] = [Self::Succeeded, Self::Pending, Self::Failed];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "SUCCEEDED",
+            Self::Pending => "PENDING",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+}
+
 /// A refund of part or all of the captured amount.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Refund {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: RefundId,
+    /// Always `"refund"`.
+    pub object: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub payment_id: PaymentId,
     pub amount: i64,
-    pub status: String,
+    pub status: RefundStatus,
     pub reason: Option<String>,
+    /// Why the acquirer refused a `FAILED` refund.
+    pub failure_code: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// The connector that handled it, and its reference for callbacks and polls.
+    #[serde(skip)]
+    pub connector: String,
+    #[serde(skip)]
+    pub connector_reference: Option<String>,
+}
+
+impl Payment {
+    /// What may still be refunded: the captured amount less refunds that succeeded or
+    /// may still succeed.
+    #[must_use]
+    pub fn refundable(&self) -> i64 {
+        let reserved: i64 = self
+            .refunds
+            .iter()
+            .filter(|refund| refund.status != RefundStatus::Failed)
+            .map(|refund| refund.amount)
+            .sum();
+        self.amount_captured - reserved
+    }
 }
 
 /// A fresh single-use form token for the hosted page (SPEC §4): 144 random bits.

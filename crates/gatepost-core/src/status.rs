@@ -101,8 +101,8 @@ pub enum PaymentEvent {
     AttemptFailed { attempts_left: u8 },
     /// The shopper or the merchant cancels.
     Cancel,
-    /// The merchant captures reserved funds.
-    Capture,
+    /// The merchant captured `amount` of the reserved funds (at most the payment's amount).
+    Capture { amount: i64 },
     /// The payment ran out of time.
     Expire,
     /// A refund succeeded; `fully` when the whole captured amount is now refunded.
@@ -191,15 +191,15 @@ pub fn transition(from: PaymentStatus, event: PaymentEvent) -> Decision {
         (Open | Pending, AttemptFailed { .. }) => apply(Open, &[E::AttemptFailed]),
         (Open | Authorized, Cancel) => apply(Cancelled, &[E::Cancelled]),
         (Open | Authorized, Expire) => apply(Expired, &[E::Expired]),
-        (Authorized, Capture) => apply(Success, &[E::Succeeded]),
+        (Authorized, Capture { .. }) => apply(Success, &[E::Succeeded]),
         (Success, Refund { fully: true }) => apply(Refunded, &[E::Refunded]),
         (Success, Refund { fully: false }) => apply(Success, &[E::Refunded]),
-        (Pending, AttemptPending | Cancel | Expire | Capture | Refund { .. })
-        | (Open, Capture | Refund { .. })
+        (Pending, AttemptPending | Cancel | Expire | Capture { .. } | Refund { .. })
+        | (Open, Capture { .. } | Refund { .. })
         | (Authorized, AttemptPending | AttemptAuthorized | AttemptSucceeded)
         | (Authorized, AttemptFailed { .. } | Refund { .. })
         | (Success, AttemptPending | AttemptAuthorized | AttemptSucceeded)
-        | (Success, AttemptFailed { .. } | Cancel | Capture | Expire)
+        | (Success, AttemptFailed { .. } | Cancel | Capture { .. } | Expire)
         | (Failed | Cancelled | Expired | Refunded, _) => Decision::Reject,
     }
 }

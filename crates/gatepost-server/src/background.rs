@@ -53,4 +53,9 @@ async fn sweep(state: &AppState) {
         Ok(settled) => tracing::info!(settled, "settled pending attempts"),
         Err(error) => tracing::error!(%error, "poll sweep failed"),
     }
+    match crate::flow::poll_due_refunds(state).await {
+        Ok(0) => {}
+        Ok(settled) => tracing::info!(settled, "settled pending refunds"),
+        Err(error) => tracing::error!(%error, "refund poll sweep failed"),
+    }
 }

@@ -68,6 +68,26 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "invalid_state", "Invalid state", detail)
     }
 
+    pub(crate) fn refund_exceeds_captured(refundable: i64) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refund_exceeds_captured",
+            "Refund exceeds captured",
+            format!("Refunds cannot exceed the captured amount: {refundable} can still be refunded."),
+        )
+    }
+
+    /// The acquirer could not be reached: nothing changed, and the same request may be
+    /// sent again (with the same `Idempotency-Key`).
+    pub(crate) fn connector_unavailable() -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "connector_unavailable",
+            "Acquirer unavailable",
+            "The acquirer did not answer; nothing changed. Retry the request.",
+        )
+    }
+
     pub(crate) fn idempotency_key_in_use() -> Self {
         Self::new(
             StatusCode::CONFLICT,

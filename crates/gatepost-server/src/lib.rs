@@ -5,7 +5,9 @@
 //! - [`AppState`]: what every handler shares (store, clock, settings).
 //! - `api/`: the JSON API under `/v1` (SPEC §2, §3), each module with its own router.
 //! - `hpp/`: the hosted payment page and the return redirect (SPEC §4, §5).
-//! - `flow`: card attempts from start to result, and the connectors they go to.
+//! - `callbacks`: `POST /callbacks/{connector}`, results acquirers report (SPEC §7).
+//! - `flow/`: everything that talks to a connector: card attempts, capture, cancel,
+//!   refunds, callbacks and polling, each recorded through the status machine.
 //! - [`background`]: the sweeps that expire payments and poll pending attempts.
 //! - `error`: the one HTTP error type, answered as `application/problem+json`.
 //! - `extract`: request extractors that answer in that format even when they reject.
@@ -14,6 +16,7 @@
 
 mod api;
 pub mod background;
+mod callbacks;
 mod error;
 mod extract;
 mod flow;
@@ -113,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(openapi::router())
         .merge(hpp::router())
+        .merge(callbacks::router())
         .nest("/v1", api::router(state.clone()))
         .fallback(error::not_found_fallback)
         .layer(

@@ -3,14 +3,15 @@
 
 use crate::api::events::{DeliveryOut, DeliveryState, EventOut};
 use crate::api::merchant::{MerchantOut, MerchantPatch, RotatedSecret};
+use crate::api::operations::{CaptureIn, RefundIn};
 use crate::api::payment_in::{CustomerIn, PaymentIn, ReturnUrlsIn};
-use crate::api::{events, merchant, payments};
+use crate::api::{events, merchant, operations, payments};
 use crate::error::{FieldError, Problem};
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use gatepost_core::payment::{Attempt, CardSummary, Customer, Payment, Refund, ReturnUrls, ThreeDs};
+use gatepost_core::payment::{Attempt, CardSummary, Customer, Payment, Refund, RefundStatus, ReturnUrls, ThreeDs};
 use gatepost_core::status::{EventType, PaymentStatus};
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -27,7 +28,10 @@ use utoipa::{Modify, OpenApi};
         payments::create_payment,
         payments::list_payments,
         payments::retrieve_payment,
-        payments::cancel_payment,
+        operations::cancel_payment,
+        operations::capture_payment,
+        operations::create_refund,
+        operations::list_refunds,
         events::list_events,
         events::retrieve_event,
         events::list_deliveries,
@@ -37,13 +41,13 @@ use utoipa::{Modify, OpenApi};
         merchant::rotate_secret,
     ),
     components(schemas(
-        PaymentIn, CustomerIn, ReturnUrlsIn, Payment, Attempt, Refund, CardSummary, ThreeDs,
+        PaymentIn, CustomerIn, ReturnUrlsIn, CaptureIn, RefundIn, Payment, Attempt, Refund, RefundStatus, CardSummary, ThreeDs,
         Customer, ReturnUrls, PaymentStatus, EventType, Problem, FieldError, EventOut, DeliveryState,
         DeliveryOut, MerchantOut, MerchantPatch, RotatedSecret
     )),
     modifiers(&BearerKey),
     tags(
-        (name = "payments", description = "Create, read, list and cancel payments"),
+        (name = "payments", description = "Create, read, list, cancel, capture and refund payments"),
         (name = "events", description = "Webhook events and their delivery attempts"),
         (name = "merchant", description = "The merchant's settings and webhook secret"),
     ),

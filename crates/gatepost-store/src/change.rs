@@ -48,6 +48,7 @@ pub(crate) fn plan(
     match event {
         PaymentEvent::AttemptFailed { attempts_left } => payment.attempts_remaining = attempts_left,
         PaymentEvent::AttemptSucceeded => payment.amount_captured = payment.amount,
+        PaymentEvent::Capture { amount } => payment.amount_captured = amount,
         PaymentEvent::AttemptAuthorized => payment.capture_before = Some(now.plus_seconds(CAPTURE_WINDOW_SECONDS)),
         _ => {}
     }
@@ -130,8 +131,9 @@ pub(crate) struct SettlementPlan {
 }
 
 /// Records an attempt's result and runs its effect through the status machine. A result
-/// for an attempt that is already settled, or a 3-D Secure form whose token is not the
-/// attempt's, is ignored (`None`). A result the payment can no longer take (it was
+/// for an attempt that is already settled, a pending answer for one that has its
+/// connector's answer already (a stale callback), or a 3-D Secure form whose token is not
+/// the attempt's, is ignored (`None`). A result the payment can no longer take (it was
 /// cancelled or expired meanwhile) is recorded on the attempt and moves nothing.
 pub(crate) fn plan_settlement(
     payment: &mut Payment,
@@ -143,6 +145,9 @@ pub(crate) fn plan_settlement(
 ) -> Option<SettlementPlan> {
     let attempt = payment.attempts.iter_mut().find(|a| &a.id == attempt_id)?;
     if !attempt.status.is_open() {
+        return None;
+    }
+    if settlement.status == AttemptStatus::Pending && attempt.connector_reference.is_some() {
         return None;
     }
     if expected_challenge_token.is_some() && expected_challenge_token != attempt.challenge_token.as_deref() {

@@ -16,6 +16,7 @@ mod idempotency;
 mod migrations;
 mod postgres;
 mod queries;
+mod refunds;
 mod rows;
 mod sqlite;
 mod values;
@@ -24,10 +25,13 @@ mod webhooks;
 pub use change::ChangeOutcome;
 pub use error::StoreError;
 pub use gatepost_core::payment::AttemptEffect;
+pub use refunds::{
+    CallbackChange, CallbackReceipt, CallbackResult, DueRefund, NewRefund, RefundSettlement, RefundStart,
+};
 pub use webhooks::{Delivery, EventQuery, NextStep, StoredEvent, WebhookSigning};
 
 use async_trait::async_trait;
-use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId};
+use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
 use gatepost_core::payment::{Attempt, AttemptStatus, CardSummary, Merchant, Payment, ThreeDs};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
@@ -206,6 +210,41 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         settlement: Settlement,
         now: Timestamp,
     ) -> Result<ChangeOutcome, StoreError>;
+
+    /// Checks and reserves a refund in one transaction with the payment row locked, so
+    /// that concurrent refunds never add up to more than was captured (SPEC §3).
+    async fn start_refund(
+        &self,
+        merchant: &MerchantId,
+        payment: &PaymentId,
+        refund: NewRefund,
+        now: Timestamp,
+    ) -> Result<RefundStart, StoreError>;
+
+    /// Records a refund's result and, when it succeeded, its effect on the payment with
+    /// the `payment.refunded` event, in one transaction. Late or repeated results are
+    /// ignored (`Rejected`).
+    async fn settle_refund(
+        &self,
+        refund: &RefundId,
+        settlement: RefundSettlement,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError>;
+
+    /// Applies a provider callback once per provider event id (SPEC §7): the receipt,
+    /// the result and its events are one transaction, so a duplicate arriving at the same
+    /// moment on another node finds the receipt and changes nothing.
+    async fn settle_from_callback(
+        &self,
+        receipt: &CallbackReceipt,
+        change: CallbackChange,
+        now: Timestamp,
+    ) -> Result<CallbackResult, StoreError>;
+
+    /// Pending refunds whose connector should be asked for a result.
+    async fn refunds_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueRefund>, StoreError>;
+
+    async fn reschedule_refund_poll(&self, refund: &RefundId, at: Timestamp) -> Result<(), StoreError>;
 
     /// Payments that are `OPEN` past `expires_at` or `AUTHORIZED` past their capture
     /// deadline (SPEC §3).

@@ -10,12 +10,14 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 1, sql: include_str!("../migrations/sqlite/0001_payments.sql") },
     Migration { version: 2, sql: include_str!("../migrations/sqlite/0002_attempts.sql") },
     Migration { version: 3, sql: include_str!("../migrations/sqlite/0003_deliveries.sql") },
+    Migration { version: 4, sql: include_str!("../migrations/sqlite/0004_refunds_and_callbacks.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 1, sql: include_str!("../migrations/postgres/0001_payments.sql") },
     Migration { version: 2, sql: include_str!("../migrations/postgres/0002_attempts.sql") },
     Migration { version: 3, sql: include_str!("../migrations/postgres/0003_deliveries.sql") },
+    Migration { version: 4, sql: include_str!("../migrations/postgres/0004_refunds_and_callbacks.sql") },
 ];
 
 pub(crate) const CREATE_VERSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \

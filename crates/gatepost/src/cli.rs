@@ -4,6 +4,7 @@ use crate::config::{Config, ConfigError, Layers, LogFormat};
 use crate::merchants::{MerchantSummary, create_merchant};
 use crate::{Server, open_store};
 use clap::{Args, Parser, Subcommand};
+use gatepost_acquirer_sim::SimOptions;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,6 +23,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Gateway(GatewayCommand),
+    // SPEC §8. Not a gateway command: it reads none of the gateway's configuration.
+    /// Run a test acquirer for the `simulator` connector: it answers later, by signed
+    /// callbacks, and misbehaves on request.
+    AcquirerSim(AcquirerSimArgs),
+}
+
+/// The commands that run or manage the gateway, and so read its configuration.
+#[derive(Debug, Subcommand)]
+enum GatewayCommand {
     /// Run the API, the hosted payment page and the webhook worker.
     Serve(ServeArgs),
     /// Create and list merchants (works while `serve` runs).
@@ -29,6 +41,39 @@ enum Command {
     Merchant(MerchantCommand),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+}
+
+/// The flags of `acquirer-sim`, exactly as SPEC §8 names them. Values are taken as text and
+/// checked by [`sim_options`], so a bad one is a one-line error like any configuration value.
+#[derive(Debug, Args)]
+struct AcquirerSimArgs {
+    /// Address to bind
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9090")]
+    listen: String,
+    /// The gateway's base URL; callbacks go to URL/callbacks/simulator
+    #[arg(long, value_name = "URL")]
+    gateway_url: String,
+    /// Shared secret: signs callbacks and verifies the gateway's requests
+    #[arg(long, value_name = "S")]
+    secret: String,
+    /// How long pending payments and refunds take to settle, such as 500ms, 1s or 2m
+    #[arg(long, value_name = "DUR", default_value = "1s")]
+    callback_delay: String,
+    /// Extra copies of each callback, with the same event id (one sent concurrently)
+    #[arg(long, value_name = "N", default_value = "0")]
+    duplicate_callbacks: String,
+    /// After each result, also send a stale `pending` callback with a new event id
+    #[arg(long)]
+    reorder: bool,
+    /// Probability (0 to 1) of never calling back about a result; the gateway must poll
+    #[arg(long, value_name = "P", default_value = "0")]
+    drop_callbacks: String,
+    /// Probability (0 to 1) of answering a request 503, or holding it, before doing anything
+    #[arg(long, value_name = "P", default_value = "0")]
+    fail_requests: String,
+    /// Seed of the random choices, to replay a run
+    #[arg(long, value_name = "N")]
+    seed: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -88,7 +133,11 @@ const EXIT_CONFIG: u8 = 2;
 /// Parses the process's arguments and runs the command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match load_config(&cli) {
+    let command = match cli.command {
+        Command::Gateway(command) => command,
+        Command::AcquirerSim(args) => return acquirer_sim(&args),
+    };
+    let config = match load_config(cli.config.as_deref(), &command) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("gatepost: {error}");
@@ -97,13 +146,13 @@ pub fn main() -> ExitCode {
     };
     init_logging(&config);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    runtime.block_on(run(cli.command, config))
+    runtime.block_on(run(command, config))
 }
 
-fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
-    let mut layers = Layers::load(cli.config.as_deref(), std::env::vars())?;
-    let database = match &cli.command {
-        Command::Serve(args) => {
+fn load_config(file: Option<&std::path::Path>, command: &GatewayCommand) -> Result<Config, ConfigError> {
+    let mut layers = Layers::load(file, std::env::vars())?;
+    let database = match command {
+        GatewayCommand::Serve(args) => {
             for (key, flag, value) in [
                 ("listen", "--listen", &args.listen),
                 ("public_url", "--public-url", &args.public_url),
@@ -115,8 +164,8 @@ fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
             }
             &args.database
         }
-        Command::Merchant(MerchantCommand::Create { database, .. } | MerchantCommand::List { database, .. })
-        | Command::Migrate(database) => database,
+        GatewayCommand::Merchant(MerchantCommand::Create { database, .. } | MerchantCommand::List { database, .. })
+        | GatewayCommand::Migrate(database) => database,
     };
     if let Some(url) = &database.database {
         layers = layers.with_flag("database_url", "--database", url);
@@ -136,11 +185,11 @@ fn init_logging(config: &Config) {
     }
 }
 
-async fn run(command: Command, config: Config) -> ExitCode {
+async fn run(command: GatewayCommand, config: Config) -> ExitCode {
     let result = match command {
-        Command::Serve(_) => serve(&config).await,
-        Command::Migrate(_) => migrate(&config).await,
-        Command::Merchant(command) => merchant(command, &config).await,
+        GatewayCommand::Serve(_) => serve(&config).await,
+        GatewayCommand::Migrate(_) => migrate(&config).await,
+        GatewayCommand::Merchant(command) => merchant(command, &config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -213,4 +262,151 @@ async fn merchant(command: MerchantCommand, config: &Config) -> Result<(), Strin
         }
     }
     Ok(())
+}
+
+/// Runs `gatepost acquirer-sim` until SIGTERM or Ctrl-C. It reads no gateway configuration:
+/// its flags are all of its settings (SPEC §8).
+fn acquirer_sim(args: &AcquirerSimArgs) -> ExitCode {
+    let options = match sim_options(args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("gatepost: {message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env(crate::config::env_name("log"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    // Its callbacks go out on reqwest, which needs the process's rustls provider first.
+    gatepost_webhooks::client::install_crypto_provider();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    runtime.block_on(async {
+        match gatepost_acquirer_sim::start(options).await {
+            Ok(sim) => {
+                println!("acquirer-sim listening on http://{}, calling back {}", sim.addr, sim.callback_url);
+                sim.run_until_signal().await;
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("gatepost: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Checks every `acquirer-sim` flag; the error names the flag and fits on one line.
+fn sim_options(args: &AcquirerSimArgs) -> Result<SimOptions, String> {
+    let listen = args
+        .listen
+        .parse()
+        .map_err(|_| format!("--listen: {:?} is not an address such as 127.0.0.1:9090", args.listen))?;
+    match url::Url::parse(&args.gateway_url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+        _ => return Err(format!("--gateway-url: {:?} is not an http(s) URL", args.gateway_url)),
+    }
+    if args.secret.is_empty() {
+        return Err("--secret: must not be empty".to_owned());
+    }
+    let callback_delay = humantime::parse_duration(args.callback_delay.trim()).map_err(|_| {
+        format!("--callback-delay: {:?} is not a duration such as 500ms, 1s or 2m", args.callback_delay)
+    })?;
+    let duplicate_callbacks = args
+        .duplicate_callbacks
+        .parse()
+        .map_err(|_| format!("--duplicate-callbacks: {:?} is not a count such as 0 or 2", args.duplicate_callbacks))?;
+    let seed = match &args.seed {
+        Some(seed) => Some(seed.parse().map_err(|_| format!("--seed: {seed:?} is not a whole number"))?),
+        None => None,
+    };
+    Ok(SimOptions {
+        listen,
+        gateway_url: args.gateway_url.clone(),
+        secret: args.secret.clone(),
+        callback_delay,
+        duplicate_callbacks,
+        reorder: args.reorder,
+        drop_callbacks: probability("--drop-callbacks", &args.drop_callbacks)?,
+        fail_requests: probability("--fail-requests", &args.fail_requests)?,
+        seed,
+    })
+}
+
+fn probability(flag: &str, value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{flag}: {value:?} is not a probability between 0 and 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn sim_args(flags: &[&str]) -> AcquirerSimArgs {
+        let required = ["gatepost", "acquirer-sim", "--gateway-url", "http://127.0.0.1:8080", "--secret", "S"];
+        let cli = Cli::try_parse_from(required.iter().chain(flags)).expect("the flags parse");
+        match cli.command {
+            Command::AcquirerSim(args) => args,
+            Command::Gateway(command) => panic!("not acquirer-sim: {command:?}"),
+        }
+    }
+
+    #[test]
+    fn acquirer_sim_defaults_are_those_of_the_spec() {
+        let options = sim_options(&sim_args(&[])).unwrap();
+        assert_eq!(options.listen, "127.0.0.1:9090".parse().unwrap());
+        assert_eq!(options.gateway_url, "http://127.0.0.1:8080");
+        assert_eq!(options.secret, "S");
+        assert_eq!(options.callback_delay, Duration::from_secs(1));
+        assert_eq!((options.duplicate_callbacks, options.reorder, options.seed), (0, false, None));
+        assert_eq!((options.drop_callbacks, options.fail_requests), (0.0, 0.0));
+    }
+
+    #[test]
+    fn acquirer_sim_takes_every_flag_of_the_spec() {
+        let flags = "--listen 127.0.0.1:0 --callback-delay 500ms --duplicate-callbacks 2 --reorder \
+            --drop-callbacks 0.5 --fail-requests 1 --seed 42";
+        let flags: Vec<&str> = flags.split_whitespace().collect();
+        let options = sim_options(&sim_args(&flags)).unwrap();
+        assert_eq!(options.listen, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(options.callback_delay, Duration::from_millis(500));
+        assert_eq!((options.duplicate_callbacks, options.reorder, options.seed), (2, true, Some(42)));
+        assert_eq!((options.drop_callbacks, options.fail_requests), (0.5, 1.0));
+        assert_eq!(
+            sim_options(&sim_args(&["--callback-delay", "2m"])).unwrap().callback_delay,
+            Duration::from_secs(120)
+        );
+    }
+
+    #[test]
+    fn a_bad_acquirer_sim_value_is_a_one_line_error_naming_its_flag() {
+        for (flag, value) in [
+            ("--listen", "nowhere"),
+            ("--callback-delay", "soon"),
+            ("--duplicate-callbacks", "two"),
+            ("--drop-callbacks", "1.5"),
+            ("--fail-requests", "often"),
+            ("--seed", "x"),
+        ] {
+            let error = sim_options(&sim_args(&[flag, value])).unwrap_err();
+            assert!(error.starts_with(flag) && !error.contains('\n'), "{error}");
+        }
+        let mut args = sim_args(&[]);
+        args.gateway_url = "127.0.0.1:8080".to_owned();
+        assert!(sim_options(&args).unwrap_err().starts_with("--gateway-url"));
+    }
+
+    #[test]
+    fn acquirer_sim_requires_the_gateway_url_and_the_secret() {
+        let missing = Cli::try_parse_from(["gatepost", "acquirer-sim", "--secret", "S"]).unwrap_err();
+        assert_eq!(missing.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let missing = Cli::try_parse_from(["gatepost", "acquirer-sim", "--gateway-url", "http://gw"]).unwrap_err();
+        assert_eq!(missing.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+    }
 }

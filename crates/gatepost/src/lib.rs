@@ -13,6 +13,7 @@ pub mod merchants;
 
 use config::Config;
 use gatepost_connectors::sandbox::Sandbox;
+use gatepost_connectors::simulator::{Simulator, SimulatorSettings};
 use gatepost_core::time::{Clock, SystemClock};
 use gatepost_core::urls::Mode;
 use gatepost_server::{AppState, Connectors, Settings};
@@ -23,6 +24,27 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// The connectors of this gateway: the sandbox in sandbox mode (SPEC §1: live mode has
+/// none), and the simulator wherever it is configured (SPEC §8).
+fn connectors(config: &Config) -> Connectors {
+    let mut connectors: Vec<Arc<dyn gatepost_connectors::Connector>> = Vec::new();
+    if config.mode == Mode::Sandbox {
+        connectors.push(Arc::new(Sandbox { async_delay: config.sandbox.async_delay }));
+    }
+    if let Some(simulator) = &config.connectors.simulator {
+        connectors.push(Arc::new(Simulator::new(SimulatorSettings {
+            url: simulator.url.clone(),
+            secret: simulator.secret.clone(),
+            poll_after: config.connectors.poll_after,
+            timeout: SIMULATOR_TIMEOUT,
+        })));
+    }
+    Connectors::new(connectors)
+}
+
+/// How long one request to the simulator may take before it counts as unanswered.
+const SIMULATOR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A gateway serving HTTP until [`Server::shutdown`].
 #[derive(Debug)]
@@ -68,11 +90,7 @@ impl Server {
             mode: config.mode,
             forbid_explicit_port: config.webhooks.forbid_explicit_port,
         };
-        // SPEC §1: live mode has no sandbox connector.
-        let connectors = match config.mode {
-            Mode::Sandbox => Connectors::new(vec![Arc::new(Sandbox { async_delay: config.sandbox.async_delay })]),
-            Mode::Live => Connectors::default(),
-        };
+        let connectors = connectors(config);
         let state = AppState::new(Arc::clone(&store), Arc::clone(&clock), settings, connectors);
         let app = gatepost_server::router(state.clone());
         let (stop, mut stopped) = watch::channel(false);

@@ -6,6 +6,7 @@ pub(crate) mod events;
 mod idempotency;
 pub(crate) mod lists;
 pub(crate) mod merchant;
+pub(crate) mod operations;
 pub(crate) mod payment_in;
 pub(crate) mod payments;
 
@@ -17,6 +18,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     // Layers run outside in: authenticate first, so idempotency keys are per merchant.
     Router::new()
         .merge(payments::router())
+        .merge(operations::router())
         .merge(events::router())
         .merge(merchant::router())
         .layer(from_fn_with_state(state.clone(), idempotency::replay_or_run))

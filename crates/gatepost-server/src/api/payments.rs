@@ -13,17 +13,16 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use gatepost_core::ids::{PaymentId, random_token};
 use gatepost_core::payment::{Merchant, NewPayment, Payment, new_form_token};
-use gatepost_core::status::{PaymentEvent, PaymentStatus};
+use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;
 use gatepost_core::urls::Mode;
-use gatepost_store::{ChangeOutcome, PaymentQuery};
+use gatepost_store::PaymentQuery;
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/payments", post(create_payment).get(list_payments))
         .route("/payments/{id}", get(retrieve_payment))
-        .route("/payments/{id}/cancel", post(cancel_payment))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }
 
@@ -98,7 +97,7 @@ fn new_payment(new: NewPayment, merchant: &Merchant, state: &AppState, now: Time
     }
 }
 
-fn payment_id(raw: &str) -> Result<PaymentId, ApiError> {
+pub(crate) fn payment_id(raw: &str) -> Result<PaymentId, ApiError> {
     PaymentId::parse(raw).ok_or_else(|| ApiError::not_found("payment"))
 }
 
@@ -172,32 +171,4 @@ pub(crate) async fn list_payments(
     let query = params.into_query()?;
     let page = state.store().list_payments(&merchant.id, &query).await?;
     Ok(json_response(StatusCode::OK, &List::from(page)))
-}
-
-/// Cancel an `OPEN` or `AUTHORIZED` payment.
-#[utoipa::path(
-    post, path = "/v1/payments/{id}/cancel", tag = "payments",
-    params(("id" = String, Path, description = "The `pay_` id"), IdempotencyKeyHeader),
-    responses(
-        (status = 200, description = "The cancelled payment", body = Payment),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The payment cannot be cancelled in its status", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("api_key" = []))
-)]
-#[tracing::instrument(skip_all, fields(merchant = %merchant.id, payment = %id))]
-pub(crate) async fn cancel_payment(
-    State(state): State<AppState>,
-    Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = payment_id(&id)?;
-    match state.apply(Some(&merchant.id), &id, PaymentEvent::Cancel).await? {
-        ChangeOutcome::Applied { payment, .. } => Ok(json_response(StatusCode::OK, &payment)),
-        ChangeOutcome::Rejected(payment) => {
-            Err(ApiError::invalid_state(format!("A payment in status {} cannot be cancelled.", payment.status)))
-        }
-        ChangeOutcome::NotFound => Err(ApiError::not_found("payment")),
-    }
 }

@@ -12,6 +12,12 @@ use crate::queries::{
     TAKE_OVER_IDEMPOTENCY_KEY,
 };
 use crate::queries::{MERCHANT_BY_ID, ROTATE_WEBHOOK_SECRET, UPDATE_MERCHANT_SETTINGS};
+use crate::refunds::{
+    CALLBACK_RECEIVED_AGAIN, CALLBACK_RESULT, INSERT_CALLBACK, INSERT_REFUND, REFUND_BY_ID, REFUNDS_DUE_FOR_POLL,
+    RESCHEDULE_REFUND_POLL, RefundPlan, UPDATE_REFUND, attach_refunds, callback_again_values, callback_insert_values,
+    callback_result_values, due_refund_from_row, plan_refund_settlement, plan_refund_start, refund_from_row,
+    refunds_of_sql,
+};
 use crate::rows::{
     Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql, merchant_from_row,
     payment_from_row,
@@ -27,15 +33,14 @@ use crate::webhooks::{
     delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, signing_from_row,
 };
 use crate::{
-    AttemptStart, Checkout, DueAttempt, IdempotencyClaim, NewAttempt, NewMerchant, Page, PaymentQuery, Settlement,
-    Store, StoreError, StoredResponse,
+    AttemptStart, CallbackChange, CallbackReceipt, CallbackResult, Checkout, DueAttempt, DueRefund, IdempotencyClaim,
+    NewAttempt, NewMerchant, NewRefund, Page, PaymentQuery, RefundSettlement, RefundStart, Settlement, Store,
+    StoreError, StoredResponse,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
 use deadpool_postgres::{GenericClient, Pool, Runtime};
-use gatepost_core::ids::AttemptId;
-use gatepost_core::ids::EventId;
-use gatepost_core::ids::{MerchantId, PaymentId};
+use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
 use gatepost_core::payment::{Merchant, Payment};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
@@ -63,6 +68,15 @@ impl PostgresStore {
         config.pool = Some(deadpool_postgres::PoolConfig::new(POOL_SIZE));
         let pool = config.create_pool(Some(Runtime::Tokio1), NoTls).map_err(|e| StoreError::Pool(e.to_string()))?;
         Ok(Self { pool, outbox: std::sync::Arc::default() })
+    }
+}
+
+impl PostgresStore {
+    /// Wakes the delivery worker after a change that wrote events has committed.
+    fn signal_if_applied(&self, outcome: &ChangeOutcome) {
+        if matches!(outcome, ChangeOutcome::Applied { .. }) {
+            self.outbox.notify_one();
+        }
     }
 }
 
@@ -124,7 +138,7 @@ async fn query_one<T>(
     Ok(query(client, sql, values, map).await?.into_iter().next())
 }
 
-/// Payments with their attempts.
+/// Payments with their attempts and refunds.
 async fn payments_with_attempts(
     client: &impl GenericClient,
     sql: &str,
@@ -135,8 +149,67 @@ async fn payments_with_attempts(
         let ids: Vec<Value> = payments.iter().map(|p| p.id.as_str().into()).collect();
         let attempts = query(client, &attempts_of_sql(ids.len()), &ids, attempt_from_row).await?;
         attach_attempts(&mut payments, attempts);
+        let refunds = query(client, &refunds_of_sql(ids.len()), &ids, refund_from_row).await?;
+        attach_refunds(&mut payments, refunds);
     }
     Ok(payments)
+}
+
+/// Records an attempt's result in `transaction` (see `Store::settle_attempt`); the
+/// caller commits.
+async fn settle_attempt_in(
+    transaction: &impl GenericClient,
+    attempt: &AttemptId,
+    challenge_token: Option<&str>,
+    settlement: Settlement,
+    now: Timestamp,
+) -> Result<ChangeOutcome, StoreError> {
+    let attempt_key = [attempt.as_str().into()];
+    let Some(found) = query_one(transaction, ATTEMPT_BY_ID, &attempt_key, attempt_from_row).await? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    // Lock the payment, whose attempts are then read under the lock: the attempt may
+    // have settled since the first look.
+    let Some(mut payment) = payment_by_id(transaction, None, &found.payment_id, true).await? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let from = payment.status;
+    let default_url = default_webhook_url(transaction, &payment.merchant_id).await?;
+    let plan = plan_settlement(&mut payment, attempt, challenge_token, settlement, now, default_url);
+    let Some(SettlementPlan { attempt, events }) = plan else {
+        return Ok(ChangeOutcome::Rejected(payment));
+    };
+    execute(transaction, UPDATE_ATTEMPT, &attempt).await?;
+    execute(transaction, UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
+    write_events(transaction, events).await?;
+    Ok(ChangeOutcome::Applied { payment, from })
+}
+
+/// Records a refund's result in `transaction` (see `Store::settle_refund`); the caller
+/// commits.
+async fn settle_refund_in(
+    transaction: &impl GenericClient,
+    refund: &RefundId,
+    settlement: RefundSettlement,
+    now: Timestamp,
+) -> Result<ChangeOutcome, StoreError> {
+    let Some(found) = query_one(transaction, REFUND_BY_ID, &[refund.as_str().into()], refund_from_row).await? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let Some(mut payment) = payment_by_id(transaction, None, &found.payment_id, true).await? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let from = payment.status;
+    let default_url = default_webhook_url(transaction, &payment.merchant_id).await?;
+    let Some(RefundPlan { refund, events }) =
+        plan_refund_settlement(&mut payment, refund, settlement, now, default_url)
+    else {
+        return Ok(ChangeOutcome::Rejected(payment));
+    };
+    execute(transaction, UPDATE_REFUND, &refund).await?;
+    execute(transaction, UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
+    write_events(transaction, events).await?;
+    Ok(ChangeOutcome::Applied { payment, from })
 }
 
 /// One payment, scoped to `merchant` when given; `lock` takes its row lock for the
@@ -308,27 +381,84 @@ impl Store for PostgresStore {
     ) -> Result<ChangeOutcome, StoreError> {
         let mut client = self.pool.get().await?;
         let transaction = client.transaction().await?;
-        let attempt_key = [attempt.as_str().into()];
-        let Some(found) = query_one(&transaction, ATTEMPT_BY_ID, &attempt_key, attempt_from_row).await? else {
-            return Ok(ChangeOutcome::NotFound);
-        };
-        // Lock the payment, whose attempts are then read under the lock: the attempt may
-        // have settled since the first look.
-        let Some(mut payment) = payment_by_id(&transaction, None, &found.payment_id, true).await? else {
-            return Ok(ChangeOutcome::NotFound);
-        };
-        let from = payment.status;
-        let default_url = default_webhook_url(&transaction, &payment.merchant_id).await?;
-        let plan = plan_settlement(&mut payment, attempt, challenge_token, settlement, now, default_url);
-        let Some(SettlementPlan { attempt, events }) = plan else {
-            return Ok(ChangeOutcome::Rejected(payment));
-        };
-        execute(&transaction, UPDATE_ATTEMPT, &attempt).await?;
-        execute(&transaction, UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
-        write_events(&transaction, events).await?;
+        let outcome = settle_attempt_in(&transaction, attempt, challenge_token, settlement, now).await?;
         transaction.commit().await?;
-        self.outbox.notify_one();
-        Ok(ChangeOutcome::Applied { payment, from })
+        self.signal_if_applied(&outcome);
+        Ok(outcome)
+    }
+
+    async fn start_refund(
+        &self,
+        merchant: &MerchantId,
+        payment: &PaymentId,
+        refund: NewRefund,
+        now: Timestamp,
+    ) -> Result<RefundStart, StoreError> {
+        let mut client = self.pool.get().await?;
+        let transaction = client.transaction().await?;
+        let Some(mut payment) = payment_by_id(&transaction, Some(merchant), payment, true).await? else {
+            return Ok(RefundStart::NotFound);
+        };
+        let row = match plan_refund_start(&mut payment, refund, now) {
+            Ok(row) => row,
+            Err(refused) => return Ok(refused.into()),
+        };
+        execute(&transaction, &INSERT_REFUND, &row).await?;
+        transaction.commit().await?;
+        let refund = payment.refunds.last().cloned().expect("a started refund is the payment's last");
+        Ok(RefundStart::Started(refund))
+    }
+
+    async fn settle_refund(
+        &self,
+        refund: &RefundId,
+        settlement: RefundSettlement,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let mut client = self.pool.get().await?;
+        let transaction = client.transaction().await?;
+        let outcome = settle_refund_in(&transaction, refund, settlement, now).await?;
+        transaction.commit().await?;
+        self.signal_if_applied(&outcome);
+        Ok(outcome)
+    }
+
+    async fn settle_from_callback(
+        &self,
+        receipt: &CallbackReceipt,
+        change: CallbackChange,
+        now: Timestamp,
+    ) -> Result<CallbackResult, StoreError> {
+        let mut client = self.pool.get().await?;
+        let transaction = client.transaction().await?;
+        // A twin of this callback inserting at the same moment makes this insert wait for
+        // its commit, then affect nothing: exactly one of them applies.
+        if execute(&transaction, INSERT_CALLBACK, &callback_insert_values(receipt, change.subject(), now)).await? == 0 {
+            execute(&transaction, CALLBACK_RECEIVED_AGAIN, &callback_again_values(receipt, now)).await?;
+            transaction.commit().await?;
+            return Ok(CallbackResult::Duplicate);
+        }
+        let outcome = match change {
+            CallbackChange::Attempt(id, settlement) => {
+                settle_attempt_in(&transaction, &id, None, settlement, now).await?
+            }
+            CallbackChange::Refund(id, settlement) => settle_refund_in(&transaction, &id, settlement, now).await?,
+        };
+        execute(&transaction, CALLBACK_RESULT, &callback_result_values(receipt, &outcome)).await?;
+        transaction.commit().await?;
+        self.signal_if_applied(&outcome);
+        Ok(CallbackResult::Processed(Box::new(outcome)))
+    }
+
+    async fn refunds_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueRefund>, StoreError> {
+        let client = self.pool.get().await?;
+        let values: [Value; 2] = [now.millis().into(), i64::from(limit).into()];
+        query(&client, REFUNDS_DUE_FOR_POLL, &values, due_refund_from_row).await
+    }
+
+    async fn reschedule_refund_poll(&self, refund: &RefundId, at: Timestamp) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        execute(&client, RESCHEDULE_REFUND_POLL, &[refund.as_str().into(), at.millis().into()]).await.map(drop)
     }
 
     async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError> {

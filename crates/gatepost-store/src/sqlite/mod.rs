@@ -15,6 +15,12 @@ use crate::queries::{
     TAKE_OVER_IDEMPOTENCY_KEY,
 };
 use crate::queries::{MERCHANT_BY_ID, ROTATE_WEBHOOK_SECRET, UPDATE_MERCHANT_SETTINGS};
+use crate::refunds::{
+    CALLBACK_RECEIVED_AGAIN, CALLBACK_RESULT, INSERT_CALLBACK, INSERT_REFUND, REFUND_BY_ID, REFUNDS_DUE_FOR_POLL,
+    RESCHEDULE_REFUND_POLL, RefundPlan, UPDATE_REFUND, attach_refunds, callback_again_values, callback_insert_values,
+    callback_result_values, due_refund_from_row, plan_refund_settlement, plan_refund_start, refund_from_row,
+    refunds_of_sql,
+};
 use crate::rows::{
     Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql, merchant_from_row,
     payment_from_row,
@@ -30,12 +36,13 @@ use crate::webhooks::{
     delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, signing_from_row,
 };
 use crate::{
-    AttemptStart, Checkout, DueAttempt, IdempotencyClaim, NewAttempt, NewMerchant, Page, PaymentQuery, Settlement,
-    Store, StoreError, StoredResponse,
+    AttemptStart, CallbackChange, CallbackReceipt, CallbackResult, Checkout, DueAttempt, DueRefund, IdempotencyClaim,
+    NewAttempt, NewMerchant, NewRefund, Page, PaymentQuery, RefundSettlement, RefundStart, Settlement, Store,
+    StoreError, StoredResponse,
 };
 use async_trait::async_trait;
 use gatepost_core::ids::EventId;
-use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
+use gatepost_core::ids::{AttemptId, MerchantId, PaymentId, RefundId};
 use gatepost_core::payment::{Merchant, Payment};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
@@ -152,15 +159,69 @@ fn query_one<T>(
     Ok(query(connection, sql, values, map)?.into_iter().next())
 }
 
-/// Payments with their attempts.
+/// Payments with their attempts and refunds.
 fn payments_with_attempts(connection: &Connection, sql: &str, values: Vec<Value>) -> Result<Vec<Payment>, StoreError> {
     let mut payments = query(connection, sql, values, |r| payment_from_row(r))?;
     if !payments.is_empty() {
         let ids: Vec<Value> = payments.iter().map(|p| p.id.as_str().into()).collect();
-        let attempts = query(connection, &attempts_of_sql(ids.len()), ids, |r| attempt_from_row(r))?;
+        let attempts = query(connection, &attempts_of_sql(ids.len()), ids.clone(), |r| attempt_from_row(r))?;
         attach_attempts(&mut payments, attempts);
+        let refunds = query(connection, &refunds_of_sql(ids.len()), ids, |r| refund_from_row(r))?;
+        attach_refunds(&mut payments, refunds);
     }
     Ok(payments)
+}
+
+/// Records an attempt's result inside the writer's transaction (see `Store::settle_attempt`).
+fn settle_attempt_in(
+    c: &Connection,
+    attempt_id: &AttemptId,
+    expected: Option<&str>,
+    settlement: Settlement,
+    now: Timestamp,
+) -> Result<ChangeOutcome, StoreError> {
+    let Some(stored) = query_one(c, ATTEMPT_BY_ID, vec![attempt_id.as_str().into()], |r| attempt_from_row(r))? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let Some(mut payment) = payment_by_id(c, None, &stored.payment_id)? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let from = payment.status;
+    let default_url = default_webhook_url(c, &payment.merchant_id)?;
+    let plan = plan_settlement(&mut payment, attempt_id, expected, settlement, now, default_url);
+    let Some(SettlementPlan { attempt, events }) = plan else {
+        return Ok(ChangeOutcome::Rejected(payment));
+    };
+    execute(c, UPDATE_ATTEMPT, attempt)?;
+    execute(c, UPDATE_PAYMENT_STATE, payment_state_values(&payment))?;
+    write_events(c, events)?;
+    Ok(ChangeOutcome::Applied { payment, from })
+}
+
+/// Records a refund's result inside the writer's transaction (see `Store::settle_refund`).
+fn settle_refund_in(
+    c: &Connection,
+    refund_id: &RefundId,
+    settlement: RefundSettlement,
+    now: Timestamp,
+) -> Result<ChangeOutcome, StoreError> {
+    let Some(stored) = query_one(c, REFUND_BY_ID, vec![refund_id.as_str().into()], |r| refund_from_row(r))? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let Some(mut payment) = payment_by_id(c, None, &stored.payment_id)? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let from = payment.status;
+    let default_url = default_webhook_url(c, &payment.merchant_id)?;
+    let Some(RefundPlan { refund, events }) =
+        plan_refund_settlement(&mut payment, refund_id, settlement, now, default_url)
+    else {
+        return Ok(ChangeOutcome::Rejected(payment));
+    };
+    execute(c, UPDATE_REFUND, refund)?;
+    execute(c, UPDATE_PAYMENT_STATE, payment_state_values(&payment))?;
+    write_events(c, events)?;
+    Ok(ChangeOutcome::Applied { payment, from })
 }
 
 /// One payment, scoped to `merchant` when given.
@@ -335,29 +396,84 @@ impl Store for SqliteStore {
     ) -> Result<ChangeOutcome, StoreError> {
         let (attempt_id, expected) = (attempt.clone(), challenge_token.map(str::to_owned));
         self.writer
-            .write(move |c| {
-                let Some(stored) =
-                    query_one(c, ATTEMPT_BY_ID, vec![attempt_id.as_str().into()], |r| attempt_from_row(r))?
-                else {
-                    return Ok(ChangeOutcome::NotFound);
-                };
-                let Some(mut payment) = payment_by_id(c, None, &stored.payment_id)? else {
-                    return Ok(ChangeOutcome::NotFound);
-                };
-                let from = payment.status;
-                let default_url = default_webhook_url(c, &payment.merchant_id)?;
-                let plan =
-                    plan_settlement(&mut payment, &attempt_id, expected.as_deref(), settlement, now, default_url);
-                let Some(SettlementPlan { attempt, events }) = plan else {
-                    return Ok(ChangeOutcome::Rejected(payment));
-                };
-                execute(c, UPDATE_ATTEMPT, attempt)?;
-                execute(c, UPDATE_PAYMENT_STATE, payment_state_values(&payment))?;
-                write_events(c, events)?;
-                Ok(ChangeOutcome::Applied { payment, from })
-            })
+            .write(move |c| settle_attempt_in(c, &attempt_id, expected.as_deref(), settlement, now))
             .await
             .inspect(|outcome| self.signal_if_applied(outcome))
+    }
+
+    async fn start_refund(
+        &self,
+        merchant: &MerchantId,
+        payment: &PaymentId,
+        refund: NewRefund,
+        now: Timestamp,
+    ) -> Result<RefundStart, StoreError> {
+        let (merchant, id) = (merchant.clone(), payment.clone());
+        self.writer
+            .write(move |c| {
+                let Some(mut payment) = payment_by_id(c, Some(&merchant), &id)? else {
+                    return Ok(RefundStart::NotFound);
+                };
+                let row = match plan_refund_start(&mut payment, refund, now) {
+                    Ok(row) => row,
+                    Err(refused) => return Ok(refused.into()),
+                };
+                execute(c, &INSERT_REFUND, row)?;
+                let refund = payment.refunds.last().cloned().expect("a started refund is the payment's last");
+                Ok(RefundStart::Started(refund))
+            })
+            .await
+    }
+
+    async fn settle_refund(
+        &self,
+        refund: &RefundId,
+        settlement: RefundSettlement,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let refund = refund.clone();
+        self.writer
+            .write(move |c| settle_refund_in(c, &refund, settlement, now))
+            .await
+            .inspect(|outcome| self.signal_if_applied(outcome))
+    }
+
+    async fn settle_from_callback(
+        &self,
+        receipt: &CallbackReceipt,
+        change: CallbackChange,
+        now: Timestamp,
+    ) -> Result<CallbackResult, StoreError> {
+        let receipt = receipt.clone();
+        let result = self
+            .writer
+            .write(move |c| {
+                if execute(c, INSERT_CALLBACK, callback_insert_values(&receipt, change.subject(), now))? == 0 {
+                    execute(c, CALLBACK_RECEIVED_AGAIN, callback_again_values(&receipt, now))?;
+                    return Ok(CallbackResult::Duplicate);
+                }
+                let outcome = match change {
+                    CallbackChange::Attempt(id, settlement) => settle_attempt_in(c, &id, None, settlement, now)?,
+                    CallbackChange::Refund(id, settlement) => settle_refund_in(c, &id, settlement, now)?,
+                };
+                execute(c, CALLBACK_RESULT, callback_result_values(&receipt, &outcome))?;
+                Ok(CallbackResult::Processed(Box::new(outcome)))
+            })
+            .await?;
+        if let CallbackResult::Processed(outcome) = &result {
+            self.signal_if_applied(outcome);
+        }
+        Ok(result)
+    }
+
+    async fn refunds_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueRefund>, StoreError> {
+        let values: Vec<Value> = vec![now.millis().into(), i64::from(limit).into()];
+        self.readers.read(move |c| query(c, REFUNDS_DUE_FOR_POLL, values, |r| due_refund_from_row(r))).await
+    }
+
+    async fn reschedule_refund_poll(&self, refund: &RefundId, at: Timestamp) -> Result<(), StoreError> {
+        let values: Vec<Value> = vec![refund.as_str().into(), at.millis().into()];
+        self.writer.write(move |c| execute(c, RESCHEDULE_REFUND_POLL, values).map(drop)).await
     }
 
     async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError> {

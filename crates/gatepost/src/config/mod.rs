@@ -35,6 +35,23 @@ pub struct SandboxConfig {
     pub async_delay: Duration,
 }
 
+/// The `simulator` connector: where `gatepost acquirer-sim` listens, and the secret both
+/// sides sign with (SPEC §8).
+#[derive(Clone, Debug)]
+pub struct SimulatorConfig {
+    pub url: String,
+    pub secret: String,
+}
+
+/// Connectors (SPEC §7, §8).
+#[derive(Clone, Debug)]
+pub struct ConnectorsConfig {
+    /// How long a pending result waits for its callback before it is polled.
+    pub poll_after: Duration,
+    /// Present when the simulator is configured; merchants can then choose it.
+    pub simulator: Option<SimulatorConfig>,
+}
+
 /// Everything gatepost can be configured with.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -45,6 +62,7 @@ pub struct Config {
     pub mode: Mode,
     pub webhooks: WebhookConfig,
     pub sandbox: SandboxConfig,
+    pub connectors: ConnectorsConfig,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -58,12 +76,14 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("webhooks.timeout", "10s"),
     ("webhooks.forbid_explicit_port", "false"),
     ("sandbox.async_delay", "2s"),
+    ("connectors.poll_after", "30s"),
     ("log", "info"),
     ("log_format", "text"),
 ];
 
 /// Keys that have no default: unset means "derive it" (see [`Config`]).
-pub const OPTIONAL_KEYS: &[&str] = &["public_url", "webhooks.allow_private_targets"];
+pub const OPTIONAL_KEYS: &[&str] =
+    &["public_url", "webhooks.allow_private_targets", "connectors.simulator.url", "connectors.simulator.secret"];
 
 impl Config {
     /// Reads every layer and parses each value into its type.
@@ -85,6 +105,10 @@ impl Config {
                 forbid_explicit_port: layers.parse("webhooks.forbid_explicit_port", parse_bool)?,
             },
             sandbox: SandboxConfig { async_delay: layers.parse("sandbox.async_delay", parse_duration)? },
+            connectors: ConnectorsConfig {
+                poll_after: layers.parse("connectors.poll_after", parse_positive_duration)?,
+                simulator: simulator_config(layers)?,
+            },
             log: layers.parse("log", parse_log_filter)?,
             log_format: layers.parse("log_format", |v| match v {
                 "text" => Ok(LogFormat::Text),
@@ -99,6 +123,26 @@ impl Config {
     pub fn with_database(database_url: &str) -> Self {
         let layers = Layers::defaults_only().with_flag("database_url", "--database", database_url);
         Self::load(&layers).expect("the embedded defaults are valid")
+    }
+}
+
+/// The simulator needs both its URL and its secret, or neither.
+fn simulator_config(layers: &Layers) -> Result<Option<SimulatorConfig>, ConfigError> {
+    let url = layers.parse_optional("connectors.simulator.url", parse_public_url)?;
+    let secret = layers.parse_optional("connectors.simulator.secret", |v| {
+        if v.is_empty() { Err("must not be empty".to_owned()) } else { Ok(v.to_owned()) }
+    })?;
+    match (url, secret) {
+        (Some(url), Some(secret)) => Ok(Some(SimulatorConfig { url, secret })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError {
+            source: Source::Env(env_name("connectors.simulator.secret")),
+            problem: format!("must be set when {} is", env_name("connectors.simulator.url")),
+        }),
+        (None, Some(_)) => Err(ConfigError {
+            source: Source::Env(env_name("connectors.simulator.url")),
+            problem: format!("must be set when {} is", env_name("connectors.simulator.secret")),
+        }),
     }
 }
 

@@ -20,6 +20,23 @@ fn defaults_follow_the_spec() {
     assert_eq!(config.webhooks.timeout, Duration::from_secs(10));
     assert_eq!(config.sandbox.async_delay, Duration::from_secs(2));
     assert_eq!(config.public_url, None);
+    assert_eq!(config.connectors.poll_after, Duration::from_secs(30));
+    assert!(config.connectors.simulator.is_none());
+}
+
+#[test]
+fn the_simulator_is_configured_by_the_variables_of_spec_section_8() {
+    let config = load(&[
+        ("GATEPOST_CONNECTORS__SIMULATOR__URL", "http://127.0.0.1:9090"),
+        ("GATEPOST_CONNECTORS__SIMULATOR__SECRET", "S"),
+        ("GATEPOST_CONNECTORS__POLL_AFTER", "2s"),
+    ])
+    .unwrap();
+    let simulator = config.connectors.simulator.unwrap();
+    assert_eq!((simulator.url.as_str(), simulator.secret.as_str()), ("http://127.0.0.1:9090", "S"));
+    assert_eq!(config.connectors.poll_after, Duration::from_secs(2));
+    let error = load(&[("GATEPOST_CONNECTORS__SIMULATOR__URL", "http://127.0.0.1:9090")]).unwrap_err();
+    assert_eq!(error.source, Source::Env("GATEPOST_CONNECTORS__SIMULATOR__SECRET".into()));
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod durability;
 mod hosted_page;
 mod idempotency;
 mod openapi;
+mod operations;
 mod ops;
 mod payments;
 mod receiver;

@@ -31,6 +31,9 @@ async fn the_document_is_openapi_3_1_with_every_route() {
         "get /v1/payments",
         "get /v1/payments/{id}",
         "post /v1/payments/{id}/cancel",
+        "post /v1/payments/{id}/capture",
+        "post /v1/payments/{id}/refunds",
+        "get /v1/payments/{id}/refunds",
         "get /v1/events",
         "get /v1/events/{id}",
         "get /v1/events/{id}/deliveries",
@@ -65,6 +68,25 @@ async fn the_payment_schema_has_exactly_the_fields_the_api_returns() {
         None => list_schema["properties"].clone(),
     };
     assert_eq!(keys(&list_properties), keys(&list));
+}
+
+#[tokio::test]
+async fn the_refund_schema_has_exactly_the_fields_the_api_returns() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let doc = document(&app).await;
+    let checkout = app.checkout(json!({"return_url": "https://shop.example/r"})).await;
+    app.pay(&checkout, "4242424242424242").await;
+
+    let refund: serde_json::Value = app
+        .post_json(&format!("/v1/payments/{}/refunds", checkout.payment_id), &json!({"amount": 100}))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(keys(&doc["components"]["schemas"]["Refund"]["properties"]), keys(&refund));
+    let for_refunds = &doc["components"]["schemas"]["RefundIn"];
+    assert_eq!(for_refunds["additionalProperties"], false, "unknown fields are refused");
 }
 
 #[tokio::test]

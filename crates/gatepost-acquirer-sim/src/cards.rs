@@ -1,0 +1,44 @@
+//! What the simulator answers for a card: the test-card table of SPEC §4, the same one the
+//! `sandbox` connector follows, so a payment behaves alike on both.
+
+use gatepost_connectors::Outcome;
+
+/// What an authorization does with a card.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum CardBehaviour {
+    /// Answered at once.
+    Immediate(Outcome),
+    /// 3-D Secure first; then this, if the shopper authenticated.
+    Challenge { then: Outcome },
+    /// `pending` at once, this after the callback delay. Refunds of such payments are
+    /// asynchronous too.
+    Later(Outcome),
+}
+
+pub(crate) fn declined(code: &str, message: &str) -> Outcome {
+    Outcome::Declined { code: code.to_owned(), message: message.to_owned() }
+}
+
+pub(crate) fn card_declined() -> Outcome {
+    declined("card_declined", "Your card was declined.")
+}
+
+/// The behaviour of a card number (digits only).
+pub(crate) fn behaviour(number: &str) -> CardBehaviour {
+    use CardBehaviour::{Challenge, Immediate, Later};
+    match number {
+        "4000000000000002" => Immediate(card_declined()),
+        "4000000000009995" => Immediate(declined("insufficient_funds", "Your card has insufficient funds.")),
+        "4000000000000069" => Immediate(declined("expired_card", "Your card has expired.")),
+        "4000000000000127" => Immediate(declined("incorrect_cvc", "Your card's security code is incorrect.")),
+        "4000000000000119" => Immediate(Outcome::Error {
+            code: "processing_error".to_owned(),
+            message: "An error occurred while processing your card. Try again.".to_owned(),
+        }),
+        "4000000000003220" => Challenge { then: Outcome::Approved },
+        "4000008400001629" => Challenge { then: card_declined() },
+        "4000000000000077" => Later(Outcome::Approved),
+        "4000000000000085" => Later(card_declined()),
+        _ => Immediate(Outcome::Approved),
+    }
+}
