@@ -11,12 +11,10 @@
 //! - [`start`] / [`RunningSim`]: the lifecycle; [`SimOptions`]: the command-line flags.
 //! - `routes`: the HTTP API and the signature check.
 //! - `state`: authorizations and refunds, idempotent by gatepost's ids.
-//! - `cards`: the outcome of each test card.
 //! - `callbacks`: late results, delayed, dropped, duplicated or reordered as asked.
 //! - `hostility`: the seeded dice and `--fail-requests`.
 
 mod callbacks;
-mod cards;
 mod hostility;
 mod routes;
 mod state;

@@ -2,7 +2,7 @@
 //! that every request is idempotent. Bookkeeping only: "now" comes in as an argument, and
 //! what must later be reported by callback comes out as a [`Settlement`].
 
-use crate::cards::{self, CardBehaviour};
+use gatepost_connectors::test_cards::{self as cards, CardBehaviour};
 use gatepost_connectors::simulator::protocol::{
     AuthorizationOut, AuthorizeIn, CallbackAbout, OperationOut, RefundIn, RefundOut, RefundStatus,
 };

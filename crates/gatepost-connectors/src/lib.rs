@@ -4,9 +4,11 @@
 //! - [`Connector`]: the one trait every acquirer adapter implements.
 //! - [`sandbox`]: the in-process test acquirer, with outcomes chosen by test card (SPEC §4).
 //! - [`simulator`]: the HTTP client of `gatepost acquirer-sim`, and the wire protocol both share.
+//! - [`test_cards`]: the test-card table both test acquirers follow.
 
 pub mod sandbox;
 pub mod simulator;
+pub mod test_cards;
 
 use async_trait::async_trait;
 use gatepost_core::card::Card;

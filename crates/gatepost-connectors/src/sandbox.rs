@@ -2,6 +2,7 @@
 //! (SPEC §4). Its references carry the outcome they will settle to, the way a real
 //! acquirer looks its transactions up, so nothing about the card is kept.
 
+use crate::test_cards::{CardBehaviour, behaviour, card_declined, declined};
 use crate::{
     Authorization, AuthorizeRequest, Callback, CallbackError, Connector, ConnectorError, OperationOutcome, Outcome,
     RefundAnswer, RefundOutcome, RefundRequest,
@@ -27,29 +28,15 @@ pub struct Sandbox {
     pub async_delay: Duration,
 }
 
-fn declined(code: &str, message: &str) -> Outcome {
-    Outcome::Declined { code: code.to_owned(), message: message.to_owned() }
-}
-
-/// What the sandbox answers for a card number (SPEC §4 test cards).
+/// What the sandbox answers for a card number, and the reference prefix that remembers
+/// what a challenge or a pending attempt will settle to.
 fn outcome_for(number: &str) -> (&'static str, Outcome) {
-    match number {
-        "4000000000000002" => (SETTLED, declined("card_declined", "Your card was declined.")),
-        "4000000000009995" => (SETTLED, declined("insufficient_funds", "Your card has insufficient funds.")),
-        "4000000000000069" => (SETTLED, declined("expired_card", "Your card has expired.")),
-        "4000000000000127" => (SETTLED, declined("incorrect_cvc", "Your card's security code is incorrect.")),
-        "4000000000000119" => (
-            SETTLED,
-            Outcome::Error {
-                code: "processing_error".to_owned(),
-                message: "An error occurred while processing your card. Try again.".to_owned(),
-            },
-        ),
-        "4000000000003220" => (CHALLENGE_APPROVE, Outcome::ChallengeRequired),
-        "4000008400001629" => (CHALLENGE_DECLINE, Outcome::ChallengeRequired),
-        "4000000000000077" => (ASYNC_APPROVE, Outcome::Pending),
-        "4000000000000085" => (ASYNC_DECLINE, Outcome::Pending),
-        _ => (SETTLED, Outcome::Approved),
+    match behaviour(number) {
+        CardBehaviour::Immediate(outcome) => (SETTLED, outcome),
+        CardBehaviour::Challenge { then: Outcome::Approved } => (CHALLENGE_APPROVE, Outcome::ChallengeRequired),
+        CardBehaviour::Challenge { .. } => (CHALLENGE_DECLINE, Outcome::ChallengeRequired),
+        CardBehaviour::Later(Outcome::Approved) => (ASYNC_APPROVE, Outcome::Pending),
+        CardBehaviour::Later(_) => (ASYNC_DECLINE, Outcome::Pending),
     }
 }
 
@@ -71,7 +58,7 @@ impl Connector for Sandbox {
         if reference.starts_with(CHALLENGE_APPROVE) {
             Ok(Outcome::Approved)
         } else if reference.starts_with(CHALLENGE_DECLINE) {
-            Ok(declined("card_declined", "Your card was declined."))
+            Ok(card_declined())
         } else {
             Err(ConnectorError::Protocol(format!("no challenge for {reference}")))
         }
@@ -81,7 +68,7 @@ impl Connector for Sandbox {
         if reference.starts_with(ASYNC_APPROVE) {
             Ok(Outcome::Approved)
         } else if reference.starts_with(ASYNC_DECLINE) {
-            Ok(declined("card_declined", "Your card was declined."))
+            Ok(card_declined())
         } else {
             Err(ConnectorError::Protocol(format!("nothing pending for {reference}")))
         }

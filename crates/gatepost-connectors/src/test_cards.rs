@@ -1,11 +1,11 @@
-//! What the simulator answers for a card: the test-card table of SPEC §4, the same one the
-//! `sandbox` connector follows, so a payment behaves alike on both.
+//! The test cards of SPEC §4, followed by both test acquirers (the in-process `sandbox`
+//! and `gatepost acquirer-sim`), so a payment behaves alike on both.
 
-use gatepost_connectors::Outcome;
+use crate::Outcome;
 
 /// What an authorization does with a card.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum CardBehaviour {
+pub enum CardBehaviour {
     /// Answered at once.
     Immediate(Outcome),
     /// 3-D Secure first; then this, if the shopper authenticated.
@@ -15,16 +15,19 @@ pub(crate) enum CardBehaviour {
     Later(Outcome),
 }
 
-pub(crate) fn declined(code: &str, message: &str) -> Outcome {
+#[must_use]
+pub fn declined(code: &str, message: &str) -> Outcome {
     Outcome::Declined { code: code.to_owned(), message: message.to_owned() }
 }
 
-pub(crate) fn card_declined() -> Outcome {
+#[must_use]
+pub fn card_declined() -> Outcome {
     declined("card_declined", "Your card was declined.")
 }
 
 /// The behaviour of a card number (digits only).
-pub(crate) fn behaviour(number: &str) -> CardBehaviour {
+#[must_use]
+pub fn behaviour(number: &str) -> CardBehaviour {
     use CardBehaviour::{Challenge, Immediate, Later};
     match number {
         "4000000000000002" => Immediate(card_declined()),
