@@ -39,6 +39,14 @@ pub(crate) fn plan(
     now: Timestamp,
     default_webhook_url: Option<String>,
 ) -> Option<Vec<Vec<Value>>> {
+    if matches!(event, PaymentEvent::Cancel | PaymentEvent::Expire)
+        && payment.attempts.iter().any(|a| a.status.is_open())
+    {
+        // An attempt is with the acquirer: cancelling now could leave the shopper charged on
+        // a cancelled payment. Its answer comes within seconds (or the attempt is closed
+        // after ANSWER_DEADLINE_SECONDS); the caller may ask again then.
+        return None;
+    }
     let Decision::Apply { to, events } = transition(payment.status, event) else {
         return None;
     };

@@ -70,6 +70,11 @@ async fn load(state: &AppState, merchant: &MerchantId, id: &PaymentId) -> Result
 }
 
 fn status_refuses(payment: &Payment, what: &str) -> OperationError {
+    if payment.status == PaymentStatus::Open && payment.attempts.iter().any(|a| a.status.is_open()) {
+        return OperationError::InvalidState(format!(
+            "A card attempt is in progress; the payment cannot be {what} until it has its answer. Retry shortly."
+        ));
+    }
     OperationError::InvalidState(format!("A payment in status {} cannot be {what}.", payment.status))
 }
 
