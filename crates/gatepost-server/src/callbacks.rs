@@ -30,7 +30,7 @@ async fn receive(
         }
         CallbackAnswer::BadSignature => {
             tracing::warn!(%connector, "callback with a bad signature refused");
-            Err(ApiError::unauthorized())
+            Err(ApiError::bad_callback_signature())
         }
         CallbackAnswer::Malformed(detail) => Err(ApiError::invalid_json(detail)),
         CallbackAnswer::UnknownConnector => Err(ApiError::not_found("connector")),

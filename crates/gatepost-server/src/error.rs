@@ -42,6 +42,16 @@ impl ApiError {
         )
     }
 
+    /// A provider callback whose signature does not verify (SPEC §7).
+    pub(crate) fn bad_callback_signature() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            "The callback's signature does not verify with this connector's secret.",
+        )
+    }
+
     pub(crate) fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", format!("No such {what}."))
     }

@@ -165,7 +165,9 @@ pub(crate) fn plan_settlement(
     attempt.decline_code = settlement.decline_code;
     attempt.decline_message = settlement.decline_message;
     attempt.three_ds = settlement.three_ds;
-    if settlement.connector_reference.is_some() {
+    // The acquirer's first answer names the authorization; nothing later may rename it, or
+    // captures and refunds would go to another one.
+    if attempt.connector_reference.is_none() {
         attempt.connector_reference = settlement.connector_reference;
     }
     attempt.challenge_token = settlement.challenge_token;

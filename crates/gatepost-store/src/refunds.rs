@@ -290,7 +290,7 @@ pub(crate) fn plan_refund_settlement(
     }
     refund.status = settlement.status;
     refund.failure_code = settlement.failure_code;
-    if settlement.connector_reference.is_some() {
+    if refund.connector_reference.is_none() {
         refund.connector_reference = settlement.connector_reference;
     }
     let row = refund_update_values(refund, settlement.next_poll_at, now);

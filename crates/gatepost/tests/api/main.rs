@@ -23,6 +23,7 @@ mod payments;
 mod receiver;
 mod return_redirect;
 mod settlement;
+mod simulator;
 mod three_ds;
 mod validation;
 mod webhooks;

@@ -1,0 +1,46 @@
+//! The gateway and `gatepost acquirer-sim` as two processes on loopback, wired to each other
+//! as SPEC §8 runs them: the shopper is driven over HTTP, the acquirer answers later by
+//! signed callbacks (SPEC §7) and misbehaves as its flags ask. Every scenario checks the
+//! final state, one event per status move, the merchant's signed webhooks, and that no
+//! status ever moved backwards (SPEC §3).
+//!
+//! # Layout
+//! - `world`: both processes, a merchant on the simulator, and the checks scenarios share.
+//! - `relay`: a recorder on each wire between the two processes, which can also hold requests
+//!   back to make results meet.
+//! - `watch`: samples a payment's status while a scenario runs.
+//! - `async_flow`, `hostile`, `signatures`, `races`, `operations`, `merchant`: the scenarios.
+
+mod relay;
+mod watch;
+mod world;
+
+mod async_flow;
+mod hostile;
+mod merchant;
+mod operations;
+mod races;
+mod signatures;
+
+/// Test cards of SPEC §4.
+mod cards {
+    pub const APPROVED: &str = "4242424242424242";
+    pub const DECLINED: &str = "4000000000000002";
+    pub const CHALLENGE: &str = "4000000000003220";
+    pub const ASYNC_APPROVED: &str = "4000000000000077";
+    pub const ASYNC_DECLINED: &str = "4000000000000085";
+}
+
+/// One `#[tokio::test]` per scenario on one backend, in a module named after it:
+/// `on_backend!(sqlite, Sqlite: a, b)` makes `sqlite::a` and `sqlite::b`.
+macro_rules! on_backend {
+    ($module:ident, $backend:ident: $($scenario:ident),* $(,)?) => {
+        mod $module {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                super::$scenario($crate::support::Backend::$backend).await;
+            })*
+        }
+    };
+}
+use on_backend;
