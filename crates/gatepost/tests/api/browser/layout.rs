@@ -1,9 +1,9 @@
 //! The card form's layout on a phone and on a desktop, measured in Chromium and kept as
 //! screenshots in `target/test-artifacts/` for a person to look at.
 
-use super::chromium::Browser;
 use super::in_browser;
 use crate::support::{Backend, TestApp};
+use gatepost_browser::Browser;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 

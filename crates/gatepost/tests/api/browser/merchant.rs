@@ -1,13 +1,13 @@
 //! The merchant's return page: a small server that records every return the browser
 //! brings to it.
 
-use super::chromium::WAIT;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{Method, Uri};
 use axum::response::Html;
 use axum::routing::any;
+use gatepost_browser::WAIT;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -7,10 +7,9 @@
 //! (`formaction`, `formnovalidate`), and the nonce'd script running under the page's
 //! Content-Security-Policy. `.config/nextest.toml` runs them one at a time.
 //!
-//! They need `chromedriver` on the `PATH` and Chromium at `/usr/bin/chromium` (`scripts/test`
-//! installs both); `GATEPOST_TEST_CHROMEDRIVER` and `GATEPOST_TEST_CHROMIUM` name others.
+//! The browser comes from the `gatepost-browser` test crate, which the example shop's
+//! tests use too; it needs `chromedriver` and Chromium (`scripts/test` installs both).
 
-mod chromium;
 mod merchant;
 
 mod checkout;
@@ -19,28 +18,9 @@ mod return_post;
 mod three_ds;
 
 use crate::support::TestApp;
-use chromium::Browser;
-use futures::FutureExt;
+use gatepost_browser::{Browser, in_browser};
 use gatepost_core::signing::{ReturnFields, WebhookSecret};
 use merchant::{MerchantReceiver, ReceivedReturn};
-use std::panic::AssertUnwindSafe;
-use std::time::Duration;
-
-/// The longest a whole browser scenario may take before it counts as hung.
-const SCENARIO_LIMIT: Duration = Duration::from_secs(60);
-
-/// Runs `scenario` in a fresh Chromium, then closes the browser and its driver, whether
-/// the scenario passed, failed or hung.
-async fn in_browser(scenario: impl AsyncFnOnce(&Browser)) {
-    let browser = Browser::launch().await;
-    let outcome = tokio::time::timeout(SCENARIO_LIMIT, AssertUnwindSafe(scenario(&browser)).catch_unwind()).await;
-    browser.close().await;
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the browser scenario did not finish within {SCENARIO_LIMIT:?}"),
-    }
-}
 
 /// Checks a return's parameters (SPEC §5) and that its signature verifies with the
 /// merchant's webhook secret, and fails for any other status.

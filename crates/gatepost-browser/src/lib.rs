@@ -1,15 +1,39 @@
-//! A headless Chromium of its own for one test, driven over WebDriver by fantoccini.
+//! A headless Chromium of its own for one test, driven over WebDriver by fantoccini: the
+//! browser tests of the gateway's hosted page and of the example shop share it.
+//!
+//! It needs `chromedriver` on the `PATH` and Chromium at `/usr/bin/chromium` (`scripts/test`
+//! installs both); `GATEPOST_TEST_CHROMEDRIVER` and `GATEPOST_TEST_CHROMIUM` name others.
+//! Each browser needs far more memory and CPU than a test of the API, so the tests that
+//! use one run in nextest's `browser` group, one at a time (`.config/nextest.toml`).
 
 use fantoccini::wd::{Capabilities, TimeoutConfiguration};
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures::FutureExt as _;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use std::os::unix::process::CommandExt;
+use std::panic::AssertUnwindSafe;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// The longest any one wait in a browser test may take: a page load, an element, a URL.
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The longest a whole browser scenario may take before it counts as hung.
+pub const SCENARIO_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `scenario` in a fresh Chromium, then closes the browser and its driver, whether
+/// the scenario passed, failed or hung.
+pub async fn in_browser(scenario: impl AsyncFnOnce(&Browser)) {
+    let browser = Browser::launch().await;
+    let outcome = tokio::time::timeout(SCENARIO_LIMIT, AssertUnwindSafe(scenario(&browser)).catch_unwind()).await;
+    browser.close().await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("the browser scenario did not finish within {SCENARIO_LIMIT:?}"),
+    }
+}
 
 /// Chromium's flags: headless, and quiet on the network, so that the only requests it
 /// makes are the test's own to 127.0.0.1.
