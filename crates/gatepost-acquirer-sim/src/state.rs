@@ -2,10 +2,10 @@
 //! that every request is idempotent. Bookkeeping only: "now" comes in as an argument, and
 //! what must later be reported by callback comes out as a [`Settlement`].
 
-use gatepost_connectors::test_cards::{self as cards, CardBehaviour};
 use gatepost_connectors::simulator::protocol::{
     AuthorizationOut, AuthorizeIn, CallbackAbout, OperationOut, RefundIn, RefundOut, RefundStatus,
 };
+use gatepost_connectors::test_cards::{self as cards, CardBehaviour};
 use gatepost_connectors::{Outcome, RefundOutcome};
 use gatepost_core::ids::{AttemptId, RefundId};
 use gatepost_core::money::Currency;
