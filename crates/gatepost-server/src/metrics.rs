@@ -18,6 +18,12 @@ struct Transition {
     to: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallbackLabels {
+    connector: String,
+    result: &'static str,
+}
+
 /// Every series gatepost exports.
 #[derive(Debug)]
 pub(crate) struct Metrics {
@@ -25,6 +31,7 @@ pub(crate) struct Metrics {
     pub(crate) webhooks: WebhookMetrics,
     payments_created: Counter,
     transitions: Family<Transition, Counter>,
+    callbacks: Family<CallbackLabels, Counter>,
 }
 
 impl Metrics {
@@ -35,7 +42,14 @@ impl Metrics {
         registry.register("gatepost_payments_created", "Payments created", payments_created.clone());
         let transitions = Family::<Transition, Counter>::default();
         registry.register("gatepost_payment_transitions", "Payment status changes", transitions.clone());
-        Self { registry, webhooks, payments_created, transitions }
+        let callbacks = Family::<CallbackLabels, Counter>::default();
+        registry.register(
+            "gatepost_callbacks",
+            "Provider callbacks received, by what became of them: applied, ignored (stale or late), \
+             duplicate, unknown (no such attempt or refund), bad_signature, malformed",
+            callbacks.clone(),
+        );
+        Self { registry, webhooks, payments_created, transitions, callbacks }
     }
 
     pub(crate) fn payment_created(&self) {
@@ -48,6 +62,11 @@ impl Metrics {
         if let ChangeOutcome::Applied { payment, from } = outcome {
             self.transition(*from, payment.status);
         }
+    }
+
+    /// Counts a provider callback by what became of it.
+    pub(crate) fn callback(&self, connector: &str, result: &'static str) {
+        self.callbacks.get_or_create(&CallbackLabels { connector: connector.to_owned(), result }).inc();
     }
 
     fn transition(&self, from: PaymentStatus, to: PaymentStatus) {

@@ -5,7 +5,7 @@ use super::operations::refund_settlement;
 use super::{FlowError, after_settlement, settlement_for};
 use crate::AppState;
 use gatepost_connectors::{CallbackError, CallbackSubject, RefundAnswer};
-use gatepost_store::{CallbackChange, CallbackReceipt, CallbackResult};
+use gatepost_store::{CallbackChange, CallbackReceipt, CallbackResult, ChangeOutcome};
 
 /// How a callback was received.
 #[derive(Debug)]
@@ -32,8 +32,14 @@ pub(crate) async fn receive_callback(
     let now = state.clock().now();
     let callback = match connector.parse_callback(headers, body, now) {
         Ok(callback) => callback,
-        Err(CallbackError::BadSignature) => return Ok(CallbackAnswer::BadSignature),
-        Err(CallbackError::Malformed(detail)) => return Ok(CallbackAnswer::Malformed(detail)),
+        Err(CallbackError::BadSignature) => {
+            state.metrics().callback(connector.name(), "bad_signature");
+            return Ok(CallbackAnswer::BadSignature);
+        }
+        Err(CallbackError::Malformed(detail)) => {
+            state.metrics().callback(connector.name(), "malformed");
+            return Ok(CallbackAnswer::Malformed(detail));
+        }
         Err(CallbackError::NotSupported) => return Ok(CallbackAnswer::UnknownConnector),
     };
     let receipt = CallbackReceipt { connector: connector.name().to_owned(), id: callback.id };
@@ -53,12 +59,18 @@ pub(crate) async fn receive_callback(
     };
     match state.store().settle_from_callback(&receipt, change, now).await? {
         CallbackResult::Duplicate => {
+            state.metrics().callback(&receipt.connector, "duplicate");
             tracing::info!(connector = %receipt.connector, callback = %receipt.id, "duplicate callback ignored");
         }
         CallbackResult::Processed(outcome) => {
             let outcome = *outcome;
-            let applied = matches!(outcome, gatepost_store::ChangeOutcome::Applied { .. });
-            tracing::info!(connector = %receipt.connector, callback = %receipt.id, applied, "callback received");
+            let result = match outcome {
+                ChangeOutcome::Applied { .. } => "applied",
+                ChangeOutcome::Rejected(_) => "ignored",
+                ChangeOutcome::NotFound => "unknown",
+            };
+            state.metrics().callback(&receipt.connector, result);
+            tracing::info!(connector = %receipt.connector, callback = %receipt.id, result, "callback received");
             match attempt {
                 Some(attempt) => drop(after_settlement(state, &attempt, outcome)),
                 None => state.metrics().changed(&outcome),

@@ -58,6 +58,11 @@ async fn only_a_callback_signed_with_the_shared_secret_settles_a_payment(backend
         (Some("SUCCESS"), Some("SUCCEEDED"))
     );
     world.assert_events(&id, &["payment.pending", "payment.succeeded"]).await;
+    let metrics = world.http.get(world.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for (result, count) in [("bad_signature", 5), ("applied", 1), ("duplicate", 1), ("ignored", 1)] {
+        let line = format!("gatepost_callbacks_total{{connector=\"simulator\",result=\"{result}\"}} {count}");
+        assert!(metrics.contains(&line), "{line} in:\n{metrics}");
+    }
     watch.finish().await;
 }
 
