@@ -207,6 +207,13 @@ pub(crate) fn refunds_of_sql(count: usize) -> String {
     format!("SELECT * FROM refunds WHERE payment_id IN ({}) ORDER BY payment_id, id", placeholders.join(", "))
 }
 
+/// The payments that can have refunds: only captured money is ever refunded, so the
+/// refunds of an uncaptured payment (every payment on the hosted page's hot path) need no
+/// query.
+pub(crate) fn captured_ids(payments: &[Payment]) -> Vec<Value> {
+    payments.iter().filter(|p| p.amount_captured > 0).map(|p| p.id.as_str().into()).collect()
+}
+
 /// Hands each payment its refunds.
 pub(crate) fn attach_refunds(payments: &mut [Payment], refunds: Vec<Refund>) {
     for refund in refunds {

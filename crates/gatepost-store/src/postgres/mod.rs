@@ -15,8 +15,8 @@ use crate::queries::{MERCHANT_BY_ID, ROTATE_WEBHOOK_SECRET, UPDATE_MERCHANT_SETT
 use crate::refunds::{
     CALLBACK_RECEIVED_AGAIN, CALLBACK_RESULT, INSERT_CALLBACK, INSERT_REFUND, REFUND_BY_ID, REFUNDS_DUE_FOR_POLL,
     RESCHEDULE_REFUND_POLL, RefundPlan, UPDATE_REFUND, attach_refunds, callback_again_values, callback_insert_values,
-    callback_result_values, due_refund_from_row, plan_refund_settlement, plan_refund_start, refund_from_row,
-    refunds_of_sql,
+    callback_result_values, captured_ids, due_refund_from_row, plan_refund_settlement, plan_refund_start,
+    refund_from_row, refunds_of_sql,
 };
 use crate::rows::{
     Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql, merchant_from_row,
@@ -149,8 +149,11 @@ async fn payments_with_attempts(
         let ids: Vec<Value> = payments.iter().map(|p| p.id.as_str().into()).collect();
         let attempts = query(client, &attempts_of_sql(ids.len()), &ids, attempt_from_row).await?;
         attach_attempts(&mut payments, attempts);
-        let refunds = query(client, &refunds_of_sql(ids.len()), &ids, refund_from_row).await?;
-        attach_refunds(&mut payments, refunds);
+        let captured = captured_ids(&payments);
+        if !captured.is_empty() {
+            let refunds = query(client, &refunds_of_sql(captured.len()), &captured, refund_from_row).await?;
+            attach_refunds(&mut payments, refunds);
+        }
     }
     Ok(payments)
 }

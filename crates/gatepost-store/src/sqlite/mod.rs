@@ -18,8 +18,8 @@ use crate::queries::{MERCHANT_BY_ID, ROTATE_WEBHOOK_SECRET, UPDATE_MERCHANT_SETT
 use crate::refunds::{
     CALLBACK_RECEIVED_AGAIN, CALLBACK_RESULT, INSERT_CALLBACK, INSERT_REFUND, REFUND_BY_ID, REFUNDS_DUE_FOR_POLL,
     RESCHEDULE_REFUND_POLL, RefundPlan, UPDATE_REFUND, attach_refunds, callback_again_values, callback_insert_values,
-    callback_result_values, due_refund_from_row, plan_refund_settlement, plan_refund_start, refund_from_row,
-    refunds_of_sql,
+    callback_result_values, captured_ids, due_refund_from_row, plan_refund_settlement, plan_refund_start,
+    refund_from_row, refunds_of_sql,
 };
 use crate::rows::{
     Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql, merchant_from_row,
@@ -164,10 +164,13 @@ fn payments_with_attempts(connection: &Connection, sql: &str, values: Vec<Value>
     let mut payments = query(connection, sql, values, |r| payment_from_row(r))?;
     if !payments.is_empty() {
         let ids: Vec<Value> = payments.iter().map(|p| p.id.as_str().into()).collect();
-        let attempts = query(connection, &attempts_of_sql(ids.len()), ids.clone(), |r| attempt_from_row(r))?;
+        let attempts = query(connection, &attempts_of_sql(ids.len()), ids, |r| attempt_from_row(r))?;
         attach_attempts(&mut payments, attempts);
-        let refunds = query(connection, &refunds_of_sql(ids.len()), ids, |r| refund_from_row(r))?;
-        attach_refunds(&mut payments, refunds);
+        let captured = captured_ids(&payments);
+        if !captured.is_empty() {
+            let refunds = query(connection, &refunds_of_sql(captured.len()), captured, |r| refund_from_row(r))?;
+            attach_refunds(&mut payments, refunds);
+        }
     }
     Ok(payments)
 }
