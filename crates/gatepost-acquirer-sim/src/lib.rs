@@ -26,7 +26,7 @@ use state::Ledger;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -174,38 +174,10 @@ impl RunningSim {
             Err(error) => tracing::warn!(%error, "the simulator task failed"),
         }
     }
-
-    /// Serves until SIGTERM or Ctrl-C, then shuts down.
-    pub async fn run_until_signal(self) {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        self.shutdown().await;
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }
 
 /// Seconds since the Unix epoch: what signatures are stamped with.
 fn unix_now() -> i64 {
-    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
-    i64::try_from(seconds).unwrap_or(i64::MAX)
+    use gatepost_core::time::Clock as _;
+    gatepost_core::time::SystemClock.now().unix_seconds()
 }

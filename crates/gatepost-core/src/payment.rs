@@ -323,6 +323,13 @@ pub struct Refund {
 }
 
 impl Payment {
+    /// Whether an attempt still waits for the acquirer or the shopper: the payment may not
+    /// be cancelled or expire under it, or an approval could land on a cancelled payment.
+    #[must_use]
+    pub fn has_attempt_in_flight(&self) -> bool {
+        self.attempts.iter().any(|attempt| attempt.status.is_open())
+    }
+
     /// What may still be refunded: the captured amount less refunds that succeeded or
     /// may still succeed.
     #[must_use]

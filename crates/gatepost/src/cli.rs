@@ -288,7 +288,9 @@ fn acquirer_sim(args: &AcquirerSimArgs) -> ExitCode {
         match gatepost_acquirer_sim::start(options).await {
             Ok(sim) => {
                 println!("acquirer-sim listening on http://{}, calling back {}", sim.addr, sim.callback_url);
-                sim.run_until_signal().await;
+                crate::shutdown_signal().await;
+                tracing::info!("shutting down");
+                sim.shutdown().await;
                 ExitCode::SUCCESS
             }
             Err(error) => {

@@ -7,7 +7,7 @@ use super::protocol::{ErrorOut, SIGNATURE_HEADER, SharedSecret};
 use crate::ConnectorError;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Tries per call: one, and two retries. Bounded, because the payment page waits on it.
 const TRIES: u32 = 3;
@@ -70,8 +70,8 @@ impl Transport {
     }
 
     async fn try_once<T: DeserializeOwned>(&self, method: &Method, path: &str, body: &[u8]) -> Result<T, TryError> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let signature = self.secret.sign(i64::try_from(now).unwrap_or(i64::MAX), method.as_str(), path, body);
+        let now = gatepost_core::time::Clock::now(&gatepost_core::time::SystemClock).unix_seconds();
+        let signature = self.secret.sign(now, method.as_str(), path, body);
         let mut request =
             self.http.request(method.clone(), format!("{}{path}", self.base)).header(SIGNATURE_HEADER, signature);
         if *method != Method::GET {

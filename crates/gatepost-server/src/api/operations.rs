@@ -2,17 +2,18 @@
 //! refunds (SPEC §3). The work is in `flow::operations`; this is the HTTP side.
 
 use super::IdempotencyKeyHeader;
-use super::lists::{List, json_response};
-use super::payments::payment_id;
+use super::lists::{List, QueryParams, json_response};
+use super::payments::{merchant_payment, payment_id};
 use crate::error::{FieldError, Problem};
 use crate::extract::AppJson;
 use crate::flow::{self, OperationError};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
+use gatepost_core::ids::RefundId;
 use gatepost_core::money::Amount;
 use gatepost_core::payment::{Merchant, Payment, Refund};
 use serde::Deserialize;
@@ -165,14 +166,26 @@ pub(crate) async fn create_refund(
     Ok(json_response(StatusCode::CREATED, &refund))
 }
 
+/// `?limit=&starting_after=` of a payment's refunds (SPEC §2).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RefundListParams {
+    /// 1 to 100, default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The id of the last refund of the previous page.
+    starting_after: Option<String>,
+}
+
 /// A payment's refunds, newest first.
 #[utoipa::path(
     get, path = "/v1/payments/{id}/refunds", tag = "payments",
-    params(("id" = String, Path, description = "The `pay_` id")),
+    params(("id" = String, Path, description = "The `pay_` id"), RefundListParams),
     responses(
-        (status = 200, description = "All of the payment's refunds", body = List<Refund>),
+        (status = 200, description = "A page of the payment's refunds", body = List<Refund>),
         (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad query parameter", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -181,10 +194,21 @@ pub(crate) async fn list_refunds(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
     Path(id): Path<String>,
+    Query(params): Query<RefundListParams>,
 ) -> Result<Response, ApiError> {
-    let payment =
-        state.store().payment(&merchant.id, &payment_id(&id)?).await?.ok_or_else(|| ApiError::not_found("payment"))?;
-    let mut refunds = payment.refunds;
-    refunds.reverse();
-    Ok(json_response(StatusCode::OK, &List::from(gatepost_store::Page { data: refunds, has_more: false })))
+    let mut query = QueryParams::default();
+    let limit = query.limit(params.limit.as_deref()) as usize;
+    let after = query.parse("starting_after", params.starting_after.as_deref(), RefundId::parse, "a refund id");
+    query.finish()?;
+    // A payment's refunds come with it (few, and read in the same query), so the page is cut here.
+    let payment = merchant_payment(&state, &merchant, &id).await?;
+    let mut refunds: Vec<Refund> = payment
+        .refunds
+        .into_iter()
+        .rev()
+        .filter(|refund| after.as_ref().is_none_or(|after| refund.id.as_str() < after.as_str()))
+        .collect();
+    let has_more = refunds.len() > limit;
+    refunds.truncate(limit);
+    Ok(json_response(StatusCode::OK, &List::from(gatepost_store::Page { data: refunds, has_more })))
 }

@@ -118,9 +118,13 @@ pub(crate) async fn retrieve_payment(
     Extension(merchant): Extension<Merchant>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let payment =
-        state.store().payment(&merchant.id, &payment_id(&id)?).await?.ok_or_else(|| ApiError::not_found("payment"))?;
+    let payment = merchant_payment(&state, &merchant, &id).await?;
     Ok(json_response(StatusCode::OK, &payment))
+}
+
+/// The merchant's payment with this id, or 404 (also for another merchant's).
+pub(crate) async fn merchant_payment(state: &AppState, merchant: &Merchant, raw_id: &str) -> Result<Payment, ApiError> {
+    state.store().payment(&merchant.id, &payment_id(raw_id)?).await?.ok_or_else(|| ApiError::not_found("payment"))
 }
 
 /// `?limit=&starting_after=&status=&reference=` (SPEC §2, §3). Values arrive as text so

@@ -70,7 +70,7 @@ async fn load(state: &AppState, merchant: &MerchantId, id: &PaymentId) -> Result
 }
 
 fn status_refuses(payment: &Payment, what: &str) -> OperationError {
-    if payment.status == PaymentStatus::Open && payment.attempts.iter().any(|a| a.status.is_open()) {
+    if payment.status == PaymentStatus::Open && payment.has_attempt_in_flight() {
         return OperationError::InvalidState(format!(
             "A card attempt is in progress; the payment cannot be {what} until it has its answer. Retry shortly."
         ));

@@ -96,6 +96,13 @@ async fn partial_then_full_refunds_end_in_refunded(app: TestApp) {
     let listed: Value = app.get(&refunds).await.json().await.unwrap();
     assert_eq!(listed["object"], "list");
     assert_eq!(listed["data"][0]["id"], rest["id"], "newest first");
+    let first_page: Value = app.get(&format!("{refunds}?limit=1")).await.json().await.unwrap();
+    assert_eq!((first_page["data"].as_array().unwrap().len(), &first_page["has_more"]), (1, &json!(true)));
+    let after = first_page["data"][0]["id"].as_str().unwrap();
+    let second_page: Value = app.get(&format!("{refunds}?limit=1&starting_after={after}")).await.json().await.unwrap();
+    assert_eq!((&second_page["data"][0]["id"], &second_page["has_more"]), (&first["id"], &json!(false)));
+    let (status, _) = problem(app.get(&format!("{refunds}?limit=0")).await).await;
+    assert_eq!(status, 422);
     assert_eq!(
         event_types(&app, &id).await,
         ["payment.succeeded", "payment.refunded", "payment.refunded"],
