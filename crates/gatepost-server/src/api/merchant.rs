@@ -140,7 +140,7 @@ pub(crate) async fn update_merchant(
         }
     }
     if let Some(connector) = patch.connector {
-        if state.connectors().get(&connector).is_some() {
+        if state.connectors().has(&connector) {
             merchant.connector = connector;
         } else {
             errors.push(FieldError::new("connector", "invalid_value", "is not a connector this gateway runs"));

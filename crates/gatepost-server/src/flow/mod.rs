@@ -47,8 +47,7 @@ impl Connectors {
     }
 
     /// Whether merchants may choose `name` (`PATCH /v1/merchant`).
-    #[must_use]
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
     }
 }

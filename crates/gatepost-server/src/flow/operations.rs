@@ -135,9 +135,14 @@ pub(crate) async fn cancel(state: &AppState, merchant: &MerchantId, id: &Payment
     let (payment, from) = record(state, merchant, id, PaymentEvent::Cancel, "cancelled").await?;
     if from == PaymentStatus::Authorized && !voided {
         // Authorized by a callback between the look above and the change: release the funds.
-        let (attempt, connector) = authorization(state, &payment)?;
-        let reference = attempt.connector_reference.unwrap_or_default();
-        if let Err(error) = acquirer_answer(connector.void(&reference).await) {
+        // The cancel itself is done; a void that fails is logged, not answered.
+        let released = match authorization(state, &payment) {
+            Ok((attempt, connector)) => {
+                acquirer_answer(connector.void(attempt.connector_reference.as_deref().unwrap_or_default()).await)
+            }
+            Err(error) => Err(error),
+        };
+        if let Err(error) = released {
             tracing::warn!(payment = %payment.id, %error, "cancelled authorization not voided");
         }
     }
