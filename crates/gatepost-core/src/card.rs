@@ -124,6 +124,10 @@ impl Card {
 /// `MM/YY` (also `MM/YYYY`, `MMYY` and spaces) as `(year, month)`.
 fn parse_expiry(text: &str) -> Option<(u16, u8)> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    // Only ASCII can be an expiry; checking first also keeps `split_at` on a char boundary.
+    if !compact.is_ascii() {
+        return None;
+    }
     let (month, year) = match compact.split_once('/') {
         Some(parts) => parts,
         None if compact.len() == 4 => compact.split_at(2),
@@ -215,6 +219,31 @@ mod tests {
         assert_eq!(parse("4242424242424242", "tomorrow", "123").unwrap_err(), [CardError::ExpiryInvalid]);
         assert!(parse("4242424242424242", "12/2030", "123").is_ok());
         assert!(parse("4242424242424242", "1230", "123").is_ok());
+    }
+
+    #[test]
+    fn expiries_with_other_characters_than_ascii_are_invalid_not_a_panic() {
+        for expiry in ["1€", "€1", "1é1", "é1/30", "12/é0", "١٢/٣٠", "１２/３０"] {
+            assert_eq!(parse("4242424242424242", expiry, "123").unwrap_err(), [CardError::ExpiryInvalid], "{expiry}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_in_any_field_is_parsed_or_refused_without_panic(
+            number in "\\PC{0,40}", expiry in "\\PC{0,12}", cvc in "\\PC{0,8}",
+        ) {
+            let _ = parse(&number, &expiry, &cvc);
+        }
+
+        #[test]
+        fn digits_and_separators_in_any_arrangement_never_panic(
+            number in "[0-9 -]{0,30}", expiry in "[0-9/ ]{0,8}", cvc in "[0-9]{0,5}",
+        ) {
+            if let Ok(card) = parse(&number, &expiry, &cvc) {
+                proptest::prop_assert_eq!(card.last4().len(), 4);
+            }
+        }
     }
 
     #[test]

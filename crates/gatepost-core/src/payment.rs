@@ -322,6 +322,37 @@ pub struct Refund {
     pub connector_reference: Option<String>,
 }
 
+/// Whether a provider callback verified by `connector`, naming the acquirer's `reference`,
+/// may settle an attempt or refund that `handled_by` handled under `known_reference`: only
+/// a connector's own objects, and once the acquirer has named one, only under that name.
+/// Otherwise one acquirer — or anyone holding its secret — could settle another's
+/// payments by naming their ids (docs/reference/callbacks.md).
+#[must_use]
+pub fn callback_may_settle(
+    handled_by: &str,
+    known_reference: Option<&str>,
+    connector: &str,
+    reference: Option<&str>,
+) -> bool {
+    handled_by == connector && known_reference.is_none_or(|known| Some(known) == reference)
+}
+
+impl Attempt {
+    /// See [`callback_may_settle`].
+    #[must_use]
+    pub fn takes_callback_from(&self, connector: &str, reference: Option<&str>) -> bool {
+        callback_may_settle(&self.connector, self.connector_reference.as_deref(), connector, reference)
+    }
+}
+
+impl Refund {
+    /// See [`callback_may_settle`].
+    #[must_use]
+    pub fn takes_callback_from(&self, connector: &str, reference: Option<&str>) -> bool {
+        callback_may_settle(&self.connector, self.connector_reference.as_deref(), connector, reference)
+    }
+}
+
 impl Payment {
     /// Whether an attempt still waits for the acquirer or the shopper: the payment may not
     /// be cancelled or expire under it, or an approval could land on a cancelled payment.
@@ -442,6 +473,16 @@ impl ApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_callback_settles_only_its_own_connectors_objects_under_their_reference() {
+        assert!(callback_may_settle("simulator", Some("sim_1"), "simulator", Some("sim_1")));
+        assert!(callback_may_settle("simulator", None, "simulator", Some("sim_1")), "before the first answer");
+        assert!(!callback_may_settle("sandbox", Some("sbx_1"), "simulator", Some("sbx_1")), "another connector's");
+        assert!(!callback_may_settle("sandbox", None, "simulator", Some("made_up")), "another connector's");
+        assert!(!callback_may_settle("simulator", Some("sim_1"), "simulator", Some("sim_2")), "another authorization");
+        assert!(!callback_may_settle("simulator", Some("sim_1"), "simulator", None), "no reference named");
+    }
 
     #[test]
     fn api_keys_are_prefixed_by_mode_and_hash_stably() {

@@ -1,5 +1,5 @@
-//! Work that runs on a timer in every gateway process: expiring payments, polling
-//! pending attempts, and forgetting idempotency keys after 24 hours. The database says
+//! Work that runs on timers in every gateway process: expiring payments, polling
+//! pending attempts and refunds, and forgetting idempotency keys after 24 hours. The database says
 //! what is due, so several processes, restarts and crashes lose nothing; doing an item
 //! twice is harmless (the status machine ignores the second).
 
@@ -12,22 +12,32 @@ use tokio::sync::watch;
 const TICK: Duration = Duration::from_secs(1);
 
 /// Idempotency keys are forgotten once a minute: each sweep is a write.
-const TICKS_PER_KEY_SWEEP: u32 = 60;
+const KEY_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Runs the sweeps until `stop` turns true.
-pub async fn run_sweeps(state: AppState, mut stop: watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(TICK);
+/// Runs the sweeps until `stop` turns true. Each runs on a timer of its own, so expiry —
+/// which only writes to the database — never waits for a connector that is slow to
+/// answer a poll.
+pub async fn run_sweeps(state: AppState, stop: watch::Receiver<bool>) {
+    tokio::join!(
+        every(TICK, stop.clone(), || expire(&state)),
+        every(TICK, stop.clone(), || poll_attempts(&state)),
+        every(TICK, stop.clone(), || poll_refunds(&state)),
+        every(KEY_SWEEP_INTERVAL, stop, || forget_expired_keys(&state)),
+    );
+}
+
+/// Runs `sweep` every `period` (the next run starts a period after the last one began,
+/// or at once if it took longer) until `stop` turns true.
+async fn every<F: Future<Output = ()>>(
+    period: Duration,
+    mut stop: watch::Receiver<bool>,
+    mut sweep: impl FnMut() -> F,
+) {
+    let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut count = 0u32;
     while !*stop.borrow() {
         tokio::select! {
-            _ = ticks.tick() => {
-                sweep(&state).await;
-                count = (count + 1) % TICKS_PER_KEY_SWEEP;
-                if count == 1 {
-                    forget_expired_keys(&state).await;
-                }
-            }
+            _ = ticks.tick() => sweep().await,
             changed = stop.changed() => if changed.is_err() { return },
         }
     }
@@ -42,17 +52,23 @@ async fn forget_expired_keys(state: &AppState) {
     }
 }
 
-async fn sweep(state: &AppState) {
+async fn expire(state: &AppState) {
     match crate::flow::expire_due_payments(state).await {
         Ok(0) => {}
         Ok(expired) => tracing::info!(expired, "expired payments"),
         Err(error) => tracing::error!(%error, "expiry sweep failed"),
     }
+}
+
+async fn poll_attempts(state: &AppState) {
     match crate::flow::poll_due_attempts(state).await {
         Ok(0) => {}
         Ok(settled) => tracing::info!(settled, "settled pending attempts"),
         Err(error) => tracing::error!(%error, "poll sweep failed"),
     }
+}
+
+async fn poll_refunds(state: &AppState) {
     match crate::flow::poll_due_refunds(state).await {
         Ok(0) => {}
         Ok(settled) => tracing::info!(settled, "settled pending refunds"),

@@ -42,6 +42,11 @@ impl ApiError {
         )
     }
 
+    /// Missing or wrong credentials for something other than the merchant API.
+    pub(crate) fn unauthorized_for(detail: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail)
+    }
+
     /// A provider callback whose signature does not verify (SPEC §7).
     pub(crate) fn bad_callback_signature() -> Self {
         Self::new(

@@ -11,6 +11,7 @@
 //! - [`background`]: the sweeps that expire payments and poll pending attempts.
 //! - `error`: the one HTTP error type, answered as `application/problem+json`.
 //! - `extract`: request extractors that answer in that format even when they reject.
+//! - `panics`: a panicking handler still gets an answer, `500 internal`.
 //! - `ops`: `/healthz` and `/readyz` (SPEC §12); `metrics`: `/metrics`.
 //! - `openapi`: `/openapi.json`, generated from the handlers' annotations.
 
@@ -24,6 +25,7 @@ mod hpp;
 mod metrics;
 mod openapi;
 mod ops;
+mod panics;
 
 pub use error::ApiError;
 pub use flow::Connectors;
@@ -43,6 +45,8 @@ pub struct Settings {
     pub mode: Mode,
     /// Refuse webhook URLs that name a port (SPEC §9).
     pub forbid_explicit_port: bool,
+    /// When set, `/metrics` answers only requests that bear it.
+    pub metrics_token: Option<String>,
 }
 
 /// Shared by every request; cheap to clone.
@@ -67,7 +71,7 @@ impl AppState {
     #[must_use]
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings, connectors: Connectors) -> Self {
         let merchants = api::auth::MerchantCache::default();
-        let metrics = metrics::Metrics::new();
+        let metrics = metrics::Metrics::new(&connectors.names());
         Self { inner: Arc::new(Inner { store, clock, settings, connectors, metrics, merchants }) }
     }
 
@@ -115,10 +119,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
         .merge(openapi::router())
-        .merge(hpp::router())
+        .merge(hpp::router(state.clone()))
         .merge(callbacks::router())
         .nest("/v1", api::router(state.clone()))
         .fallback(error::not_found_fallback)
+        .layer(axum::middleware::from_fn(panics::as_problem))
         .layer(
             // One line per request, with method, path and status; never bodies.
             TraceLayer::new_for_http()

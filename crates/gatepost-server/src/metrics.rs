@@ -1,8 +1,10 @@
 //! `GET /metrics` in the Prometheus text format (SPEC §12).
 
 use crate::AppState;
+use crate::api::auth::bearer_token;
+use crate::error::ApiError;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use gatepost_core::status::PaymentStatus;
 use gatepost_store::ChangeOutcome;
@@ -11,6 +13,8 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Transition {
@@ -32,10 +36,22 @@ pub(crate) struct Metrics {
     payments_created: Counter,
     transitions: Family<Transition, Counter>,
     callbacks: Family<CallbackLabels, Counter>,
+    /// When the backlog gauge was last read from the database: at most once per
+    /// [`BACKLOG_MAX_AGE`].
+    backlog_read_at: tokio::sync::Mutex<Option<Instant>>,
 }
 
+/// How old the backlog figure `/metrics` shows may be: however often `/metrics` is asked
+/// for, the database counts the backlog at most once a second.
+const BACKLOG_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// What becomes of a callback: the `result` label of `gatepost_callbacks_total`.
+const CALLBACK_RESULTS: [&str; 6] = ["applied", "ignored", "duplicate", "unknown", "bad_signature", "malformed"];
+
 impl Metrics {
-    pub(crate) fn new() -> Self {
+    /// Registers every series, each labelled series with every label value it can take at
+    /// zero, so that `rate()` and alerts work before the first event (SPEC §12).
+    pub(crate) fn new(connectors: &[&str]) -> Self {
         let mut registry = Registry::default();
         let webhooks = WebhookMetrics::register(&mut registry);
         let payments_created = Counter::default();
@@ -49,7 +65,16 @@ impl Metrics {
              duplicate, unknown (no such attempt or refund), bad_signature, malformed",
             callbacks.clone(),
         );
-        Self { registry, webhooks, payments_created, transitions, callbacks }
+        for (from, to) in counted_transitions() {
+            let _ = transitions.get_or_create(&Transition { from: from.as_str(), to: to.as_str() });
+        }
+        for connector in connectors {
+            for result in CALLBACK_RESULTS {
+                let _ = callbacks.get_or_create(&CallbackLabels { connector: (*connector).to_owned(), result });
+            }
+        }
+        let backlog_read_at = tokio::sync::Mutex::new(None);
+        Self { registry, webhooks, payments_created, transitions, callbacks, backlog_read_at }
     }
 
     pub(crate) fn payment_created(&self) {
@@ -72,16 +97,48 @@ impl Metrics {
     fn transition(&self, from: PaymentStatus, to: PaymentStatus) {
         self.transitions.get_or_create(&Transition { from: from.as_str(), to: to.as_str() }).inc();
     }
+
+    /// Reads the backlog from the database unless it was read within [`BACKLOG_MAX_AGE`].
+    /// The count comes from a partial index of pending events, never a scan of the table.
+    async fn refresh_backlog(&self, store: &dyn gatepost_store::Store) {
+        let mut read_at = self.backlog_read_at.lock().await;
+        if read_at.is_some_and(|at| at.elapsed() < BACKLOG_MAX_AGE) {
+            return;
+        }
+        match store.webhook_backlog().await {
+            Ok(backlog) => {
+                self.webhooks.backlog.set(i64::try_from(backlog).unwrap_or(i64::MAX));
+            }
+            Err(error) => tracing::warn!(%error, "could not count the webhook backlog"),
+        }
+        *read_at = Some(Instant::now());
+    }
 }
 
-pub(crate) async fn serve_metrics(State(state): State<AppState>) -> Response {
-    let metrics = &state.inner.metrics;
-    match state.store().webhook_backlog().await {
-        Ok(backlog) => {
-            metrics.webhooks.backlog.set(i64::try_from(backlog).unwrap_or(i64::MAX));
+/// The status changes the transitions counter can count: every move the status machine
+/// allows, and the two that stay put (a declined attempt leaves a payment `OPEN`, a
+/// partial refund leaves it `SUCCESS`).
+fn counted_transitions() -> impl Iterator<Item = (PaymentStatus, PaymentStatus)> {
+    let moves = PaymentStatus::ALL
+        .into_iter()
+        .flat_map(|from| PaymentStatus::ALL.into_iter().map(move |to| (from, to)))
+        .filter(|(from, to)| from.may_move_to(*to));
+    moves.chain([(PaymentStatus::Open, PaymentStatus::Open), (PaymentStatus::Success, PaymentStatus::Success)])
+}
+
+/// `GET /metrics`; with `GATEPOST_METRICS_TOKEN` set, only for `Authorization: Bearer <token>`.
+pub(crate) async fn serve_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.settings().metrics_token {
+        // Hashes of equal length compare without telling, by their timing, how much of a
+        // guessed token was right.
+        let presented = bearer_token(&headers).map(|token| Sha256::digest(token.as_bytes()));
+        if presented != Some(Sha256::digest(expected.as_bytes())) {
+            return ApiError::unauthorized_for("Send the metrics token as `Authorization: Bearer <token>`.")
+                .into_response();
         }
-        Err(error) => tracing::warn!(%error, "could not count the webhook backlog"),
     }
+    let metrics = &state.inner.metrics;
+    metrics.refresh_backlog(state.store()).await;
     let mut text = String::new();
     if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &metrics.registry) {
         tracing::error!(%error, "metrics did not encode");

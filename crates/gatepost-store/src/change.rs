@@ -138,15 +138,35 @@ pub(crate) struct SettlementPlan {
     pub(crate) events: Vec<Vec<Value>>,
 }
 
+/// Who reports a result, and so what it must match before it is recorded.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reporter<'a> {
+    /// The connector, answering the gateway's own request or poll about this object.
+    Connector,
+    /// The shopper's 3-D Secure form, which carries the attempt's challenge token.
+    Challenge(&'a str),
+    /// A callback that this connector verified: it may settle only that connector's
+    /// objects, under the reference the acquirer gave them.
+    Callback(&'a str),
+}
+
+impl<'a> Reporter<'a> {
+    /// The reporter of `Store::settle_attempt`: the connector, or the challenge form.
+    pub(crate) fn for_attempt(challenge_token: Option<&'a str>) -> Self {
+        challenge_token.map_or(Self::Connector, Self::Challenge)
+    }
+}
+
 /// Records an attempt's result and runs its effect through the status machine. A result
 /// for an attempt that is already settled, a pending answer for one that has its
-/// connector's answer already (a stale callback), or a 3-D Secure form whose token is not
-/// the attempt's, is ignored (`None`). A result the payment can no longer take (it was
-/// cancelled or expired meanwhile) is recorded on the attempt and moves nothing.
+/// connector's answer already (a stale callback), a 3-D Secure form whose token is not
+/// the attempt's, or a callback of another connector or about another authorization, is
+/// ignored (`None`). A result the payment can no longer take (it was cancelled or expired
+/// meanwhile) is recorded on the attempt and moves nothing.
 pub(crate) fn plan_settlement(
     payment: &mut Payment,
     attempt_id: &AttemptId,
-    expected_challenge_token: Option<&str>,
+    reporter: Reporter<'_>,
     settlement: Settlement,
     now: Timestamp,
     default_webhook_url: Option<String>,
@@ -158,7 +178,14 @@ pub(crate) fn plan_settlement(
     if settlement.status == AttemptStatus::Pending && attempt.connector_reference.is_some() {
         return None;
     }
-    if expected_challenge_token.is_some() && expected_challenge_token != attempt.challenge_token.as_deref() {
+    let reported_right = match reporter {
+        Reporter::Connector => true,
+        Reporter::Challenge(token) => attempt.challenge_token.as_deref() == Some(token),
+        Reporter::Callback(connector) => {
+            attempt.takes_callback_from(connector, settlement.connector_reference.as_deref())
+        }
+    };
+    if !reported_right {
         return None;
     }
     attempt.status = settlement.status;

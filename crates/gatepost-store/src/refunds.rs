@@ -1,7 +1,7 @@
 //! Refunds and provider callbacks, decided once for both backends: the rows they write,
 //! how they are read back, and what they do to their payment.
 
-use crate::change::plan;
+use crate::change::{Reporter, plan};
 use crate::rows::Row;
 use crate::values::{Value, insert_sql};
 use crate::{StoreError, change::ChangeOutcome};
@@ -279,17 +279,24 @@ pub(crate) struct RefundPlan {
 
 /// Records a refund's result on the locked, current `payment`. A result for a refund
 /// that is settled already, or a pending answer for one that has its connector's answer,
-/// is late or repeated: `None`. A refund that succeeded adds to `amount_refunded` and goes
+/// is late or repeated, and a callback of another connector or about another refund is
+/// not its to settle: `None`. A refund that succeeded adds to `amount_refunded` and goes
 /// through the status machine (`payment.refunded`, and `REFUNDED` once all is refunded).
 pub(crate) fn plan_refund_settlement(
     payment: &mut Payment,
     refund_id: &RefundId,
+    reporter: Reporter<'_>,
     settlement: RefundSettlement,
     now: Timestamp,
     default_webhook_url: Option<String>,
 ) -> Option<RefundPlan> {
     let refund = payment.refunds.iter_mut().find(|r| &r.id == refund_id)?;
     if refund.status != RefundStatus::Pending {
+        return None;
+    }
+    if let Reporter::Callback(connector) = reporter
+        && !refund.takes_callback_from(connector, settlement.connector_reference.as_deref())
+    {
         return None;
     }
     if settlement.status == RefundStatus::Pending && refund.connector_reference.is_some() {
@@ -362,7 +369,14 @@ mod tests {
     fn settle(payment: &mut Payment, status: RefundStatus) -> Option<RefundPlan> {
         let id = payment.refunds.last().unwrap().id.clone();
         let settlement = RefundSettlement { status, connector_reference: None, failure_code: None, next_poll_at: None };
-        plan_refund_settlement(payment, &id, settlement, Timestamp::from_millis(0), Some("https://m.example/".into()))
+        plan_refund_settlement(
+            payment,
+            &id,
+            Reporter::Connector,
+            settlement,
+            Timestamp::from_millis(0),
+            Some("https://m.example/".into()),
+        )
     }
 
     #[test]

@@ -25,6 +25,16 @@ pub fn signature_header(signing: &WebhookSigning, id: &str, timestamp: i64, body
     header
 }
 
+/// What the deliveries log keeps of a response body: its first 4 KiB as text that every
+/// backend stores as it is. A receiver may answer anything — invalid UTF-8, a character
+/// cut by the 4 KiB limit, NUL bytes (which PostgreSQL's `TEXT` refuses) — so each byte
+/// that is not valid text becomes U+FFFD, and so does NUL.
+#[must_use]
+pub fn response_excerpt(body: &[u8]) -> String {
+    let kept = String::from_utf8_lossy(&body[..body.len().min(KEPT_BODY_BYTES)]);
+    if kept.contains('\0') { kept.replace('\0', "\u{FFFD}") } else { kept.into_owned() }
+}
+
 /// The outcome of one attempt, ready to record.
 #[derive(Debug)]
 pub struct Attempted {
@@ -53,7 +63,7 @@ pub async fn attempt(
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         status_code,
         error: error.map(str::to_owned),
-        response_body: String::from_utf8_lossy(&body[..body.len().min(KEPT_BODY_BYTES)]).into_owned(),
+        response_body: response_excerpt(&body),
         trigger: if event.resend_requested { "manual" } else { "automatic" }.to_owned(),
     };
     let next = next_step(event, &verdict, schedule, now);
@@ -156,5 +166,27 @@ fn next_step(event: &StoredEvent, verdict: &Verdict, schedule: &RetrySchedule, n
                 NextStep::RetryAt(now.plus_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)))
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::response_excerpt;
+
+    #[test]
+    fn an_excerpt_is_text_without_nul_whatever_the_receiver_answered() {
+        assert_eq!(response_excerpt(b"ok"), "ok");
+        assert_eq!(response_excerpt(b"ok\0bad"), "ok\u{FFFD}bad");
+        assert_eq!(response_excerpt(&[0xff, b'a', 0xc3]), "\u{FFFD}a\u{FFFD}");
+    }
+
+    #[test]
+    fn an_excerpt_keeps_4_kib_even_when_that_cuts_a_character() {
+        let mut body = vec![b'a'; 4095];
+        body.extend_from_slice("é and more".as_bytes());
+        let excerpt = response_excerpt(&body);
+        assert!(excerpt.starts_with(&"a".repeat(4095)));
+        assert_eq!(excerpt.chars().count(), 4096, "the cut half of é is one replacement character");
+        assert!(excerpt.ends_with('\u{FFFD}'));
     }
 }

@@ -52,10 +52,27 @@ async fn record(store: Arc<dyn Store>, mut finished: mpsc::Receiver<Finished>) {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
         if let Err(error) = store.record_deliveries(&batch).await {
-            // Their leases run out and the events are tried again: at least once holds.
-            tracing::error!(%error, attempts = batch.len(), "could not record webhook attempts");
+            tracing::warn!(%error, attempts = batch.len(), "recording webhook attempts one by one");
+            record_one_by_one(store.as_ref(), &mut batch).await;
         }
         batch.clear();
+    }
+}
+
+/// Records each attempt of a batch that failed as a whole, so that one row the database
+/// refuses cannot keep the others unrecorded. An attempt that still fails is recorded
+/// once more without its response body; only if that fails too (the database is down)
+/// is it left to its lease, and the event is tried again: at least once holds, and a
+/// row that can never be written never makes its event — or anyone else's — a loop.
+async fn record_one_by_one(store: &dyn Store, batch: &mut [Finished]) {
+    for attempt in batch.iter_mut() {
+        if store.record_deliveries(std::slice::from_ref(attempt)).await.is_ok() {
+            continue;
+        }
+        attempt.0.response_body = String::new();
+        if let Err(error) = store.record_deliveries(std::slice::from_ref(attempt)).await {
+            tracing::error!(%error, event = %attempt.0.event_id, "could not record a webhook attempt");
+        }
     }
 }
 

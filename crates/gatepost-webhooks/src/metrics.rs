@@ -14,6 +14,9 @@ struct Outcome {
     outcome: &'static str,
 }
 
+/// What became of an attempt: the `outcome` label of `gatepost_webhook_attempts_total`.
+pub const OUTCOMES: [&str; 3] = ["delivered", "failed", "blocked"];
+
 /// The webhook series of `/metrics`.
 #[derive(Clone, Debug)]
 pub struct WebhookMetrics {
@@ -49,6 +52,10 @@ impl WebhookMetrics {
             metrics.event_to_delivery.clone(),
         );
         registry.register("gatepost_webhook_backlog", "Webhook events not delivered yet", metrics.backlog.clone());
+        // Every outcome from the start, at zero, so that rate() and alerts work at once.
+        for outcome in OUTCOMES {
+            let _ = metrics.attempts.get_or_create(&Outcome { outcome });
+        }
         metrics
     }
 

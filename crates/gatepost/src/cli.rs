@@ -183,6 +183,19 @@ fn init_logging(config: &Config) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+    report_panics_without_their_message();
+}
+
+/// Replaces the default panic report, which prints the panic's message: a message may
+/// quote what a request sent (a card field, a reference), and card data and secrets never
+/// reach the logs. Where it happened is enough to find the bug; the request that hit it
+/// is answered `500 internal` by the server.
+fn report_panics_without_their_message() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(ToString::to_string).unwrap_or_default();
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        tracing::error!(%location, %thread, "panic (message withheld: it may quote request data)");
+    }));
 }
 
 async fn run(command: GatewayCommand, config: Config) -> ExitCode {

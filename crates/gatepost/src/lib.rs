@@ -89,6 +89,7 @@ impl Server {
             public_url: public_url.clone(),
             mode: config.mode,
             forbid_explicit_port: config.webhooks.forbid_explicit_port,
+            metrics_token: config.metrics_token.clone(),
         };
         let connectors = connectors(config);
         let state = AppState::new(Arc::clone(&store), Arc::clone(&clock), settings, connectors);

@@ -2,7 +2,7 @@
 
 use crate::{ApiError, AppState};
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use gatepost_core::payment::{ApiKey, Merchant};
@@ -44,6 +44,15 @@ impl MerchantCache {
     }
 }
 
+/// The credentials of `Authorization: Bearer <token>`. The scheme is case-insensitive
+/// (RFC 9110 §11.1), so `bearer` and `BEARER` work as well.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Puts the authenticated [`Merchant`] into the request's extensions, or answers 401.
 ///
 /// The key is looked up by its SHA-256 hash. Comparing hashes of equal length is what a
@@ -54,14 +63,8 @@ pub(crate) async fn require_merchant(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|key| key.starts_with("sk_"))
-        .ok_or_else(ApiError::unauthorized)?;
+    let presented =
+        bearer_token(request.headers()).filter(|key| key.starts_with("sk_")).ok_or_else(ApiError::unauthorized)?;
     let hash = ApiKey::from_presented(presented).hash();
     let cache = &state.inner.merchants;
     let merchant = match cache.get(&hash) {

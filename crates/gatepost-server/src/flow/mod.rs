@@ -46,6 +46,13 @@ impl Connectors {
         self.by_name.get(name)
     }
 
+    /// Every connector's name, sorted.
+    pub(crate) fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.by_name.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
     /// Whether merchants may choose `name` (`PATCH /v1/merchant`).
     pub(crate) fn has(&self, name: &str) -> bool {
         self.by_name.contains_key(name)

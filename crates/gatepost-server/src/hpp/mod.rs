@@ -14,16 +14,20 @@ use crate::AppState;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::{Next, from_fn};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{get, post};
 use gatepost_core::ids::random_token;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) use view::failure;
+
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/pay/{token}", get(handlers::show).post(handlers::pay))
         .route("/pay/{token}/cancel", post(handlers::cancel))
         .route("/pay/{token}/3ds", get(handlers::show_challenge).post(handlers::answer_challenge))
+        // Inside the security headers, so that a page answered for a panic has them too.
+        .layer(from_fn_with_state(state, crate::panics::as_page))
         .layer(from_fn(security_headers))
 }
 

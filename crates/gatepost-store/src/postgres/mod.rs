@@ -1,7 +1,7 @@
 //! The PostgreSQL backend: several gateway processes on one database (SPEC §10).
 //! Status changes lock the payment row (`FOR UPDATE`) so concurrent nodes serialize.
 
-use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_start};
+use crate::change::{ChangeOutcome, Reporter, SettlementPlan, plan, plan_settlement, plan_start};
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, POSTGRES as MIGRATIONS};
 use crate::queries::{
@@ -163,7 +163,7 @@ async fn payments_with_attempts(
 async fn settle_attempt_in(
     transaction: &impl GenericClient,
     attempt: &AttemptId,
-    challenge_token: Option<&str>,
+    reporter: Reporter<'_>,
     settlement: Settlement,
     now: Timestamp,
 ) -> Result<ChangeOutcome, StoreError> {
@@ -178,7 +178,7 @@ async fn settle_attempt_in(
     };
     let from = payment.status;
     let default_url = default_webhook_url(transaction, &payment.merchant_id).await?;
-    let plan = plan_settlement(&mut payment, attempt, challenge_token, settlement, now, default_url);
+    let plan = plan_settlement(&mut payment, attempt, reporter, settlement, now, default_url);
     let Some(SettlementPlan { attempt, events }) = plan else {
         return Ok(ChangeOutcome::Rejected(payment));
     };
@@ -193,6 +193,7 @@ async fn settle_attempt_in(
 async fn settle_refund_in(
     transaction: &impl GenericClient,
     refund: &RefundId,
+    reporter: Reporter<'_>,
     settlement: RefundSettlement,
     now: Timestamp,
 ) -> Result<ChangeOutcome, StoreError> {
@@ -205,7 +206,7 @@ async fn settle_refund_in(
     let from = payment.status;
     let default_url = default_webhook_url(transaction, &payment.merchant_id).await?;
     let Some(RefundPlan { refund, events }) =
-        plan_refund_settlement(&mut payment, refund, settlement, now, default_url)
+        plan_refund_settlement(&mut payment, refund, reporter, settlement, now, default_url)
     else {
         return Ok(ChangeOutcome::Rejected(payment));
     };
@@ -384,7 +385,8 @@ impl Store for PostgresStore {
     ) -> Result<ChangeOutcome, StoreError> {
         let mut client = self.pool.get().await?;
         let transaction = client.transaction().await?;
-        let outcome = settle_attempt_in(&transaction, attempt, challenge_token, settlement, now).await?;
+        let outcome =
+            settle_attempt_in(&transaction, attempt, Reporter::for_attempt(challenge_token), settlement, now).await?;
         transaction.commit().await?;
         self.signal_if_applied(&outcome);
         Ok(outcome)
@@ -420,7 +422,7 @@ impl Store for PostgresStore {
     ) -> Result<ChangeOutcome, StoreError> {
         let mut client = self.pool.get().await?;
         let transaction = client.transaction().await?;
-        let outcome = settle_refund_in(&transaction, refund, settlement, now).await?;
+        let outcome = settle_refund_in(&transaction, refund, Reporter::Connector, settlement, now).await?;
         transaction.commit().await?;
         self.signal_if_applied(&outcome);
         Ok(outcome)
@@ -441,11 +443,14 @@ impl Store for PostgresStore {
             transaction.commit().await?;
             return Ok(CallbackResult::Duplicate);
         }
+        let reporter = Reporter::Callback(&receipt.connector);
         let outcome = match change {
             CallbackChange::Attempt(id, settlement) => {
-                settle_attempt_in(&transaction, &id, None, settlement, now).await?
+                settle_attempt_in(&transaction, &id, reporter, settlement, now).await?
             }
-            CallbackChange::Refund(id, settlement) => settle_refund_in(&transaction, &id, settlement, now).await?,
+            CallbackChange::Refund(id, settlement) => {
+                settle_refund_in(&transaction, &id, reporter, settlement, now).await?
+            }
         };
         execute(&transaction, CALLBACK_RESULT, &callback_result_values(receipt, &outcome)).await?;
         transaction.commit().await?;

@@ -4,7 +4,7 @@ mod checkpointer;
 mod readers;
 mod writer;
 
-use crate::change::{ChangeOutcome, SettlementPlan, plan, plan_settlement, plan_start};
+use crate::change::{ChangeOutcome, Reporter, SettlementPlan, plan, plan_settlement, plan_start};
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
 use crate::migrations::{CREATE_VERSIONS_TABLE, SQLITE as MIGRATIONS};
 use crate::queries::{
@@ -78,12 +78,28 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     Ok(connection)
 }
 
+/// Creates the database file readable and writable by its owner only (0600), if it does
+/// not exist yet: it holds webhook secrets. SQLite gives the `-wal` and `-shm` files the
+/// database file's permissions. An existing file keeps the permissions it was given.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 impl SqliteStore {
     pub(crate) async fn open(path: &str) -> Result<Self, StoreError> {
         let path = PathBuf::from(path);
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         }
+        create_private_file(&path).map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
         let connection = open_connection(&path, false)?;
         connection.pragma_update(None, "wal_autocheckpoint", checkpointer::BACKSTOP_PAGES)?;
         let writer = Writer::start(connection).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -179,7 +195,7 @@ fn payments_with_attempts(connection: &Connection, sql: &str, values: Vec<Value>
 fn settle_attempt_in(
     c: &Connection,
     attempt_id: &AttemptId,
-    expected: Option<&str>,
+    reporter: Reporter<'_>,
     settlement: Settlement,
     now: Timestamp,
 ) -> Result<ChangeOutcome, StoreError> {
@@ -191,7 +207,7 @@ fn settle_attempt_in(
     };
     let from = payment.status;
     let default_url = default_webhook_url(c, &payment.merchant_id)?;
-    let plan = plan_settlement(&mut payment, attempt_id, expected, settlement, now, default_url);
+    let plan = plan_settlement(&mut payment, attempt_id, reporter, settlement, now, default_url);
     let Some(SettlementPlan { attempt, events }) = plan else {
         return Ok(ChangeOutcome::Rejected(payment));
     };
@@ -205,6 +221,7 @@ fn settle_attempt_in(
 fn settle_refund_in(
     c: &Connection,
     refund_id: &RefundId,
+    reporter: Reporter<'_>,
     settlement: RefundSettlement,
     now: Timestamp,
 ) -> Result<ChangeOutcome, StoreError> {
@@ -217,7 +234,7 @@ fn settle_refund_in(
     let from = payment.status;
     let default_url = default_webhook_url(c, &payment.merchant_id)?;
     let Some(RefundPlan { refund, events }) =
-        plan_refund_settlement(&mut payment, refund_id, settlement, now, default_url)
+        plan_refund_settlement(&mut payment, refund_id, reporter, settlement, now, default_url)
     else {
         return Ok(ChangeOutcome::Rejected(payment));
     };
@@ -399,7 +416,9 @@ impl Store for SqliteStore {
     ) -> Result<ChangeOutcome, StoreError> {
         let (attempt_id, expected) = (attempt.clone(), challenge_token.map(str::to_owned));
         self.writer
-            .write(move |c| settle_attempt_in(c, &attempt_id, expected.as_deref(), settlement, now))
+            .write(move |c| {
+                settle_attempt_in(c, &attempt_id, Reporter::for_attempt(expected.as_deref()), settlement, now)
+            })
             .await
             .inspect(|outcome| self.signal_if_applied(outcome))
     }
@@ -436,7 +455,7 @@ impl Store for SqliteStore {
     ) -> Result<ChangeOutcome, StoreError> {
         let refund = refund.clone();
         self.writer
-            .write(move |c| settle_refund_in(c, &refund, settlement, now))
+            .write(move |c| settle_refund_in(c, &refund, Reporter::Connector, settlement, now))
             .await
             .inspect(|outcome| self.signal_if_applied(outcome))
     }
@@ -455,9 +474,10 @@ impl Store for SqliteStore {
                     execute(c, CALLBACK_RECEIVED_AGAIN, callback_again_values(&receipt, now))?;
                     return Ok(CallbackResult::Duplicate);
                 }
+                let reporter = Reporter::Callback(&receipt.connector);
                 let outcome = match change {
-                    CallbackChange::Attempt(id, settlement) => settle_attempt_in(c, &id, None, settlement, now)?,
-                    CallbackChange::Refund(id, settlement) => settle_refund_in(c, &id, settlement, now)?,
+                    CallbackChange::Attempt(id, settlement) => settle_attempt_in(c, &id, reporter, settlement, now)?,
+                    CallbackChange::Refund(id, settlement) => settle_refund_in(c, &id, reporter, settlement, now)?,
                 };
                 execute(c, CALLBACK_RESULT, callback_result_values(&receipt, &outcome))?;
                 Ok(CallbackResult::Processed(Box::new(outcome)))
@@ -636,5 +656,46 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let values: Vec<Value> = vec![merchant.as_str().into(), new.expose().into(), previous_until.millis().into()];
         self.writer.write(move |c| execute(c, ROTATE_WEBHOOK_SECRET, values).map(drop)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn fresh_store(dir: &tempfile::TempDir) -> (SqliteStore, PathBuf) {
+        let path = dir.path().join("gatepost.db");
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        store.migrate().await.unwrap();
+        (store, path)
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_database_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, path) = fresh_store(&dir).await;
+        store.ping().await.unwrap();
+        for file in [path.clone(), PathBuf::from(format!("{}-wal", path.display()))] {
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_backlog_is_counted_from_the_pending_index_without_reading_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = fresh_store(&dir).await;
+        let plan = store
+            .readers
+            .read(|c| {
+                let mut statement = c.prepare(&format!("EXPLAIN QUERY PLAN {BACKLOG}"))?;
+                let rows = statement.query_map([], |row| row.get::<_, String>(3))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?.join("; "))
+            })
+            .await
+            .unwrap();
+        assert!(plan.contains("COVERING INDEX events_pending"), "{plan}");
     }
 }

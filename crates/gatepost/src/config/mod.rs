@@ -65,6 +65,8 @@ pub struct Config {
     pub connectors: ConnectorsConfig,
     pub log: String,
     pub log_format: LogFormat,
+    /// When set, `/metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 /// The defaults of SPEC §1 and §6, as the layers below them see them.
@@ -82,8 +84,13 @@ pub const DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// Keys that have no default: unset means "derive it" (see [`Config`]).
-pub const OPTIONAL_KEYS: &[&str] =
-    &["public_url", "webhooks.allow_private_targets", "connectors.simulator.url", "connectors.simulator.secret"];
+pub const OPTIONAL_KEYS: &[&str] = &[
+    "public_url",
+    "webhooks.allow_private_targets",
+    "connectors.simulator.url",
+    "connectors.simulator.secret",
+    "metrics_token",
+];
 
 impl Config {
     /// Reads every layer and parses each value into its type.
@@ -114,6 +121,9 @@ impl Config {
                 "text" => Ok(LogFormat::Text),
                 "json" => Ok(LogFormat::Json),
                 _ => Err("must be text or json".into()),
+            })?,
+            metrics_token: layers.parse_optional("metrics_token", |v| {
+                if v.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(v.to_owned()) }
             })?,
         })
     }

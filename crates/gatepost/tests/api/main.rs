@@ -15,6 +15,7 @@ mod card_data;
 mod cli;
 mod durability;
 mod hosted_page;
+mod hostile;
 mod idempotency;
 mod openapi;
 mod operations;

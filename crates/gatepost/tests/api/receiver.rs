@@ -36,6 +36,8 @@ pub enum Reply {
     Echo,
     /// 200 after this long.
     Slow(Duration),
+    /// This status with these exact body bytes, whatever they are.
+    Body(u16, Vec<u8>),
 }
 
 #[derive(Default)]
@@ -113,6 +115,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
             tokio::time::sleep(delay).await;
             StatusCode::OK.into_response()
         }
+        Reply::Body(status, bytes) => (StatusCode::from_u16(status).unwrap(), bytes).into_response(),
         Reply::Echo => {
             let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
             axum::Json(serde_json::json!({"payment_reference": event["data"]["id"]})).into_response()

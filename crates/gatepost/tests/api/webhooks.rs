@@ -10,7 +10,7 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(10);
 
 /// A gateway that retries quickly, so schedules play out within a test.
-async fn quick_app(backend: Backend, schedule: &[u64]) -> TestApp {
+pub async fn quick_app(backend: Backend, schedule: &[u64]) -> TestApp {
     let schedule: Vec<Duration> = schedule.iter().map(|ms| Duration::from_millis(*ms)).collect();
     TestApp::spawn_configured(backend, |config| {
         config.webhooks.retry_schedule = schedule;
@@ -25,13 +25,13 @@ async fn pay_with_webhook(app: &TestApp, receiver: &Receiver, card: &str) -> Str
     checkout.payment_id
 }
 
-async fn events_of(app: &TestApp, payment_id: &str) -> Vec<Value> {
+pub async fn events_of(app: &TestApp, payment_id: &str) -> Vec<Value> {
     let list: Value = app.get(&format!("/v1/events?payment_id={payment_id}")).await.json().await.unwrap();
     list["data"].as_array().unwrap().clone()
 }
 
 /// The `error` of an event's first delivery attempt, once there is one.
-async fn first_delivery_error(app: &TestApp, event_id: &str) -> Value {
+pub async fn first_delivery_error(app: &TestApp, event_id: &str) -> Value {
     for _ in 0..100 {
         let deliveries: Value = app.get(&format!("/v1/events/{event_id}/deliveries")).await.json().await.unwrap();
         if let Some(first) = deliveries["data"].get(0) {
@@ -42,7 +42,7 @@ async fn first_delivery_error(app: &TestApp, event_id: &str) -> Value {
     panic!("event {event_id} has no delivery attempt");
 }
 
-async fn wait_for_delivery_status(app: &TestApp, event_id: &str, status: &str) -> Value {
+pub async fn wait_for_delivery_status(app: &TestApp, event_id: &str, status: &str) -> Value {
     for _ in 0..200 {
         let event: Value = app.get(&format!("/v1/events/{event_id}")).await.json().await.unwrap();
         if event["delivery"]["status"] == status {

@@ -11,9 +11,9 @@
 //! - `watch`: samples a payment's status while a scenario runs.
 //! - `async_flow`, `hostile`, `signatures`, `races`, `operations`, `merchant`: the scenarios.
 
-mod relay;
-mod watch;
-mod world;
+pub mod relay;
+pub mod watch;
+pub mod world;
 
 mod async_flow;
 mod hostile;
@@ -23,7 +23,7 @@ mod races;
 mod signatures;
 
 /// Test cards of SPEC §4.
-mod cards {
+pub mod cards {
     pub const APPROVED: &str = "4242424242424242";
     pub const DECLINED: &str = "4000000000000002";
     pub const CHALLENGE: &str = "4000000000003220";
@@ -43,4 +43,4 @@ macro_rules! on_backend {
         }
     };
 }
-use on_backend;
+pub(crate) use on_backend;

@@ -1,0 +1,7 @@
+//! Attacks and careless merchants: every defect a hostile review of gatepost found, replayed
+//! against a real server on both backends so that none comes back.
+
+mod callbacks;
+mod delivery;
+mod metrics;
+mod sweeps;
