@@ -10,6 +10,7 @@
 //! - [`returns`]: where the shopper is sent back to, with which signed parameters.
 //! - [`urls`]: return and webhook URL rules (SPEC §9).
 //! - [`signing`]: webhook (Standard Webhooks) and return-redirect signatures.
+//! - [`text`]: what free text merchants send may contain.
 //! - [`time`]: millisecond timestamps and the injectable [`time::Clock`].
 
 pub mod card;
@@ -19,5 +20,6 @@ pub mod payment;
 pub mod returns;
 pub mod signing;
 pub mod status;
+pub mod text;
 pub mod time;
 pub mod urls;

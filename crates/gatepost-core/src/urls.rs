@@ -27,6 +27,8 @@ pub enum UrlError {
     HostNotAllowed,
     #[error("must not name a port")]
     ExplicitPort,
+    #[error("must not contain control characters")]
+    ControlCharacter,
 }
 
 impl UrlError {
@@ -38,11 +40,18 @@ impl UrlError {
             Self::ReservedParameter(_) => "reserved_parameter",
             Self::HostNotAllowed => "host_not_allowed",
             Self::ExplicitPort => "explicit_port",
+            Self::ControlCharacter => "invalid_value",
         }
     }
 }
 
+/// Parses an absolute http(s) URL. The URL parser drops tabs and newlines and fixes up
+/// forms such as `http:host/path`; what is kept is the URL as it parsed, so what is stored
+/// is what every browser and client reads the same way.
 fn parse_http(raw: &str) -> Result<Url, UrlError> {
+    if !crate::text::is_clean(raw, false) {
+        return Err(UrlError::ControlCharacter);
+    }
     let url = Url::parse(raw).map_err(|_| UrlError::NotAbsoluteHttp)?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(UrlError::NotAbsoluteHttp);
@@ -78,7 +87,7 @@ impl ReturnUrl {
                 return Err(UrlError::HostNotAllowed);
             }
         }
-        Ok(Self(raw.to_owned()))
+        Ok(Self(url.into()))
     }
 
     /// Wraps a URL read back from storage, where only parsed URLs are written.
@@ -106,7 +115,7 @@ impl WebhookUrl {
         if forbid_explicit_port && url.port().is_some() {
             return Err(UrlError::ExplicitPort);
         }
-        Ok(Self(raw.to_owned()))
+        Ok(Self(url.into()))
     }
 
     #[must_use]
@@ -126,6 +135,28 @@ mod tests {
 
     fn return_url(raw: &str, mode: Mode) -> Result<ReturnUrl, UrlError> {
         ReturnUrl::parse(raw, mode, &[])
+    }
+
+    #[test]
+    fn urls_are_kept_as_they_parse() {
+        let parsed = return_url("http:evil.example/r", Mode::Sandbox).unwrap();
+        assert_eq!(parsed.as_str(), "http://evil.example/r");
+        assert_eq!(return_url("HTTPS://Shop.Example", Mode::Sandbox).unwrap().as_str(), "https://shop.example/");
+        let webhook = WebhookUrl::parse("http:\\\\hooks.example\\in", Mode::Sandbox, false).unwrap();
+        assert_eq!(webhook.as_str(), "http://hooks.example/in");
+    }
+
+    #[test]
+    fn urls_with_control_characters_are_refused() {
+        for raw in [
+            "https://shop.example/r\0",
+            "https://shop.example/\u{1}r",
+            "https://shop.example/r\n",
+            "https://shop\t.example/",
+        ] {
+            assert_eq!(return_url(raw, Mode::Sandbox), Err(UrlError::ControlCharacter), "{raw:?}");
+            assert_eq!(WebhookUrl::parse(raw, Mode::Sandbox, false), Err(UrlError::ControlCharacter), "{raw:?}");
+        }
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub async fn run_sweeps(state: AppState, stop: watch::Receiver<bool>) {
         every(TICK, stop.clone(), || expire(&state)),
         every(TICK, stop.clone(), || poll_attempts(&state)),
         every(TICK, stop.clone(), || poll_refunds(&state)),
-        every(KEY_SWEEP_INTERVAL, stop, || forget_expired_keys(&state)),
+        every(KEY_SWEEP_INTERVAL, stop.clone(), || forget_expired_keys(&state)),
+        every(KEY_SWEEP_INTERVAL, stop, || async { state.inner.rate_limits.forget_full_buckets() }),
     );
 }
 

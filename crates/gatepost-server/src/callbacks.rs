@@ -1,12 +1,12 @@
 //! `POST /callbacks/{connector}`: where acquirers report results (SPEC §7). The
 //! connector verifies its own signature; everything after is `flow::receive_callback`.
 
-use crate::extract::read_body;
+use crate::extract::{AppPath, read_body};
 use crate::flow::{CallbackAnswer, receive_callback};
 use crate::{ApiError, AppState};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -17,7 +17,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 async fn receive(
     State(state): State<AppState>,
-    Path(connector): Path<String>,
+    AppPath(connector): AppPath<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

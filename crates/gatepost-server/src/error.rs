@@ -4,6 +4,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// Marks a response that an `Idempotency-Key` must not replay: one that asks the client
+/// to try again, or one that shows a secret, which is never stored. The key is freed
+/// instead, and a retry runs the request again (docs/reference/api.md#idempotency).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NotReplayable;
+
 /// One problem with one input field.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub(crate) struct FieldError {
@@ -26,11 +32,13 @@ pub struct ApiError {
     title: &'static str,
     detail: String,
     errors: Vec<FieldError>,
+    /// The answer says "not now": an `Idempotency-Key` must not replay it for 24 hours.
+    temporary: bool,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, title, detail: detail.into(), errors: Vec::new() }
+        Self { status, code, title, detail: detail.into(), errors: Vec::new(), temporary: false }
     }
 
     pub(crate) fn unauthorized() -> Self {
@@ -83,6 +91,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "invalid_state", "Invalid state", detail)
     }
 
+    /// The payment cannot take the operation *yet*; the same request may succeed shortly.
+    pub(crate) fn retry_shortly(detail: impl Into<String>) -> Self {
+        Self { temporary: true, ..Self::invalid_state(detail) }
+    }
+
     pub(crate) fn refund_exceeds_captured(refundable: i64) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -118,6 +131,22 @@ impl ApiError {
             "idempotency_key_reused",
             "Idempotency key reused",
             "This Idempotency-Key was used with a different request.",
+        )
+    }
+
+    /// Over a rate limit: the client may try again after `retry_after_seconds`.
+    pub(crate) fn rate_limited(retry_after_seconds: u64) -> Self {
+        let detail = format!("Too many requests for this API key. Retry in {retry_after_seconds} s.");
+        Self { temporary: true, ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Rate limited", detail) }
+    }
+
+    /// The request's body did not arrive whole within the body timeout.
+    pub(crate) fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "Request timeout",
+            "The request body did not arrive in time. Send it again.",
         )
     }
 
@@ -183,7 +212,11 @@ impl IntoResponse for ApiError {
             errors: &self.errors,
         };
         let body = serde_json::to_vec(&problem).expect("problem details serialize");
-        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        let mut response = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if self.temporary {
+            response.extensions_mut().insert(NotReplayable);
+        }
+        response
     }
 }
 

@@ -9,6 +9,9 @@
 //! - `flow/`: everything that talks to a connector: card attempts, capture, cancel,
 //!   refunds, callbacks and polling, each recorded through the status machine.
 //! - [`background`]: the sweeps that expire payments and poll pending attempts.
+//! - [`connections`]: the accept loop, with the connection cap and header and idle
+//!   timeouts; `body_deadline`: the body timeout; [`rate_limit`]: requests per key and
+//!   per client address (docs/reference/limits.md).
 //! - `error`: the one HTTP error type, answered as `application/problem+json`.
 //! - `extract`: request extractors that answer in that format even when they reject.
 //! - `panics`: a panicking handler still gets an answer, `500 internal`.
@@ -17,7 +20,9 @@
 
 mod api;
 pub mod background;
+mod body_deadline;
 mod callbacks;
+pub mod connections;
 mod error;
 mod extract;
 mod flow;
@@ -26,16 +31,19 @@ mod metrics;
 mod openapi;
 mod ops;
 mod panics;
+pub mod rate_limit;
 
+pub use connections::{ConnectionLimits, serve};
 pub use error::ApiError;
 pub use flow::Connectors;
+pub use rate_limit::Rate;
 
 use axum::Router;
 use gatepost_core::time::Clock;
 use gatepost_core::urls::Mode;
 use gatepost_store::Store;
 use std::sync::Arc;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// Settings the server needs from the configuration.
 #[derive(Clone, Debug)]
@@ -47,6 +55,19 @@ pub struct Settings {
     pub forbid_explicit_port: bool,
     /// When set, `/metrics` answers only requests that bear it.
     pub metrics_token: Option<String>,
+    pub limits: RequestLimits,
+}
+
+/// Limits on requests (docs/reference/limits.md); those on connections are
+/// [`ConnectionLimits`].
+#[derive(Clone, Copy, Debug)]
+pub struct RequestLimits {
+    /// How long a request's body may take to arrive whole.
+    pub body_timeout: std::time::Duration,
+    /// Requests per second per API key on `/v1`; `None` for no limit.
+    pub api_rate: Option<Rate>,
+    /// `POST`s per second per client address on the hosted page; `None` for no limit.
+    pub pay_rate: Option<Rate>,
 }
 
 /// Shared by every request; cheap to clone.
@@ -65,6 +86,7 @@ struct Inner {
     /// Recently authenticated API keys, so that a busy merchant's key is not looked
     /// up in the database on every request.
     merchants: api::auth::MerchantCache,
+    rate_limits: rate_limit::RateLimits,
 }
 
 impl AppState {
@@ -72,7 +94,8 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings, connectors: Connectors) -> Self {
         let merchants = api::auth::MerchantCache::default();
         let metrics = metrics::Metrics::new(&connectors.names());
-        Self { inner: Arc::new(Inner { store, clock, settings, connectors, metrics, merchants }) }
+        let rate_limits = rate_limit::RateLimits::new(settings.limits.api_rate, settings.limits.pay_rate);
+        Self { inner: Arc::new(Inner { store, clock, settings, connectors, metrics, merchants, rate_limits }) }
     }
 
     fn store(&self) -> &dyn Store {
@@ -124,11 +147,41 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1", api::router(state.clone()))
         .fallback(error::not_found_fallback)
         .layer(axum::middleware::from_fn(panics::as_problem))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), body_deadline::apply))
         .layer(
-            // One line per request, with method, path and status; never bodies.
+            // One line per request, with method, path and status; never bodies, query
+            // strings or the hosted page's tokens.
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let path = loggable_path(request.uri().path());
+                    tracing::info_span!("request", method = %request.method(), %path)
+                })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// A request's path as the logs show it. The token of `/pay/{token}` is a bearer secret
+/// (whoever holds it can pay, or cancel): it never reaches a log.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/pay/") {
+        Some(rest) => {
+            let after_token = rest.find('/').map_or("", |slash| &rest[slash..]);
+            format!("/pay/[token]{after_token}").into()
+        }
+        None => path.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn hosted_page_tokens_never_reach_the_logs() {
+        assert_eq!(loggable_path("/pay/8y2QdSecretToken"), "/pay/[token]");
+        assert_eq!(loggable_path("/pay/8y2QdSecretToken/3ds"), "/pay/[token]/3ds");
+        assert_eq!(loggable_path("/pay/"), "/pay/[token]");
+        assert_eq!(loggable_path("/v1/payments/pay_1"), "/v1/payments/pay_1");
+    }
 }

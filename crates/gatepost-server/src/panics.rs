@@ -81,6 +81,11 @@ mod tests {
             mode: gatepost_core::urls::Mode::Sandbox,
             forbid_explicit_port: false,
             metrics_token: None,
+            limits: crate::RequestLimits {
+                body_timeout: std::time::Duration::from_secs(30),
+                api_rate: None,
+                pay_rate: None,
+            },
         };
         let state = AppState::new(store, Arc::new(SystemClock), settings, Connectors::new(Vec::new()));
         let router = Router::new()

@@ -32,25 +32,45 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    // IPv4 inside IPv6 (::ffff:a.b.c.d, and NAT64 64:ff9b::/96) is judged as IPv4.
-    if let Some(v4) = ip.to_ipv4_mapped() {
+    // IPv4 carried inside IPv6 is judged as that IPv4 address.
+    if let Some(v4) = embedded_v4(ip) {
         return is_public_v4(v4);
     }
     let segments = ip.segments();
-    if segments[0] == 0x64 && segments[1] == 0xff9b && segments[2..6] == [0, 0, 0, 0] {
-        let [.., hi, lo] = segments;
-        let [a, b] = hi.to_be_bytes();
-        let [c, d] = lo.to_be_bytes();
-        return is_public_v4(Ipv4Addr::new(a, b, c, d));
-    }
     let refused = ip.is_unspecified()
         || ip.is_loopback()
         || (segments[0] & 0xfe00) == 0xfc00 // fc00::/7 unique local (AWS metadata fd00:ec2::254)
         || (segments[0] & 0xffc0) == 0xfe80 // fe80::/10 link local
         || ip.is_multicast()
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        || (segments[0] == 0x64 && segments[1] == 0xff9b && segments[2] == 1) // 64:ff9b:1::/48 local NAT64
         || segments[..6] == [0, 0, 0, 0, 0, 0]; // IPv4-compatible (deprecated)
     !refused
+}
+
+/// The IPv4 address an IPv6 address stands for, wherever IPv6 carries one that a router
+/// or a host on the way may unwrap and connect to.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let segments = ip.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match segments {
+        // ::ffff:a.b.c.d, IPv4-mapped.
+        _ if ip.to_ipv4_mapped().is_some() => ip.to_ipv4_mapped(),
+        // ::ffff:0:a.b.c.d, IPv4-translated (RFC 2765).
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(v4(hi, lo)),
+        // 64:ff9b::a.b.c.d, the well-known NAT64 prefix (RFC 6052).
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        // 2002:AABB:CCDD::/48, 6to4 (RFC 3056): the relay's IPv4 address follows the prefix.
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        // 2001:0::/32, Teredo (RFC 4380): the client's address is stored inverted in the
+        // last 32 bits. Its server's address (bits 32–63) is public by construction.
+        [0x2001, 0, .., hi, lo] => Some(v4(!hi, !lo)),
+        _ => None,
+    }
 }
 
 /// The addresses of `addrs` a webhook may use; empty means the target is blocked.
@@ -94,6 +114,17 @@ mod tests {
             "::ffff:10.0.0.1",
             "64:ff9b::a9fe:a9fe",
             "ff02::1",
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:10.0.0.1",
+            "::ffff:0:a9fe:a9fe",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::",
+            "2002:a9fe:a9fe:1:2:3:4:5",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo client 127.0.0.1
+            "2001:0:4136:e378:8000:63bf:f5ff:fffe", // Teredo client 10.0.0.1
+            "2001::f5ff:fffe",
+            "64:ff9b:1::1",
+            "64:ff9b:1:ffff::8.8.8.8",
         ] {
             assert!(!public(ip), "{ip} must be refused");
         }
@@ -101,7 +132,18 @@ mod tests {
 
     #[test]
     fn public_addresses_are_allowed() {
-        for ip in ["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "::ffff:0:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:0:4136:e378:8000:63bf:f7f7:f7f7", // Teredo client 8.8.8.8
+        ] {
             assert!(public(ip), "{ip} is public");
         }
     }

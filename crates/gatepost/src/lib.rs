@@ -16,7 +16,7 @@ use gatepost_connectors::sandbox::Sandbox;
 use gatepost_connectors::simulator::{Simulator, SimulatorSettings};
 use gatepost_core::time::{Clock, SystemClock};
 use gatepost_core::urls::Mode;
-use gatepost_server::{AppState, Connectors, Settings};
+use gatepost_server::{AppState, ConnectionLimits, Connectors, RequestLimits, Settings};
 use gatepost_store::Store;
 use gatepost_webhooks::{ClientSettings, Dispatcher, RetrySchedule};
 use std::net::SocketAddr;
@@ -90,6 +90,11 @@ impl Server {
             mode: config.mode,
             forbid_explicit_port: config.webhooks.forbid_explicit_port,
             metrics_token: config.metrics_token.clone(),
+            limits: RequestLimits {
+                body_timeout: config.http.body_timeout,
+                api_rate: config.rate_limit.api,
+                pay_rate: config.rate_limit.pay,
+            },
         };
         let connectors = connectors(config);
         let state = AppState::new(Arc::clone(&store), Arc::clone(&clock), settings, connectors);
@@ -108,12 +113,16 @@ impl Server {
             metrics: state.webhook_metrics(),
         };
         let deliveries = tokio::spawn(dispatcher.run(stop.subscribe()));
+        let limits = ConnectionLimits {
+            header_timeout: config.http.header_timeout,
+            idle_timeout: config.http.idle_timeout,
+            max_connections: config.http.max_connections,
+        };
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                })
-                .await?;
+            gatepost_server::serve(listener, app, limits, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await?;
             // In-flight requests are done; let the current sweep and attempts finish too.
             let _ = sweeps.await;
             let _ = deliveries.await;

@@ -44,6 +44,11 @@ impl MerchantCache {
     }
 }
 
+/// The SHA-256 of the API key a request was authenticated with: what the API's rate limit
+/// counts by.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyHash(pub(crate) String);
+
 /// The credentials of `Authorization: Bearer <token>`. The scheme is case-insensitive
 /// (RFC 9110 §11.1), so `bearer` and `BEARER` work as well.
 pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -71,10 +76,11 @@ pub(crate) async fn require_merchant(
         Some(merchant) => merchant,
         None => {
             let merchant = state.store().merchant_by_api_key_hash(&hash).await?.ok_or_else(ApiError::unauthorized)?;
-            cache.put(hash, merchant.clone());
+            cache.put(hash.clone(), merchant.clone());
             merchant
         }
     };
     request.extensions_mut().insert(merchant);
+    request.extensions_mut().insert(KeyHash(hash));
     Ok(next.run(request).await)
 }

@@ -1,8 +1,9 @@
 //! The events API (SPEC §6): what was sent, when, and how each attempt went.
 
 use super::lists::{List, QueryParams, json_response};
+use crate::extract::{AppPath, AppQuery};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -141,7 +142,7 @@ const DELIVERY_STATUSES: [&str; 4] = ["PENDING", "DELIVERED", "FAILED", "SKIPPED
 pub(crate) async fn list_events(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Query(params): Query<EventListParams>,
+    AppQuery(params): AppQuery<EventListParams>,
 ) -> Result<Response, ApiError> {
     let mut query_params = QueryParams::default();
     let query = EventQuery {
@@ -190,7 +191,7 @@ async fn find_event(state: &AppState, merchant: &Merchant, id: &str) -> Result<S
 pub(crate) async fn retrieve_event(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
     let event = find_event(&state, &merchant, &id).await?;
     Ok(json_response(StatusCode::OK, &EventOut::from(event)))
@@ -209,7 +210,7 @@ pub(crate) async fn retrieve_event(
 pub(crate) async fn list_deliveries(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
     let event = find_event(&state, &merchant, &id).await?;
     let deliveries = state.store().deliveries(&merchant.id, &event.id).await?;
@@ -231,7 +232,7 @@ pub(crate) async fn list_deliveries(
 pub(crate) async fn resend_event(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
     let event = find_event(&state, &merchant, &id).await?;
     if event.url.is_none() {

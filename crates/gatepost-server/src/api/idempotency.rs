@@ -2,6 +2,7 @@
 //! byte for byte; the same key with another body, or while the first still runs, is
 //! refused.
 
+use crate::error::NotReplayable;
 use crate::extract::read_body;
 use crate::{ApiError, AppState};
 use axum::body::Body;
@@ -72,12 +73,13 @@ fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Stores the response for replay; an unexpected failure frees the key instead, so
-/// that a retry runs the request again rather than replaying the failure.
+/// Stores the response for replay. An unexpected failure, an answer that asks the client
+/// to try again, and an answer that shows a secret free the key instead, so that a retry
+/// runs the request again rather than replaying them.
 async fn record(state: &AppState, merchant: &Merchant, key: &str, response: Response) -> Result<Response, ApiError> {
     let (parts, body) = response.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|error| ApiError::internal(&error))?;
-    if parts.status.is_server_error() {
+    if parts.status.is_server_error() || parts.extensions.get::<NotReplayable>().is_some() {
         state.store().release_idempotency_key(&merchant.id, key).await?;
     } else {
         let content_type = parts

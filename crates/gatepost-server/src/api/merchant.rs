@@ -2,7 +2,7 @@
 //! allowed return hosts, connector, and webhook secret rotation.
 
 use super::lists::json_response;
-use crate::error::FieldError;
+use crate::error::{FieldError, NotReplayable};
 use crate::extract::AppJson;
 use crate::{ApiError, AppState};
 use axum::extract::State;
@@ -127,8 +127,12 @@ pub(crate) async fn update_merchant(
         }
     }
     if let Some(hosts) = patch.allowed_return_hosts {
-        let valid =
-            |host: &String| !host.is_empty() && host.len() <= 253 && !host.contains(['/', ':', ' ', '?', '#', '@']);
+        let valid = |host: &String| {
+            !host.is_empty()
+                && host.len() <= 253
+                && !host.contains(['/', ':', ' ', '?', '#', '@'])
+                && gatepost_core::text::is_clean(host, false)
+        };
         if hosts.iter().all(valid) {
             merchant.allowed_return_hosts = hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect();
         } else {
@@ -178,5 +182,8 @@ pub(crate) async fn rotate_secret(
     let until = state.clock().now().plus_seconds(PREVIOUS_SECRET_SECONDS);
     state.store().rotate_webhook_secret(&merchant.id, &secret, until).await?;
     let rotated = RotatedSecret { webhook_secret: secret.expose(), previous_secret_expires_at: until.to_rfc3339() };
-    Ok(json_response(StatusCode::OK, &rotated))
+    let mut response = json_response(StatusCode::OK, &rotated);
+    // A secret is shown once and never stored: not even for an idempotent replay.
+    response.extensions_mut().insert(NotReplayable);
+    Ok(response)
 }

@@ -15,13 +15,15 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
-    // Layers run outside in: authenticate first, so idempotency keys are per merchant.
+    // Layers run outside in: authenticate first, so that rate limits count per key and
+    // idempotency keys are per merchant; a request over the limit never claims a key.
     Router::new()
         .merge(payments::router())
         .merge(operations::router())
         .merge(events::router())
         .merge(merchant::router())
         .layer(from_fn_with_state(state.clone(), idempotency::replay_or_run))
+        .layer(from_fn_with_state(state.clone(), crate::rate_limit::limit_api))
         .layer(from_fn_with_state(state, auth::require_merchant))
 }
 

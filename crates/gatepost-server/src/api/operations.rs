@@ -5,10 +5,10 @@ use super::IdempotencyKeyHeader;
 use super::lists::{List, QueryParams, json_response};
 use super::payments::{merchant_payment, payment_id};
 use crate::error::{FieldError, Problem};
-use crate::extract::AppJson;
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::flow::{self, OperationError};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
@@ -34,6 +34,7 @@ impl From<OperationError> for ApiError {
         match error {
             OperationError::NotFound => Self::not_found("payment"),
             OperationError::InvalidState(detail) => Self::invalid_state(detail),
+            OperationError::InProgress(detail) => Self::retry_shortly(detail),
             OperationError::ExceedsAuthorized { authorized } => Self::validation(vec![FieldError::new(
                 "amount",
                 "exceeds_authorized",
@@ -77,7 +78,7 @@ fn checked_amount(amount: Option<i64>) -> Result<Option<i64>, ApiError> {
 pub(crate) async fn cancel_payment(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
     let payment = flow::cancel(&state, &merchant.id, &payment_id(&id)?).await?;
     Ok(json_response(StatusCode::OK, &payment))
@@ -111,7 +112,7 @@ pub(crate) struct CaptureIn {
 pub(crate) async fn capture_payment(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(body): AppJson<CaptureIn>,
 ) -> Result<Response, ApiError> {
     let id = payment_id(&id)?;
@@ -153,7 +154,7 @@ pub(crate) struct RefundIn {
 pub(crate) async fn create_refund(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(body): AppJson<RefundIn>,
 ) -> Result<Response, ApiError> {
     let id = payment_id(&id)?;
@@ -161,6 +162,10 @@ pub(crate) async fn create_refund(
     if body.reason.as_ref().is_some_and(|reason| reason.chars().count() > MAX_REASON_CHARS) {
         let detail = format!("must be at most {MAX_REASON_CHARS} characters");
         return Err(ApiError::validation(vec![FieldError::new("reason", "too_long", detail)]));
+    }
+    if body.reason.as_ref().is_some_and(|reason| !gatepost_core::text::is_clean(reason, true)) {
+        let detail = "must not contain control characters other than tab and newline";
+        return Err(ApiError::validation(vec![FieldError::new("reason", "invalid_value", detail)]));
     }
     let refund = flow::refund(&state, &merchant.id, &id, amount, body.reason).await?;
     Ok(json_response(StatusCode::CREATED, &refund))
@@ -193,8 +198,8 @@ pub(crate) struct RefundListParams {
 pub(crate) async fn list_refunds(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
-    Query(params): Query<RefundListParams>,
+    AppPath(id): AppPath<String>,
+    AppQuery(params): AppQuery<RefundListParams>,
 ) -> Result<Response, ApiError> {
     let mut query = QueryParams::default();
     let limit = query.limit(params.limit.as_deref()) as usize;

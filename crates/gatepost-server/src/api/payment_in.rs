@@ -96,6 +96,15 @@ impl Problems {
         }
     }
 
+    /// Free text may not hold control characters; only `multi_line` text may hold tabs
+    /// and newlines (docs/reference/limits.md#input).
+    fn text(&mut self, param: &str, value: Option<&str>, multi_line: bool) {
+        if value.is_some_and(|v| !gatepost_core::text::is_clean(v, multi_line)) {
+            let allowed = if multi_line { " other than tab and newline" } else { "" };
+            self.add(param, "invalid_value", format!("must not contain control characters{allowed}"));
+        }
+    }
+
     fn url<T>(&mut self, param: &str, result: Result<T, UrlError>) -> Option<T> {
         result.map_err(|error| self.add(param, error.code(), error.to_string())).ok()
     }
@@ -120,7 +129,9 @@ impl PaymentIn {
         }
         let amount = currency.and_then(|currency| Amount::new(self.amount, currency).ok());
         problems.too_long("reference", self.reference.as_deref(), MAX_REFERENCE_CHARS);
+        problems.text("reference", self.reference.as_deref(), false);
         problems.too_long("description", self.description.as_deref(), MAX_DESCRIPTION_CHARS);
+        problems.text("description", self.description.as_deref(), true);
         let customer = self.customer.map(|c| validate_customer(c, &mut problems));
         let metadata = self.metadata.unwrap_or_default();
         validate_metadata(&metadata, &mut problems);
@@ -183,6 +194,8 @@ impl PaymentIn {
 fn validate_customer(customer: CustomerIn, problems: &mut Problems) -> Customer {
     problems.too_long("customer.email", customer.email.as_deref(), MAX_CUSTOMER_FIELD_CHARS);
     problems.too_long("customer.name", customer.name.as_deref(), MAX_CUSTOMER_FIELD_CHARS);
+    problems.text("customer.email", customer.email.as_deref(), false);
+    problems.text("customer.name", customer.name.as_deref(), false);
     if let Some(email) = &customer.email {
         let valid = email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
         if !valid {
@@ -201,6 +214,8 @@ fn validate_metadata(metadata: &BTreeMap<String, String>, problems: &mut Problem
         if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_CHARS {
             problems.add(&param, "invalid_key", format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters"));
         }
+        problems.text(&param, Some(key), false);
         problems.too_long(&param, Some(value), MAX_METADATA_VALUE_CHARS);
+        problems.text(&param, Some(value), true);
     }
 }

@@ -4,9 +4,9 @@ use super::IdempotencyKeyHeader;
 use super::lists::{List, QueryParams, json_response};
 use super::payment_in::{PaymentIn, Rules};
 use crate::error::Problem;
-use crate::extract::AppJson;
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -116,7 +116,7 @@ pub(crate) fn payment_id(raw: &str) -> Result<PaymentId, ApiError> {
 pub(crate) async fn retrieve_payment(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<Response, ApiError> {
     let payment = merchant_payment(&state, &merchant, &id).await?;
     Ok(json_response(StatusCode::OK, &payment))
@@ -150,8 +150,9 @@ impl ListParams {
             params.parse("status", self.status.as_deref(), PaymentStatus::parse, "a payment status such as OPEN");
         let starting_after =
             params.parse("starting_after", self.starting_after.as_deref(), PaymentId::parse, "a payment id");
+        let reference = params.text("reference", self.reference);
         params.finish()?;
-        Ok(PaymentQuery { status, reference: self.reference, starting_after, limit })
+        Ok(PaymentQuery { status, reference, starting_after, limit })
     }
 }
 
@@ -170,7 +171,7 @@ impl ListParams {
 pub(crate) async fn list_payments(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
-    Query(params): Query<ListParams>,
+    AppQuery(params): AppQuery<ListParams>,
 ) -> Result<Response, ApiError> {
     let query = params.into_query()?;
     let page = state.store().list_payments(&merchant.id, &query).await?;

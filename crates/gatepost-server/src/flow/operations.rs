@@ -26,6 +26,10 @@ pub(crate) enum OperationError {
     /// The payment's status does not allow it (409 `invalid_state`).
     #[error("{0}")]
     InvalidState(String),
+    /// Not now: a card attempt waits for its answer (409 `invalid_state`, asking the
+    /// client to try again shortly, so never replayed for its idempotency key).
+    #[error("{0}")]
+    InProgress(String),
     /// A capture of more than was authorized.
     #[error("the amount is more than the {authorized} authorized")]
     ExceedsAuthorized { authorized: i64 },
@@ -71,7 +75,7 @@ async fn load(state: &AppState, merchant: &MerchantId, id: &PaymentId) -> Result
 
 fn status_refuses(payment: &Payment, what: &str) -> OperationError {
     if payment.status == PaymentStatus::Open && payment.has_attempt_in_flight() {
-        return OperationError::InvalidState(format!(
+        return OperationError::InProgress(format!(
             "A card attempt is in progress; the payment cannot be {what} until it has its answer. Retry shortly."
         ));
     }

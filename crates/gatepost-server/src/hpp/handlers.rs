@@ -2,11 +2,10 @@
 
 use super::CspNonce;
 use super::pages::{ChallengePage, FieldErrors, html};
-use super::view::{View, failure, not_found};
+use super::view::{View, failure, message, not_found};
 use crate::AppState;
 use crate::flow::{self, CardResult, FlowError};
-use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -16,14 +15,25 @@ use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_store::{ChangeOutcome, Checkout};
 use std::collections::HashMap;
 
-/// The fields of a submitted form. Repeated names keep the first value.
-struct FormFields(HashMap<String, String>);
+/// The hosted page's forms are small; a larger body is not one of them
+/// (docs/reference/limits.md#bodies).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The fields the hosted page's forms have; anything else a body carries is dropped unread.
+const FORM_FIELDS: [&str; 7] =
+    ["form_token", "card_number", "card_expiry", "card_cvc", "cardholder_name", "action", "password"];
+
+/// The fields of a submitted form: only the page's own, the first value of each. The
+/// extractor reads at most [`MAX_FORM_BYTES`] and answers a larger form `413` with a page.
+pub(crate) struct FormFields(HashMap<&'static str, String>);
 
 impl FormFields {
     fn parse(body: &[u8]) -> Self {
         let mut fields = HashMap::new();
         for (name, value) in url::form_urlencoded::parse(body) {
-            fields.entry(name.into_owned()).or_insert_with(|| value.into_owned());
+            if let Some(known) = FORM_FIELDS.into_iter().find(|known| *known == name) {
+                fields.entry(known).or_insert_with(|| value.into_owned());
+            }
         }
         Self(fields)
     }
@@ -31,6 +41,42 @@ impl FormFields {
     fn get(&self, name: &str) -> &str {
         self.0.get(name).map_or("", String::as_str)
     }
+}
+
+impl FromRequest<AppState> for FormFields {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let CspNonce(nonce) = request.extensions().get::<CspNonce>().cloned().expect("security_headers sets the nonce");
+        match axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await {
+            Ok(body) => Ok(Self::parse(&body)),
+            Err(error) if is_too_large(&error) => Err(message(
+                state,
+                &nonce,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Form too large",
+                "This form sent more than a payment form holds. Go back and try again.",
+            )),
+            Err(error) if crate::body_deadline::timed_out(&error) => Err(message(
+                state,
+                &nonce,
+                StatusCode::REQUEST_TIMEOUT,
+                "Form not received in time",
+                "The form took too long to arrive. Go back and try again.",
+            )),
+            Err(_) => Err(message(
+                state,
+                &nonce,
+                StatusCode::BAD_REQUEST,
+                "Form not received",
+                "The form did not arrive whole. Go back and try again.",
+            )),
+        }
+    }
+}
+
+fn is_too_large(error: &axum::Error) -> bool {
+    std::error::Error::source(error).is_some_and(|source| source.is::<http_body_util::LengthLimitError>())
 }
 
 /// The checkout behind `token`, or the 404 or 500 page to answer instead.
@@ -95,8 +141,8 @@ pub(crate) async fn show(visit: Visit) -> Response {
 }
 
 #[tracing::instrument(skip_all)]
-pub(crate) async fn pay(visit: Visit, body: Bytes) -> Response {
-    let result = pay_with_form(&visit, FormFields::parse(&body)).await;
+pub(crate) async fn pay(visit: Visit, form: FormFields) -> Response {
+    let result = pay_with_form(&visit, form).await;
     visit.answer(result)
 }
 
@@ -135,8 +181,8 @@ fn field_errors(errors: &[CardError]) -> FieldErrors {
 }
 
 #[tracing::instrument(skip_all)]
-pub(crate) async fn cancel(visit: Visit, body: Bytes) -> Response {
-    let result = cancel_with_form(&visit, FormFields::parse(&body)).await;
+pub(crate) async fn cancel(visit: Visit, form: FormFields) -> Response {
+    let result = cancel_with_form(&visit, form).await;
     visit.answer(result)
 }
 
@@ -170,8 +216,7 @@ pub(crate) async fn show_challenge(visit: Visit) -> Response {
 const SANDBOX_PASSWORD: &str = "password";
 
 #[tracing::instrument(skip_all)]
-pub(crate) async fn answer_challenge(visit: Visit, body: Bytes) -> Response {
-    let form = FormFields::parse(&body);
+pub(crate) async fn answer_challenge(visit: Visit, form: FormFields) -> Response {
     let authenticated = form.get("action") == "authenticate" && form.get("password") == SANDBOX_PASSWORD;
     let (state, payment, form_token) =
         (visit.state.clone(), visit.checkout.payment.clone(), form.get("form_token").to_owned());

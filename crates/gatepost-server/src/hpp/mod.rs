@@ -19,15 +19,17 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use gatepost_core::ids::random_token;
 
-pub(crate) use view::failure;
+pub(crate) use view::{failure, message};
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/pay/{token}", get(handlers::show).post(handlers::pay))
         .route("/pay/{token}/cancel", post(handlers::cancel))
         .route("/pay/{token}/3ds", get(handlers::show_challenge).post(handlers::answer_challenge))
-        // Inside the security headers, so that a page answered for a panic has them too.
-        .layer(from_fn_with_state(state, crate::panics::as_page))
+        // Inside the security headers, so that a page answered for a panic or over the
+        // rate limit has them too.
+        .layer(from_fn_with_state(state.clone(), crate::panics::as_page))
+        .layer(from_fn_with_state(state, crate::rate_limit::limit_pay))
         .layer(from_fn(security_headers))
 }
 

@@ -202,6 +202,18 @@ pub(crate) fn not_found(state: &AppState, nonce: &str) -> Response {
     html(StatusCode::NOT_FOUND, &page)
 }
 
+/// A message page with `status`, for answers that concern no payment in particular.
+pub(crate) fn message(
+    state: &AppState,
+    nonce: &str,
+    status: StatusCode,
+    heading: &'static str,
+    message: &'static str,
+) -> Response {
+    let page = MessagePage { frame: plain_frame(nonce, state), heading, message, back: None, refresh: false };
+    html(status, &page)
+}
+
 pub(crate) fn failure(state: &AppState, nonce: &str, error: &dyn std::fmt::Display) -> Response {
     tracing::error!(%error, "hosted page failed");
     let page = MessagePage {

@@ -9,6 +9,7 @@ mod sources;
 pub use sources::{ConfigError, Layers, Source, env_name};
 
 use gatepost_core::urls::Mode;
+use gatepost_server::Rate;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -52,6 +53,22 @@ pub struct ConnectorsConfig {
     pub simulator: Option<SimulatorConfig>,
 }
 
+/// Limits on connections and requests (SPEC §14).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpConfig {
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// Request rate limits; `None` is no limit (SPEC §14).
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitConfig {
+    pub api: Option<Rate>,
+    pub pay: Option<Rate>,
+}
+
 /// Everything gatepost can be configured with.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -67,6 +84,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// When set, `/metrics` needs `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    pub http: HttpConfig,
+    pub rate_limit: RateLimitConfig,
 }
 
 /// The defaults of SPEC §1 and §6, as the layers below them see them.
@@ -81,6 +100,10 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("connectors.poll_after", "30s"),
     ("log", "info"),
     ("log_format", "text"),
+    ("http.header_timeout", "10s"),
+    ("http.body_timeout", "30s"),
+    ("http.idle_timeout", "60s"),
+    ("http.max_connections", "10000"),
 ];
 
 /// Keys that have no default: unset means "derive it" (see [`Config`]).
@@ -90,6 +113,8 @@ pub const OPTIONAL_KEYS: &[&str] = &[
     "connectors.simulator.url",
     "connectors.simulator.secret",
     "metrics_token",
+    "rate_limit.api",
+    "rate_limit.pay",
 ];
 
 impl Config {
@@ -125,6 +150,24 @@ impl Config {
             metrics_token: layers.parse_optional("metrics_token", |v| {
                 if v.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(v.to_owned()) }
             })?,
+            http: HttpConfig {
+                header_timeout: layers.parse("http.header_timeout", parse_positive_duration)?,
+                body_timeout: layers.parse("http.body_timeout", parse_positive_duration)?,
+                idle_timeout: layers.parse("http.idle_timeout", parse_positive_duration)?,
+                max_connections: layers.parse("http.max_connections", |v| match v.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err("must be a whole number above zero".to_owned()),
+                })?,
+            },
+            // SPEC §14: off in sandbox, so that tests and load tests from one key run freely.
+            rate_limit: RateLimitConfig {
+                api: layers
+                    .parse_optional("rate_limit.api", Rate::parse)?
+                    .unwrap_or_else(|| live_default(mode, LIVE_API_RATE)),
+                pay: layers
+                    .parse_optional("rate_limit.pay", Rate::parse)?
+                    .unwrap_or_else(|| live_default(mode, LIVE_PAY_RATE)),
+            },
         })
     }
 
@@ -133,6 +176,17 @@ impl Config {
     pub fn with_database(database_url: &str) -> Self {
         let layers = Layers::defaults_only().with_flag("database_url", "--database", database_url);
         Self::load(&layers).expect("the embedded defaults are valid")
+    }
+}
+
+/// The default request rates of live mode (SPEC §14).
+const LIVE_API_RATE: &str = "100/s";
+const LIVE_PAY_RATE: &str = "10/s";
+
+fn live_default(mode: Mode, rate: &str) -> Option<Rate> {
+    match mode {
+        Mode::Live => Rate::parse(rate).expect("the built-in rates parse"),
+        Mode::Sandbox => None,
     }
 }
 

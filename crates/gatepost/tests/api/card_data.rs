@@ -1,4 +1,5 @@
-//! Card numbers and CVCs never reach the database or the logs (SPEC §4, §9).
+//! Card numbers and CVCs never reach the database or the logs, nor do the hosted page's
+//! tokens and the merchant's secrets reach the logs (SPEC §4, §9).
 
 use crate::checkout::{Page, card_form};
 use crate::cli::{create_merchant, serve_with};
@@ -20,10 +21,12 @@ async fn card_numbers_and_cvcs_are_neither_stored_nor_logged() {
     let server = serve_with(&database.url, &[("GATEPOST_LOG", "trace"), ("GATEPOST_LOG_FORMAT", "json")], log).await;
     let http = crate::support::http();
 
+    let mut tokens = Vec::new();
     for number in NUMBERS {
         let body = r#"{"amount":1050,"currency":"EUR","return_url":"https://shop.example/r"}"#;
         let payment: serde_json::Value = server.post(key, "/v1/payments", body).await.json().await.unwrap();
         let url = payment["checkout_url"].as_str().unwrap();
+        tokens.push(url.rsplit('/').next().unwrap().to_owned());
         let page = Page::from(http.get(url).send().await.unwrap()).await;
         let mut fields = card_form(&page.form_token(), &spaced(number));
         fields.retain(|(name, _)| *name != "card_cvc");
@@ -49,6 +52,12 @@ async fn card_numbers_and_cvcs_are_neither_stored_nor_logged() {
         assert!(!logged.contains(number) && !logged.contains(&spaced(number)), "{number} in the log");
     }
     assert!(!logged.contains(&format!("card_cvc={CVC}")) && !logged.contains(&format!("\"{CVC}\"")), "CVC in the log");
+    for token in tokens {
+        assert!(!logged.contains(&token), "the checkout token {token} is a secret, and in the log");
+    }
+    for secret in [key, merchant["webhook_secret"].as_str().unwrap()] {
+        assert!(!logged.contains(secret), "a merchant secret in the log");
+    }
 }
 
 /// A number as shoppers type it: in groups of four.

@@ -2,6 +2,10 @@
 //! against a real server on both backends so that none comes back.
 
 mod callbacks;
+mod connections;
 mod delivery;
+mod hosted_page;
+mod idempotency;
+mod input;
 mod metrics;
 mod sweeps;
