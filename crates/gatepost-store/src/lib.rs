@@ -267,7 +267,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
+        skip_urls_starting_with: &[String],
     ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Hands claimed events back unsent, due again at `at`.
+    async fn release_events(&self, ids: &[EventId], at: Timestamp) -> Result<(), StoreError>;
 
     /// Records attempts and what follows each, in one transaction.
     async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError>;

@@ -78,14 +78,29 @@ pub struct EventQuery {
 }
 
 /// Marks due events as taken until `$2` (the lease: a worker that dies lets them come
-/// due again) and returns them. PostgreSQL appends `FOR UPDATE SKIP LOCKED` to the
-/// inner select so that nodes never take the same event.
-pub(crate) fn claim_due_sql(skip_locked: bool) -> String {
+/// due again) and returns them, leaving out events whose URL starts with one of `skip`
+/// (destinations with no attempt slot free: `$4`, `$5`, … as `LIKE` patterns). PostgreSQL
+/// appends `FOR UPDATE SKIP LOCKED` to the inner select so that nodes never take the same
+/// event.
+pub(crate) fn claim_due_sql(skip_locked: bool, skip: &[String]) -> (String, Vec<Value>) {
     let lock = if skip_locked { " FOR UPDATE SKIP LOCKED" } else { "" };
-    format!(
+    let mut filter = String::new();
+    let mut patterns = Vec::new();
+    for (n, prefix) in skip.iter().enumerate() {
+        filter.push_str(&format!(" AND COALESCE(webhook_url, '') NOT LIKE ${}", n + 4));
+        patterns.push(Value::from(format!("{prefix}%")));
+    }
+    let sql = format!(
         "UPDATE events SET next_attempt_at = $2 WHERE id IN (SELECT id FROM events \
-         WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING *"
-    )
+         WHERE next_attempt_at <= $1{filter} ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING *"
+    );
+    (sql, patterns)
+}
+
+/// Hands claimed events back, due again at `$1`: `$2`, `$3`, … are their ids.
+pub(crate) fn release_sql(count: usize) -> String {
+    let ids: Vec<String> = (2..count + 2).map(|n| format!("${n}")).collect();
+    format!("UPDATE events SET next_attempt_at = $1 WHERE id IN ({})", ids.join(", "))
 }
 
 pub(crate) const DELIVERY_COLUMNS: [&str; 9] =

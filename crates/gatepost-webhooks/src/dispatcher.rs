@@ -5,9 +5,10 @@
 
 use crate::client::WebhookClient;
 use crate::deliver::attempt;
+use crate::destinations::{Destinations, destination_of};
 use crate::metrics::WebhookMetrics;
 use crate::schedule::RetrySchedule;
-use gatepost_core::ids::MerchantId;
+use gatepost_core::ids::{EventId, MerchantId};
 use gatepost_core::time::Clock;
 use gatepost_store::{Store, StoredEvent, WebhookSigning};
 use std::collections::HashMap;
@@ -18,8 +19,9 @@ use tokio::task::JoinSet;
 
 /// How many events one claim takes.
 const CLAIM_BATCH: u32 = 256;
-/// Attempts in flight at once per process.
-const MAX_IN_FLIGHT: usize = 512;
+/// Attempts in flight at once per process, over all destinations; each destination has
+/// a share of it at most (`max_in_flight_per_destination`).
+const MAX_IN_FLIGHT: usize = 1024;
 /// Finished attempts waiting to be recorded; a full queue holds the attempts back.
 const RECORD_QUEUE: usize = 4096;
 /// How many finished attempts one write records.
@@ -42,6 +44,8 @@ pub struct Dispatcher {
     pub schedule: RetrySchedule,
     pub timeout: Duration,
     pub metrics: WebhookMetrics,
+    /// Attempts in flight at once to one destination (scheme, host and port).
+    pub max_in_flight_per_destination: usize,
 }
 
 /// A finished attempt on its way to the database.
@@ -82,12 +86,13 @@ impl Dispatcher {
         let (finished, to_record) = mpsc::channel(RECORD_QUEUE);
         let recorder = tokio::spawn(record(Arc::clone(&self.store), to_record));
         // Shared by every attempt task without copying the settings.
+        let destinations = Arc::new(Destinations::new(self.max_in_flight_per_destination));
         let this = Arc::new(self);
         let wake = this.store.outbox_signal();
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut in_flight = JoinSet::new();
         while !*stop.borrow() {
-            let more_due = Arc::clone(&this).claim_and_send(&permits, &mut in_flight, &finished).await;
+            let more_due = Arc::clone(&this).claim_and_send(&permits, &destinations, &mut in_flight, &finished).await;
             while in_flight.try_join_next().is_some() {}
             if more_due {
                 continue;
@@ -103,11 +108,13 @@ impl Dispatcher {
         let _ = recorder.await;
     }
 
-    /// Claims one batch and starts an attempt for each event. Returns whether more may be
-    /// due right now: the batch was full, or every attempt slot was busy.
+    /// Claims one batch and starts an attempt for each event whose destination has a slot
+    /// free; the others go back to the database for later. Returns whether more may be due
+    /// right now: the batch was full, or every attempt slot was busy.
     async fn claim_and_send(
         self: Arc<Self>,
         permits: &Arc<Semaphore>,
+        destinations: &Arc<Destinations>,
         in_flight: &mut JoinSet<()>,
         finished: &mpsc::Sender<Finished>,
     ) -> bool {
@@ -120,7 +127,7 @@ impl Dispatcher {
         }
         let now = self.clock.now();
         let lease_until = now.plus_millis(i64::try_from(lease(self.timeout).as_millis()).unwrap_or(i64::MAX));
-        let events = match self.store.claim_due_events(now, lease_until, free).await {
+        let events = match self.store.claim_due_events(now, lease_until, free, &destinations.full()).await {
             Ok(events) => events,
             Err(error) => {
                 tracing::error!(%error, "could not claim due webhook events");
@@ -130,7 +137,15 @@ impl Dispatcher {
         };
         let full = events.len() == free as usize;
         let mut signings: HashMap<MerchantId, Option<WebhookSigning>> = HashMap::new();
+        let mut handed_back: HashMap<Duration, Vec<EventId>> = HashMap::new();
         for event in events {
+            let destination = event.url.as_deref().and_then(destination_of);
+            if let Some(prefix) = &destination
+                && !destinations.try_take(prefix)
+            {
+                handed_back.entry(destinations.defer_for(prefix)).or_default().push(event.id.clone());
+                continue;
+            }
             let signing = match signings.get(&event.merchant_id) {
                 Some(signing) => signing.clone(),
                 None => {
@@ -142,15 +157,30 @@ impl Dispatcher {
                     signing
                 }
             };
-            let Some(signing) = signing else { continue };
+            let Some(signing) = signing else {
+                if let Some(prefix) = &destination {
+                    destinations.finish(prefix, true);
+                }
+                continue;
+            };
             let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
-            let (worker, finished) = (Arc::clone(&self), finished.clone());
+            let (worker, finished, destinations) = (Arc::clone(&self), finished.clone(), Arc::clone(destinations));
             in_flight.spawn(async move {
                 let attempted = worker.deliver(event, signing).await;
+                if let Some(prefix) = &destination {
+                    destinations.finish(prefix, attempted.0.status_code.is_some());
+                }
                 // Closed only at shutdown, after every attempt task has ended.
                 let _ = finished.send(attempted).await;
                 drop(permit);
             });
+        }
+        for (defer, ids) in handed_back {
+            let due = now.plus_millis(i64::try_from(defer.as_millis()).unwrap_or(i64::MAX));
+            if let Err(error) = self.store.release_events(&ids, due).await {
+                // Their lease runs out instead, and they are claimed again then.
+                tracing::warn!(%error, events = ids.len(), "could not hand back events of a busy destination");
+            }
         }
         full
     }

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`dispatcher`]: the worker — claims due events, sends them, records each attempt.
+//! - [`destinations`]: fairness — a cap on attempts in flight per destination.
 //! - [`deliver`]: one attempt — sign, send, judge the answer, decide what follows.
 //! - [`client`]: the HTTP client (rustls, keep-alive, no redirects, address guard).
 //! - [`schedule`]: when to try again — the retry schedule with jitter, and `Retry-After`.
@@ -13,6 +14,7 @@
 pub mod ack;
 pub mod client;
 pub mod deliver;
+pub mod destinations;
 pub mod dispatcher;
 pub mod guard;
 pub mod metrics;

@@ -111,6 +111,7 @@ impl Server {
             schedule: RetrySchedule::new(config.webhooks.retry_schedule.clone()),
             timeout: config.webhooks.timeout,
             metrics: state.webhook_metrics(),
+            max_in_flight_per_destination: config.webhooks.max_in_flight_per_endpoint,
         };
         let deliveries = tokio::spawn(dispatcher.run(stop.subscribe()));
         let limits = ConnectionLimits {

@@ -30,7 +30,7 @@ use crate::values::{
 use crate::webhooks::{
     BACKLOG, DELIVERIES_OF_EVENT, Delivery, EVENT_BY_ID, EventQuery, INSERT_DELIVERY, NextStep,
     RECORD_ATTEMPT_ON_EVENT, REQUEST_RESEND, StoredEvent, WEBHOOK_SIGNING, WebhookSigning, claim_due_sql,
-    delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, signing_from_row,
+    delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, release_sql, signing_from_row,
 };
 use crate::{
     AttemptStart, CallbackChange, CallbackReceipt, CallbackResult, Checkout, DueAttempt, DueRefund, IdempotencyClaim,
@@ -547,10 +547,23 @@ impl Store for PostgresStore {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
+        skip_urls_starting_with: &[String],
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let client = self.pool.get().await?;
-        let values: [Value; 3] = [now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
-        query(&client, &claim_due_sql(true), &values, event_from_row).await
+        let (sql, patterns) = claim_due_sql(true, skip_urls_starting_with);
+        let mut values: Vec<Value> = vec![now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
+        values.extend(patterns);
+        query(&client, &sql, &values, event_from_row).await
+    }
+
+    async fn release_events(&self, ids: &[EventId], at: Timestamp) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let client = self.pool.get().await?;
+        let mut values: Vec<Value> = vec![at.millis().into()];
+        values.extend(ids.iter().map(|id| Value::from(id.as_str())));
+        execute(&client, &release_sql(ids.len()), &values).await.map(drop)
     }
 
     async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError> {

@@ -33,7 +33,7 @@ use crate::values::{
 use crate::webhooks::{
     BACKLOG, DELIVERIES_OF_EVENT, Delivery, EVENT_BY_ID, EventQuery, INSERT_DELIVERY, NextStep,
     RECORD_ATTEMPT_ON_EVENT, REQUEST_RESEND, StoredEvent, WEBHOOK_SIGNING, WebhookSigning, claim_due_sql,
-    delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, signing_from_row,
+    delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, release_sql, signing_from_row,
 };
 use crate::{
     AttemptStart, CallbackChange, CallbackReceipt, CallbackResult, Checkout, DueAttempt, DueRefund, IdempotencyClaim,
@@ -575,9 +575,22 @@ impl Store for SqliteStore {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
+        skip_urls_starting_with: &[String],
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let values: Vec<Value> = vec![now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
-        self.writer.write(move |c| query(c, &claim_due_sql(false), values, |r| event_from_row(r))).await
+        let (sql, patterns) = claim_due_sql(false, skip_urls_starting_with);
+        let mut values: Vec<Value> = vec![now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
+        values.extend(patterns);
+        self.writer.write(move |c| query(c, &sql, values, |r| event_from_row(r))).await
+    }
+
+    async fn release_events(&self, ids: &[EventId], at: Timestamp) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = release_sql(ids.len());
+        let mut values: Vec<Value> = vec![at.millis().into()];
+        values.extend(ids.iter().map(|id| Value::from(id.as_str())));
+        self.writer.write(move |c| execute(c, &sql, values).map(drop)).await
     }
 
     async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError> {

@@ -27,6 +27,8 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     pub allow_private_targets: bool,
     pub forbid_explicit_port: bool,
+    /// Attempts in flight at once to one destination (SPEC §14).
+    pub max_in_flight_per_endpoint: usize,
 }
 
 /// The sandbox connector (SPEC §4, §8).
@@ -96,6 +98,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("webhooks.retry_schedule", "1m,1m,1m,5m,10m,30m,1h,2h,4h,8h,1d,1d,2d,3d,7d,7d,7d"),
     ("webhooks.timeout", "10s"),
     ("webhooks.forbid_explicit_port", "false"),
+    ("webhooks.max_in_flight_per_endpoint", "64"),
     ("sandbox.async_delay", "2s"),
     ("connectors.poll_after", "30s"),
     ("log", "info"),
@@ -135,6 +138,7 @@ impl Config {
                     .parse_optional("webhooks.allow_private_targets", parse_bool)?
                     .unwrap_or(mode == Mode::Sandbox),
                 forbid_explicit_port: layers.parse("webhooks.forbid_explicit_port", parse_bool)?,
+                max_in_flight_per_endpoint: layers.parse("webhooks.max_in_flight_per_endpoint", parse_count)?,
             },
             sandbox: SandboxConfig { async_delay: layers.parse("sandbox.async_delay", parse_duration)? },
             connectors: ConnectorsConfig {
@@ -154,10 +158,7 @@ impl Config {
                 header_timeout: layers.parse("http.header_timeout", parse_positive_duration)?,
                 body_timeout: layers.parse("http.body_timeout", parse_positive_duration)?,
                 idle_timeout: layers.parse("http.idle_timeout", parse_positive_duration)?,
-                max_connections: layers.parse("http.max_connections", |v| match v.trim().parse::<usize>() {
-                    Ok(n) if n > 0 => Ok(n),
-                    _ => Err("must be a whole number above zero".to_owned()),
-                })?,
+                max_connections: layers.parse("http.max_connections", parse_count)?,
             },
             // SPEC §14: off in sandbox, so that tests and load tests from one key run freely.
             rate_limit: RateLimitConfig {
@@ -225,6 +226,13 @@ fn parse_bool(value: &str) -> ParseResult<bool> {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
         _ => Err("must be true or false".into()),
+    }
+}
+
+fn parse_count(value: &str) -> ParseResult<usize> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("must be a whole number above zero".to_owned()),
     }
 }
 

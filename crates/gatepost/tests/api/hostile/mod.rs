@@ -4,6 +4,7 @@
 mod callbacks;
 mod connections;
 mod delivery;
+mod fairness;
 mod hosted_page;
 mod idempotency;
 mod input;
