@@ -24,11 +24,14 @@ macro_rules! prefixed_id {
                 Self(format!("{}{}", $prefix, ulid::Ulid::generate()))
             }
 
-            /// Accepts any string with the right prefix: ids are opaque, and an id that
-            /// does not exist is a 404, not a validation error.
+            /// Accepts the prefix followed by 1 to 64 ASCII letters and digits: ids are
+            /// opaque, and one that does not exist is a 404, not a validation error; but
+            /// nothing else (control characters, other scripts) can be an id.
             #[must_use]
             pub fn parse(s: &str) -> Option<Self> {
-                s.starts_with($prefix).then(|| Self(s.to_owned()))
+                let rest = s.strip_prefix($prefix)?;
+                let valid = (1..=64).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+                valid.then(|| Self(s.to_owned()))
             }
 
             /// Wraps an id read back from storage, where it was written by [`Self::generate`].
@@ -99,6 +102,9 @@ mod tests {
     fn parse_rejects_ids_of_another_type() {
         assert!(PaymentId::parse("evt_123").is_none());
         assert!(PaymentId::parse("pay_123").is_some());
+        for bad in ["pay_", "pay_1\0", "pay_é", "pay_a-b", &format!("pay_{}", "1".repeat(65))] {
+            assert!(PaymentId::parse(bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]

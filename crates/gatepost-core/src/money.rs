@@ -22,6 +22,12 @@ impl Currency {
         Some(Self(currency))
     }
 
+    /// Every currency [`Currency::parse`] accepts.
+    pub fn all() -> impl Iterator<Item = Self> {
+        use iso_currency::IntoEnumIterator as _;
+        iso_currency::Currency::iter().filter(|c| c.exponent().is_some()).map(Self)
+    }
+
     #[must_use]
     pub fn code(self) -> &'static str {
         self.0.code()

@@ -147,4 +147,31 @@ mod tests {
         assert!(new.verify_webhook("evt_1", 1_700_000_000, b"{}", &header));
         assert!(!WebhookSecret::generate().verify_webhook("evt_1", 1_700_000_000, b"{}", &header));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_secret_text_or_signature_header_is_refused_without_panic(
+            text in "\\PC{0,60}|whsec_[A-Za-z0-9+/=]{0,50}",
+            header in "\\PC{0,120}|(v1,[A-Za-z0-9+/=]{0,50} ?){0,3}",
+            timestamp in proptest::num::i64::ANY,
+        ) {
+            let _ = WebhookSecret::parse(&text);
+            let secret = WebhookSecret::generate();
+            let verified = secret.verify_webhook("evt_1", timestamp, b"{}", &header);
+            proptest::prop_assert!(!verified);
+        }
+
+        #[test]
+        fn a_webhook_signature_verifies_its_own_message_only(
+            id in "evt_[A-Za-z0-9]{1,26}",
+            timestamp in 0i64..4_102_444_800,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+        ) {
+            let secret = WebhookSecret::generate();
+            let header = secret.sign_webhook(&id, timestamp, &body);
+            proptest::prop_assert!(secret.verify_webhook(&id, timestamp, &body, &header));
+            proptest::prop_assert!(!secret.verify_webhook(&id, timestamp + 1, &body, &header));
+            proptest::prop_assert!(!WebhookSecret::generate().verify_webhook(&id, timestamp, &body, &header));
+        }
+    }
 }

@@ -12,6 +12,15 @@ pub fn is_clean(text: &str, multi_line: bool) -> bool {
     })
 }
 
+/// Whether `text` is an e-mail address as gatepost checks one: one `@` with something on
+/// each side, and a dot inside the domain. Deliverability is the merchant's to find out.
+#[must_use]
+pub fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else { return false };
+    let dotted = domain.char_indices().any(|(i, c)| c == '.' && i > 0 && i + 1 < domain.len());
+    !local.is_empty() && !domain.contains('@') && dotted && is_clean(text, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_clean;
@@ -27,6 +36,16 @@ mod tests {
         assert!(!is_clean("tab\there", false));
         assert!(!is_clean("new\nline", false));
         assert!(is_clean("\u{80}\u{9f} C1 controls are text to Rust, and harmless", false));
+    }
+
+    #[test]
+    fn an_email_has_one_at_and_a_dot_inside_its_domain() {
+        for good in ["ana@example.com", "a@b.c", "a.b+c@d..e", "ü@ex.ample"] {
+            assert!(super::is_email(good), "{good}");
+        }
+        for bad in ["ana", "@example.com", "ana@", "ana@example", "ana@.com", "ana@com.", "a@b@c.d", "a\0@b.c"] {
+            assert!(!super::is_email(bad), "{bad}");
+        }
     }
 
     proptest::proptest! {

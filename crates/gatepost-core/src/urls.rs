@@ -29,6 +29,8 @@ pub enum UrlError {
     ExplicitPort,
     #[error("must not contain control characters")]
     ControlCharacter,
+    #[error("must be at most 2048 characters")]
+    TooLong,
 }
 
 impl UrlError {
@@ -41,16 +43,40 @@ impl UrlError {
             Self::HostNotAllowed => "host_not_allowed",
             Self::ExplicitPort => "explicit_port",
             Self::ControlCharacter => "invalid_value",
+            Self::TooLong => "too_long",
         }
     }
 }
 
-/// Parses an absolute http(s) URL. The URL parser drops tabs and newlines and fixes up
-/// forms such as `http:host/path`; what is kept is the URL as it parsed, so what is stored
-/// is what every browser and client reads the same way.
+/// The form a merchant's URL must have, as a regular expression that the API reference and
+/// the OpenAPI document publish as they are: `http` or `https`, a host name (whose last
+/// label has a letter) or an IPv4 address, an optional port, and a path, query and fragment
+/// of RFC 3986 characters. Nothing a URL parser would have to repair or guess at.
+pub const URL_PATTERN: &str = concat!(
+    r"^https?://",
+    r"(([A-Za-z0-9-]+\.)*[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*",
+    r"|((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))",
+    r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?",
+    r"(/([A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?",
+    r"(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?",
+    r"(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$",
+);
+
+static URL_FORM: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(URL_PATTERN).expect("the URL pattern compiles"));
+
+/// Parses an absolute http(s) URL of the form [`URL_PATTERN`]. What is kept is the URL as
+/// it parsed (`HTTP://Shop.Example` becomes `http://shop.example/`), which every browser
+/// and client reads the same way.
 fn parse_http(raw: &str) -> Result<Url, UrlError> {
+    if raw.len() > MAX_URL_BYTES {
+        return Err(UrlError::TooLong);
+    }
     if !crate::text::is_clean(raw, false) {
         return Err(UrlError::ControlCharacter);
+    }
+    if !URL_FORM.is_match(raw) {
+        return Err(UrlError::NotAbsoluteHttp);
     }
     let url = Url::parse(raw).map_err(|_| UrlError::NotAbsoluteHttp)?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
@@ -58,6 +84,9 @@ fn parse_http(raw: &str) -> Result<Url, UrlError> {
     }
     Ok(url)
 }
+
+/// What every browser and HTTP client takes; longer URLs are refused before they are parsed.
+pub const MAX_URL_BYTES: usize = 2048;
 
 fn is_local_host(url: &Url) -> bool {
     matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
@@ -139,11 +168,35 @@ mod tests {
 
     #[test]
     fn urls_are_kept_as_they_parse() {
-        let parsed = return_url("http:evil.example/r", Mode::Sandbox).unwrap();
-        assert_eq!(parsed.as_str(), "http://evil.example/r");
-        assert_eq!(return_url("HTTPS://Shop.Example", Mode::Sandbox).unwrap().as_str(), "https://shop.example/");
-        let webhook = WebhookUrl::parse("http:\\\\hooks.example\\in", Mode::Sandbox, false).unwrap();
-        assert_eq!(webhook.as_str(), "http://hooks.example/in");
+        assert_eq!(return_url("https://Shop.Example", Mode::Sandbox).unwrap().as_str(), "https://shop.example/");
+        assert_eq!(return_url("http://127.0.0.1:8000", Mode::Sandbox).unwrap().as_str(), "http://127.0.0.1:8000/");
+        assert_eq!(return_url("http://localhost:65535/r", Mode::Sandbox).unwrap().as_str(), "http://localhost:65535/r");
+        let kept = return_url("https://shop.example/r?a=1&b=%20", Mode::Sandbox).unwrap();
+        assert_eq!(kept.as_str(), "https://shop.example/r?a=1&b=%20");
+    }
+
+    #[test]
+    fn urls_a_parser_would_have_to_repair_are_refused() {
+        for raw in [
+            "http:evil.example/r",
+            "http:\\\\hooks.example\\in",
+            "HTTP://shop.example/",
+            "https://shop*.example/",
+            "https://shop.example/a b",
+            "https://shop.example/é",
+            "https://shop.example/100%",
+            "https://shop.example/%zz",
+            "https://1.2.3.999/",
+            "https://99999999999/",
+            "https://user:pw@shop.example/",
+            "https://shop.example/r#frag ment",
+            "https://[::1]:8000/",
+            "https://shop.example:99999/",
+            "https://shop.example:65536/",
+            "https://shop.example:0/",
+        ] {
+            assert_eq!(return_url(raw, Mode::Sandbox), Err(UrlError::NotAbsoluteHttp), "{raw}");
+        }
     }
 
     #[test]
@@ -200,5 +253,26 @@ mod tests {
         assert_eq!(WebhookUrl::parse("http://x.example/h", Mode::Live, false), Err(UrlError::HttpsRequired));
         assert_eq!(WebhookUrl::parse("https://x.example:8443/h", Mode::Live, true), Err(UrlError::ExplicitPort));
         assert!(WebhookUrl::parse("http://127.0.0.1:9000/h", Mode::Sandbox, false).is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_url_or_refused_without_panic(
+            raw in "\\PC{0,80}|https?://[a-zA-Z0-9.:/?#%@\\[\\]-]{0,40}",
+        ) {
+            let _ = ReturnUrl::parse(&raw, Mode::Sandbox, &[]);
+            let _ = ReturnUrl::parse(&raw, Mode::Live, &["shop.example".to_owned()]);
+            let _ = WebhookUrl::parse(&raw, Mode::Live, true);
+        }
+
+        #[test]
+        fn a_url_as_stored_parses_to_itself(
+            raw in "https?://[A-Za-z][A-Za-z0-9.-]{0,20}[a-z](:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~%-]{0,12}){0,3}(\\?[a-z]=[0-9]{1,3})?",
+        ) {
+            if let Ok(url) = ReturnUrl::parse(&raw, Mode::Sandbox, &[]) {
+                let again = ReturnUrl::parse(url.as_str(), Mode::Sandbox, &[]);
+                proptest::prop_assert_eq!(again.map(|u| u.as_str().to_owned()), Ok(url.as_str().to_owned()));
+            }
+        }
     }
 }

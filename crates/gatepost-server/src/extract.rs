@@ -75,7 +75,14 @@ impl<'de> Visitor<'de> for UniqueKeysVisitor {
         Ok(value.into())
     }
 
+    /// A number with no fraction is a whole number however it is written (`79.0`, `1e3`),
+    /// as JSON Schema's `integer` says.
+    #[allow(clippy::cast_possible_truncation, clippy::float_cmp)] // checked: whole, and within i64
     fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+        const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53: every whole f64 below is exact
+        if value.fract() == 0.0 && value.abs() <= LIMIT {
+            return Ok((value as i64).into());
+        }
         Ok(serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, serde_json::Value::Number))
     }
 
@@ -224,6 +231,8 @@ mod tests {
         assert_eq!(field_error(r"{}"), ("amount".into(), "required"));
         assert_eq!(field_error(r#"{"amount":"10"}"#), ("amount".into(), "invalid_type"));
         assert_eq!(field_error(r#"{"amount":10.5}"#), ("amount".into(), "invalid_type"));
+        assert!(parse_json::<Shape>(br#"{"amount":79.0}"#).is_ok(), "a whole number written with a fraction");
+        assert!(parse_json::<Shape>(br#"{"amount":1e3}"#).is_ok(), "a whole number written with an exponent");
     }
 
     #[test]

@@ -141,7 +141,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
-        .merge(openapi::router())
+        .merge(openapi::router(&state.connectors().names()))
         .merge(hpp::router(state.clone()))
         .merge(callbacks::router())
         .nest("/v1", api::router(state.clone()))

@@ -429,4 +429,28 @@ mod tests {
         assert!(!is_reference("../x"));
         assert!(!is_reference("a b"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_signature_header_is_judged_without_panic(
+            header in "\\PC{0,120}|t=-?[0-9]{1,20},v1=[A-Za-z0-9+/=]{0,50}",
+            now in proptest::num::i64::ANY,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..128),
+        ) {
+            let secret = SharedSecret::new("s");
+            proptest::prop_assert!(secret.verify(Some(&header), "POST", "/callbacks/simulator", &body, now).is_err());
+        }
+
+        #[test]
+        fn a_signed_request_verifies_within_the_tolerance_only(
+            t in 0i64..4_102_444_800,
+            skew in -600i64..600,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..128),
+        ) {
+            let secret = SharedSecret::new("shared");
+            let header = secret.sign(t, "POST", "/callbacks/simulator", &body);
+            let verified = secret.verify(Some(&header), "POST", "/callbacks/simulator", &body, t + skew);
+            proptest::prop_assert_eq!(verified.is_ok(), skew.abs() <= TOLERANCE_SECONDS);
+        }
+    }
 }

@@ -111,3 +111,20 @@ async fn an_unreachable_simulator_is_unavailable() {
     let error = simulator().poll("sim_auth_1").await.unwrap_err();
     assert!(matches!(error, ConnectorError::Unavailable(_)), "{error}");
 }
+
+proptest::proptest! {
+    /// Whatever a well-signed callback carries, it is parsed or refused as malformed; the
+    /// ids it names can only be ids (no control characters reach the store).
+    #[test]
+    fn any_signed_callback_body_is_parsed_or_refused_without_panic(
+        body in "\\PC{0,200}|\\{\"id\":\"[^\"]{0,12}\",\"object\":\"(authorization|refund)\",\"(attempt|refund)_id\":\"[^\"]{0,12}\",\"reference\":\"[^\"]{0,12}\",\"status\":\"[a-z_]{0,12}\"\\}",
+    ) {
+        if let Ok(callback) = parse(&signed(SECRET, NOW, &body), &body) {
+            let named = match callback.subject {
+                CallbackSubject::Attempt { attempt_id, .. } => attempt_id.to_string(),
+                CallbackSubject::Refund { refund_id, .. } => refund_id.to_string(),
+            };
+            proptest::prop_assert!(named.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        }
+    }
+}

@@ -20,7 +20,7 @@ pub(crate) struct QueryParams {
 impl QueryParams {
     /// `?limit=1..100`, default 20.
     pub(crate) fn limit(&mut self, text: Option<&str>) -> u32 {
-        match given(text).map(str::parse::<u32>) {
+        match text.map(str::parse::<u32>) {
             None => DEFAULT_LIMIT,
             Some(Ok(limit)) if (1..=MAX_LIMIT).contains(&limit) => limit,
             Some(_) => {
@@ -38,7 +38,7 @@ impl QueryParams {
         parse: impl FnOnce(&str) -> Option<T>,
         expected: &str,
     ) -> Option<T> {
-        let text = given(text)?;
+        let text = text?;
         let value = parse(text);
         if value.is_none() {
             self.errors.push(FieldError::new(param, "invalid_value", format!("must be {expected}")));
@@ -49,24 +49,21 @@ impl QueryParams {
     /// A free-text filter, matched as it is; control characters are refused
     /// (docs/reference/limits.md#input).
     pub(crate) fn text(&mut self, param: &str, text: Option<String>) -> Option<String> {
-        let text = text.filter(|text| !text.is_empty())?;
-        if gatepost_core::text::is_clean(&text, false) {
-            Some(text)
+        let text = text?;
+        let problem = if text.is_empty() {
+            "must not be empty"
+        } else if !gatepost_core::text::is_clean(&text, false) {
+            "must not contain control characters"
         } else {
-            self.errors.push(FieldError::new(param, "invalid_value", "must not contain control characters"));
-            None
-        }
+            return Some(text);
+        };
+        self.errors.push(FieldError::new(param, "invalid_value", problem));
+        None
     }
 
     pub(crate) fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::validation(self.errors)) }
     }
-}
-
-/// A parameter's value, where `?param=` (empty) counts as not given, as in `?starting_after=`
-/// from a client that fills every parameter of a form.
-fn given(text: Option<&str>) -> Option<&str> {
-    text.filter(|text| !text.is_empty())
 }
 
 /// A page of a list, newest first.

@@ -194,13 +194,9 @@ impl PaymentIn {
 fn validate_customer(customer: CustomerIn, problems: &mut Problems) -> Customer {
     problems.too_long("customer.email", customer.email.as_deref(), MAX_CUSTOMER_FIELD_CHARS);
     problems.too_long("customer.name", customer.name.as_deref(), MAX_CUSTOMER_FIELD_CHARS);
-    problems.text("customer.email", customer.email.as_deref(), false);
     problems.text("customer.name", customer.name.as_deref(), false);
-    if let Some(email) = &customer.email {
-        let valid = email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-        if !valid {
-            problems.add("customer.email", "invalid_email", "must be an e-mail address");
-        }
+    if customer.email.as_deref().is_some_and(|email| !gatepost_core::text::is_email(email)) {
+        problems.add("customer.email", "invalid_email", "must be an e-mail address");
     }
     Customer { email: customer.email, name: customer.name }
 }
@@ -217,5 +213,66 @@ fn validate_metadata(metadata: &BTreeMap<String, String>, problems: &mut Problem
         problems.text(&param, Some(key), false);
         problems.too_long(&param, Some(value), MAX_METADATA_VALUE_CHARS);
         problems.text(&param, Some(value), true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::parse_json;
+    use gatepost_core::ids::MerchantId;
+    use gatepost_core::payment::AckMode;
+    use gatepost_core::time::Timestamp;
+
+    fn merchant() -> Merchant {
+        Merchant {
+            id: MerchantId::generate(),
+            name: "Shop".into(),
+            default_webhook_url: None,
+            webhook_ack_mode: AckMode::Status,
+            allowed_return_hosts: vec!["shop.example".into()],
+            connector: "sandbox".into(),
+            created_at: Timestamp::from_millis(0),
+        }
+    }
+
+    fn validate(body: &[u8], mode: Mode) -> Option<Result<NewPayment, Vec<FieldError>>> {
+        let merchant = merchant();
+        let payment: PaymentIn = parse_json(body).ok()?;
+        Some(payment.validate(&Rules { mode, forbid_explicit_port: true, merchant: &merchant }))
+    }
+
+    proptest::proptest! {
+        /// Any bytes as a payment body: invalid JSON, a refusal naming fields, or a payment —
+        /// never a panic, and never a payment holding a control character where one is not
+        /// allowed.
+        #[test]
+        fn any_payment_body_is_parsed_and_validated_without_panic(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+        ) {
+            let _ = validate(&body, Mode::Sandbox);
+        }
+
+        #[test]
+        fn any_field_values_are_validated_without_panic(
+            amount in proptest::num::i64::ANY,
+            currency in "[A-Z]{3}|\\PC{0,5}",
+            reference in "\\PC{0,140}",
+            description in "\\PC{0,20}",
+            url in "\\PC{0,40}|https?://[a-z.]{1,12}(:[0-9]{1,6})?/[ -~]{0,12}",
+            email in "\\PC{0,20}",
+            expires_in in proptest::num::i64::ANY,
+        ) {
+            let body = serde_json::json!({
+                "amount": amount, "currency": currency, "reference": reference, "description": description,
+                "return_url": url, "webhook_url": url, "customer": {"email": email}, "expires_in": expires_in,
+            });
+            for mode in [Mode::Sandbox, Mode::Live] {
+                if let Some(Ok(payment)) = validate(body.to_string().as_bytes(), mode) {
+                    proptest::prop_assert!(gatepost_core::text::is_clean(payment.reference.as_deref().unwrap_or(""), false));
+                    proptest::prop_assert!((1..=99_999_999_999).contains(&payment.amount.minor()));
+                }
+            }
+        }
     }
 }

@@ -228,3 +228,25 @@ pub(crate) async fn answer_challenge(visit: Visit, form: FormFields) -> Response
         .map(|result| visit.respond(result));
     visit.answer(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FormFields;
+
+    #[test]
+    fn a_form_keeps_its_own_fields_first_value_only() {
+        let form = FormFields::parse(b"card_number=4242&x=1&card_number=5555&form_token=t%20k&evil=%00");
+        assert_eq!(form.get("card_number"), "4242");
+        assert_eq!(form.get("form_token"), "t k");
+        assert_eq!(form.get("evil"), "", "a field the page does not have is not read");
+        assert_eq!(form.0.len(), 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_form_body_is_read_without_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let form = FormFields::parse(&body);
+            proptest::prop_assert!(form.0.len() <= super::FORM_FIELDS.len());
+        }
+    }
+}
