@@ -28,7 +28,7 @@ pub use gatepost_core::payment::AttemptEffect;
 pub use refunds::{
     CallbackChange, CallbackReceipt, CallbackResult, DueRefund, NewRefund, RefundSettlement, RefundStart,
 };
-pub use webhooks::{Delivery, EventQuery, NextStep, StoredEvent, WebhookSigning};
+pub use webhooks::{ClaimScope, Delivery, EventQuery, NextStep, StoredEvent, WebhookSigning};
 
 use async_trait::async_trait;
 use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
@@ -267,7 +267,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
-        skip_urls_starting_with: &[String],
+        scope: ClaimScope<'_>,
     ) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// Hands claimed events back unsent, due again at `at`.

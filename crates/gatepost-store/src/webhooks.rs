@@ -77,18 +77,35 @@ pub struct EventQuery {
     pub limit: u32,
 }
 
+/// Which due events one claim may take: the destinations are URL prefixes
+/// (`https://hooks.example/`).
+#[derive(Clone, Copy, Debug)]
+pub enum ClaimScope<'a> {
+    /// Any destination but these (they have no attempt slot free).
+    AllBut(&'a [String]),
+    /// Only this destination (its slots freed up, and it has more waiting).
+    Only(&'a str),
+}
+
 /// Marks due events as taken until `$2` (the lease: a worker that dies lets them come
-/// due again) and returns them, leaving out events whose URL starts with one of `skip`
-/// (destinations with no attempt slot free: `$4`, `$5`, … as `LIKE` patterns). PostgreSQL
-/// appends `FOR UPDATE SKIP LOCKED` to the inner select so that nodes never take the same
-/// event.
-pub(crate) fn claim_due_sql(skip_locked: bool, skip: &[String]) -> (String, Vec<Value>) {
+/// due again) and returns them, within `scope` (`$4`, `$5`, … as `LIKE` patterns).
+/// PostgreSQL appends `FOR UPDATE SKIP LOCKED` to the inner select so that nodes never
+/// take the same event.
+pub(crate) fn claim_due_sql(skip_locked: bool, scope: ClaimScope<'_>) -> (String, Vec<Value>) {
     let lock = if skip_locked { " FOR UPDATE SKIP LOCKED" } else { "" };
     let mut filter = String::new();
     let mut patterns = Vec::new();
-    for (n, prefix) in skip.iter().enumerate() {
-        filter.push_str(&format!(" AND COALESCE(webhook_url, '') NOT LIKE ${}", n + 4));
-        patterns.push(Value::from(format!("{prefix}%")));
+    match scope {
+        ClaimScope::AllBut(prefixes) => {
+            for (n, prefix) in prefixes.iter().enumerate() {
+                filter.push_str(&format!(" AND COALESCE(webhook_url, '') NOT LIKE ${}", n + 4));
+                patterns.push(Value::from(format!("{prefix}%")));
+            }
+        }
+        ClaimScope::Only(prefix) => {
+            filter.push_str(" AND webhook_url LIKE $4");
+            patterns.push(Value::from(format!("{prefix}%")));
+        }
     }
     let sql = format!(
         "UPDATE events SET next_attempt_at = $2 WHERE id IN (SELECT id FROM events \

@@ -10,7 +10,7 @@ use crate::metrics::WebhookMetrics;
 use crate::schedule::RetrySchedule;
 use gatepost_core::ids::{EventId, MerchantId};
 use gatepost_core::time::Clock;
-use gatepost_store::{Store, StoredEvent, WebhookSigning};
+use gatepost_store::{ClaimScope, Store, StoredEvent, WebhookSigning};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,13 +92,42 @@ impl Dispatcher {
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut in_flight = JoinSet::new();
         while !*stop.borrow() {
-            let more_due = Arc::clone(&this).claim_and_send(&permits, &destinations, &mut in_flight, &finished).await;
+            let busy = destinations.busy();
+            let mut more_due = Arc::clone(&this)
+                .claim_and_send(
+                    ClaimScope::AllBut(&busy),
+                    CLAIM_BATCH,
+                    &permits,
+                    &destinations,
+                    &mut in_flight,
+                    &finished,
+                )
+                .await;
+            for (prefix, slots) in destinations.refills() {
+                let slots = u32::try_from(slots).unwrap_or(u32::MAX);
+                let filled = Arc::clone(&this)
+                    .claim_and_send(
+                        ClaimScope::Only(&prefix),
+                        slots,
+                        &permits,
+                        &destinations,
+                        &mut in_flight,
+                        &finished,
+                    )
+                    .await;
+                if filled {
+                    more_due = true;
+                } else {
+                    destinations.drained(&prefix);
+                }
+            }
             while in_flight.try_join_next().is_some() {}
             if more_due {
                 continue;
             }
             tokio::select! {
                 () = wake.notified() => {}
+                () = destinations.refill.notified() => {}
                 () = tokio::time::sleep(POLL_INTERVAL) => {}
                 _ = stop.changed() => {}
             }
@@ -108,18 +137,20 @@ impl Dispatcher {
         let _ = recorder.await;
     }
 
-    /// Claims one batch and starts an attempt for each event whose destination has a slot
-    /// free; the others go back to the database for later. Returns whether more may be due
-    /// right now: the batch was full, or every attempt slot was busy.
+    /// Claims up to `limit` events within `scope` and starts an attempt for each whose
+    /// destination has a slot free; the others go back to the database for later. Returns
+    /// whether more may be due right now: the batch was full, or every attempt slot was busy.
     async fn claim_and_send(
         self: Arc<Self>,
+        scope: ClaimScope<'_>,
+        limit: u32,
         permits: &Arc<Semaphore>,
         destinations: &Arc<Destinations>,
         in_flight: &mut JoinSet<()>,
         finished: &mpsc::Sender<Finished>,
     ) -> bool {
         // Only claim what can be sent now: a claimed event waits for its lease otherwise.
-        let free = u32::try_from(permits.available_permits()).unwrap_or(0).min(CLAIM_BATCH);
+        let free = u32::try_from(permits.available_permits()).unwrap_or(0).min(limit);
         if free == 0 {
             // Wait for a slot, then look again.
             let _ = permits.clone().acquire_owned().await;
@@ -127,7 +158,7 @@ impl Dispatcher {
         }
         let now = self.clock.now();
         let lease_until = now.plus_millis(i64::try_from(lease(self.timeout).as_millis()).unwrap_or(i64::MAX));
-        let events = match self.store.claim_due_events(now, lease_until, free, &destinations.full()).await {
+        let events = match self.store.claim_due_events(now, lease_until, free, scope).await {
             Ok(events) => events,
             Err(error) => {
                 tracing::error!(%error, "could not claim due webhook events");
@@ -143,6 +174,7 @@ impl Dispatcher {
             if let Some(prefix) = &destination
                 && !destinations.try_take(prefix)
             {
+                destinations.handed_back(prefix);
                 handed_back.entry(destinations.defer_for(prefix)).or_default().push(event.id.clone());
                 continue;
             }

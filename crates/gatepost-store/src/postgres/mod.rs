@@ -28,7 +28,7 @@ use crate::values::{
     merchant_values, payment_state_values, payment_values,
 };
 use crate::webhooks::{
-    BACKLOG, DELIVERIES_OF_EVENT, Delivery, EVENT_BY_ID, EventQuery, INSERT_DELIVERY, NextStep,
+    BACKLOG, ClaimScope, DELIVERIES_OF_EVENT, Delivery, EVENT_BY_ID, EventQuery, INSERT_DELIVERY, NextStep,
     RECORD_ATTEMPT_ON_EVENT, REQUEST_RESEND, StoredEvent, WEBHOOK_SIGNING, WebhookSigning, claim_due_sql,
     delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, release_sql, signing_from_row,
 };
@@ -547,10 +547,10 @@ impl Store for PostgresStore {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
-        skip_urls_starting_with: &[String],
+        scope: ClaimScope<'_>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let client = self.pool.get().await?;
-        let (sql, patterns) = claim_due_sql(true, skip_urls_starting_with);
+        let (sql, patterns) = claim_due_sql(true, scope);
         let mut values: Vec<Value> = vec![now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
         values.extend(patterns);
         query(&client, &sql, &values, event_from_row).await

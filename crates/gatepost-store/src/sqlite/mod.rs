@@ -31,7 +31,7 @@ use crate::values::{
     merchant_values, payment_state_values, payment_values,
 };
 use crate::webhooks::{
-    BACKLOG, DELIVERIES_OF_EVENT, Delivery, EVENT_BY_ID, EventQuery, INSERT_DELIVERY, NextStep,
+    BACKLOG, ClaimScope, DELIVERIES_OF_EVENT, Delivery, EVENT_BY_ID, EventQuery, INSERT_DELIVERY, NextStep,
     RECORD_ATTEMPT_ON_EVENT, REQUEST_RESEND, StoredEvent, WEBHOOK_SIGNING, WebhookSigning, claim_due_sql,
     delivery_from_row, delivery_values, event_from_row, list_events_sql, record_values, release_sql, signing_from_row,
 };
@@ -575,9 +575,9 @@ impl Store for SqliteStore {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
-        skip_urls_starting_with: &[String],
+        scope: ClaimScope<'_>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let (sql, patterns) = claim_due_sql(false, skip_urls_starting_with);
+        let (sql, patterns) = claim_due_sql(false, scope);
         let mut values: Vec<Value> = vec![now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
         values.extend(patterns);
         self.writer.write(move |c| query(c, &sql, values, |r| event_from_row(r))).await
