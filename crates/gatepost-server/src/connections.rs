@@ -191,6 +191,25 @@ impl TimedStream {
     }
 }
 
+impl TimedStream {
+    /// A write that has waited `idle_timeout` for the client to take bytes fails; one that
+    /// made progress resets the wait.
+    fn within_write_deadline(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        if written.is_ready() {
+            self.write_deadline = None;
+            return written;
+        }
+        let idle = self.limits.idle_timeout;
+        let deadline = self.write_deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+        ready!(deadline.as_mut().poll(cx));
+        Poll::Ready(Err(timed_out("the client took nothing in time")))
+    }
+}
+
 fn timed_out(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, what.to_owned())
 }
@@ -221,18 +240,8 @@ impl AsyncRead for TimedStream {
 
 impl AsyncWrite for TimedStream {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, data) {
-            Poll::Pending => {
-                let idle = self.limits.idle_timeout;
-                let deadline = self.write_deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-                ready!(deadline.as_mut().poll(cx));
-                Poll::Ready(Err(timed_out("the client took nothing in time")))
-            }
-            done => {
-                self.write_deadline = None;
-                done
-            }
-        }
+        let written = Pin::new(&mut self.inner).poll_write(cx, data);
+        self.within_write_deadline(cx, written)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -248,18 +257,8 @@ impl AsyncWrite for TimedStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            Poll::Pending => {
-                let idle = self.limits.idle_timeout;
-                let deadline = self.write_deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-                ready!(deadline.as_mut().poll(cx));
-                Poll::Ready(Err(timed_out("the client took nothing in time")))
-            }
-            done => {
-                self.write_deadline = None;
-                done
-            }
-        }
+        let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.within_write_deadline(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -2,25 +2,30 @@
 //! and port a webhook goes to — has at most a few attempts in flight, so one that is slow
 //! or down holds a bounded share of the worker and never delays anyone else's attempts.
 //!
-//! The worker takes a slot here before it sends. Events of a destination with no slot free
-//! are left out of the worker's claims (their URLs are skipped by prefix); those claimed in
-//! the same batch that filled it are handed back, and the destination is marked as having
-//! a backlog. As its slots free up, the worker claims that destination's own events, as
-//! many as it has slots — a backlog is drained at the destination's pace, and never takes
-//! another destination's turn. A destination whose attempts keep failing without an answer
-//! (timeouts, refused connections) is probed with a few attempts at a time until it answers
-//! again.
+//! The worker offers each claimed event here. A destination with a slot free starts it; one
+//! without queues it (up to four times its cap), and an attempt that ends takes the next
+//! queued event of its destination in its slot, with no trip to the database. Beyond the
+//! queue, events are handed back. A destination that queues or hands back is marked as
+//! having a backlog: the worker's general claims then leave it out (its URLs are skipped by
+//! prefix), and once its queue has room for twice its cap the worker claims that
+//! destination's own events to refill it, until a refill comes back short. A backlog is therefore drained at the destination's pace, in large claims, and
+//! never takes another destination's turn. A destination whose attempts keep failing without
+//! an answer (timeouts, refused connections) is probed with a few attempts at a time, its
+//! queue shrunk to match, until it answers again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Attempts in flight to a destination that keeps failing without an answer.
 const PROBING_IN_FLIGHT: usize = 4;
 /// Failures without an answer in a row after which a destination is only probed.
 const FAILURES_BEFORE_PROBING: u32 = 5;
+/// Claimed events a destination may hold waiting for a slot, per slot.
+pub const QUEUED_PER_SLOT: usize = 4;
 /// How long events handed back wait before they may be claimed again: not at all for a
-/// busy destination (its own claims take them as its slots free up), a while for one that
+/// busy destination (its own claims take them as its queue empties), a while for one that
 /// is only probed.
 const BUSY_DEFER: Duration = Duration::ZERO;
 const PROBING_DEFER: Duration = Duration::from_secs(30);
@@ -35,83 +40,164 @@ pub fn destination_of(url: &str) -> Option<String> {
     origin.is_tuple().then(|| format!("{}/", origin.ascii_serialization()))
 }
 
-#[derive(Debug, Default)]
-struct Destination {
+#[derive(Debug)]
+struct Destination<T> {
     in_flight: usize,
+    /// Claimed events waiting for a slot, oldest first.
+    queue: VecDeque<T>,
     /// Attempts in a row that got no answer at all.
     unanswered: u32,
-    /// Events of this destination were handed back for want of a slot: more are waiting.
+    /// Events of this destination had to wait or were handed back: more may be waiting in
+    /// the database, for its own refill claims.
     backlog: bool,
 }
 
-/// In-flight attempts per destination, and which destinations are only probed.
-#[derive(Debug)]
-pub struct Destinations {
-    cap: usize,
-    by_prefix: Mutex<HashMap<String, Destination>>,
-    /// Signalled when a destination with a backlog has slots to refill.
-    pub refill: tokio::sync::Notify,
+impl<T> Default for Destination<T> {
+    fn default() -> Self {
+        Self { in_flight: 0, queue: VecDeque::new(), unanswered: 0, backlog: false }
+    }
 }
 
-impl Destinations {
+impl<T> Destination<T> {
+    fn is_idle(&self) -> bool {
+        self.in_flight == 0 && self.queue.is_empty() && self.unanswered == 0 && !self.backlog
+    }
+}
+
+/// Where an offered event went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Placed<T> {
+    /// A slot was free and is now the caller's: start the attempt.
+    Start(T),
+    /// It waits in the destination's queue; an ending attempt will take it.
+    Queued,
+    /// No room: give it back to the database, due again after the wait.
+    HandBack(T, Duration),
+}
+
+/// What an attempt that ended does next.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Next<T> {
+    /// The next event to send in the same slot; `None` gives the slot up.
+    pub event: Option<T>,
+    /// Queued events that no longer fit (the destination is now only probed), to give
+    /// back to the database, due again after the wait.
+    pub hand_back: Vec<T>,
+    pub wait: Duration,
+}
+
+/// Attempts in flight and queued per destination, and which destinations are only probed.
+#[derive(Debug)]
+pub struct Destinations<T> {
+    cap: usize,
+    by_prefix: Mutex<HashMap<String, Destination<T>>>,
+    /// Signalled when a destination with a backlog has room to refill.
+    pub refill: tokio::sync::Notify,
+    /// Set at shutdown: ending attempts take nothing more from the queues.
+    stopping: AtomicBool,
+}
+
+impl<T> Destinations<T> {
     #[must_use]
     pub fn new(cap: usize) -> Self {
-        Self { cap: cap.max(1), by_prefix: Mutex::default(), refill: tokio::sync::Notify::new() }
+        Self {
+            cap: cap.max(1),
+            by_prefix: Mutex::default(),
+            refill: tokio::sync::Notify::new(),
+            stopping: AtomicBool::new(false),
+        }
     }
 
-    /// How many free slots make a refill claim worth its query: a quarter of the cap.
-    fn refill_batch(&self, destination: &Destination) -> usize {
-        (self.cap_of(destination) / 4).max(1)
-    }
-
-    fn cap_of(&self, destination: &Destination) -> usize {
+    fn cap_of(&self, destination: &Destination<T>) -> usize {
         if destination.unanswered >= FAILURES_BEFORE_PROBING { PROBING_IN_FLIGHT.min(self.cap) } else { self.cap }
     }
 
-    /// Takes a slot for an attempt to `prefix`, if one is free.
-    pub fn try_take(&self, prefix: &str) -> bool {
+    /// How many more events the destination can take now: free slots and queue space.
+    fn room(&self, destination: &Destination<T>) -> usize {
+        let cap = self.cap_of(destination);
+        cap.saturating_sub(destination.in_flight) + (cap * QUEUED_PER_SLOT).saturating_sub(destination.queue.len())
+    }
+
+    /// Room that makes a refill claim worth its query (a write): twice the cap, so that a
+    /// claim brings many events while the queue still holds more than the slots need.
+    fn refill_at(&self, destination: &Destination<T>) -> usize {
+        self.cap_of(destination) * 2
+    }
+
+    fn wait_for(&self, destination: &Destination<T>) -> Duration {
+        if destination.unanswered >= FAILURES_BEFORE_PROBING { PROBING_DEFER } else { BUSY_DEFER }
+    }
+
+    /// Places a claimed event of `prefix`: started in a free slot, queued, or handed back.
+    pub fn offer(&self, prefix: &str, event: T) -> Placed<T> {
         let mut all = self.by_prefix.lock().expect("destinations lock");
         let destination = all.entry(prefix.to_owned()).or_default();
-        if destination.in_flight >= self.cap_of(destination) {
-            return false;
+        let cap = self.cap_of(destination);
+        if destination.in_flight < cap {
+            destination.in_flight += 1;
+            Placed::Start(event)
+        } else if destination.queue.len() < cap * QUEUED_PER_SLOT && !self.stopping.load(Ordering::Relaxed) {
+            // More of its events may be due: from now on its own refill claims take them.
+            destination.queue.push_back(event);
+            destination.backlog = true;
+            Placed::Queued
+        } else {
+            destination.backlog = true;
+            let wait = self.wait_for(destination);
+            Placed::HandBack(event, wait)
         }
-        destination.in_flight += 1;
-        true
     }
 
-    /// Gives a slot back after an attempt; `answered` is whether the receiver answered at
-    /// all (any status), which ends probing.
-    pub fn finish(&self, prefix: &str, answered: bool) {
+    /// An attempt to `prefix` ended; `answered` is whether the receiver answered at all
+    /// (any status), which ends probing. Gives the next queued event to send in the same
+    /// slot, or frees the slot.
+    pub fn next(&self, prefix: &str, answered: bool) -> Next<T> {
         let mut all = self.by_prefix.lock().expect("destinations lock");
-        if let Some(destination) = all.get_mut(prefix) {
+        let mut next = Next { event: None, hand_back: Vec::new(), wait: BUSY_DEFER };
+        let Some(destination) = all.get_mut(prefix) else { return next };
+        destination.unanswered = if answered { 0 } else { destination.unanswered.saturating_add(1) };
+        let cap = self.cap_of(destination);
+        while destination.queue.len() > cap * QUEUED_PER_SLOT {
+            next.hand_back.extend(destination.queue.pop_back());
+            destination.backlog = true;
+        }
+        next.wait = self.wait_for(destination);
+        if destination.in_flight <= cap && !self.stopping.load(Ordering::Relaxed) {
+            next.event = destination.queue.pop_front();
+        }
+        if next.event.is_none() {
             destination.in_flight = destination.in_flight.saturating_sub(1);
-            destination.unanswered = if answered { 0 } else { destination.unanswered.saturating_add(1) };
-            let free = self.cap_of(destination).saturating_sub(destination.in_flight);
-            if destination.backlog && free >= self.refill_batch(destination) {
-                self.refill.notify_one();
-            }
-            if destination.in_flight == 0 && destination.unanswered == 0 && !destination.backlog {
-                all.remove(prefix);
-            }
         }
+        if destination.backlog && self.room(destination) >= self.refill_at(destination) {
+            self.refill.notify_one();
+        }
+        if destination.is_idle() {
+            all.remove(prefix);
+        }
+        next
     }
 
-    /// Notes that events of `prefix` were handed back: it has a backlog to refill from.
-    pub fn handed_back(&self, prefix: &str) {
-        let mut all = self.by_prefix.lock().expect("destinations lock");
-        all.entry(prefix.to_owned()).or_default().backlog = true;
+    /// The destinations the worker's general claims leave out: those with no slot free,
+    /// events queued, or a backlog — their own refill claims take their events.
+    #[must_use]
+    pub fn busy(&self) -> Vec<String> {
+        let all = self.by_prefix.lock().expect("destinations lock");
+        all.iter()
+            .filter(|(_, d)| d.backlog || !d.queue.is_empty() || d.in_flight >= self.cap_of(d))
+            .map(|(prefix, _)| prefix.clone())
+            .collect()
     }
 
-    /// The destinations with a backlog and enough free slots for a claim of their own, with
-    /// how many events each may take.
+    /// The destinations with a backlog and room enough for a claim of their own, with how
+    /// many events each may take.
     #[must_use]
     pub fn refills(&self) -> Vec<(String, usize)> {
         let all = self.by_prefix.lock().expect("destinations lock");
         all.iter()
             .filter(|(_, d)| d.backlog)
             .filter_map(|(prefix, d)| {
-                let free = self.cap_of(d).saturating_sub(d.in_flight);
-                (free >= self.refill_batch(d)).then(|| (prefix.clone(), free))
+                let room = self.room(d);
+                (room >= self.refill_at(d)).then(|| (prefix.clone(), room))
             })
             .collect()
     }
@@ -121,31 +207,18 @@ impl Destinations {
         let mut all = self.by_prefix.lock().expect("destinations lock");
         if let Some(destination) = all.get_mut(prefix) {
             destination.backlog = false;
-            if destination.in_flight == 0 && destination.unanswered == 0 {
+            if destination.is_idle() {
                 all.remove(prefix);
             }
         }
     }
 
-    /// The destinations the worker's general claims leave out: those with no slot free,
-    /// and those with a backlog, whose events only their own refill claims take.
-    #[must_use]
-    pub fn busy(&self) -> Vec<String> {
-        let all = self.by_prefix.lock().expect("destinations lock");
-        all.iter()
-            .filter(|(_, d)| d.backlog || d.in_flight >= self.cap_of(d))
-            .map(|(prefix, _)| prefix.clone())
-            .collect()
-    }
-
-    /// How long an event handed back for `prefix` waits before it is due again.
-    #[must_use]
-    pub fn defer_for(&self, prefix: &str) -> Duration {
-        let all = self.by_prefix.lock().expect("destinations lock");
-        match all.get(prefix) {
-            Some(d) if d.unanswered >= FAILURES_BEFORE_PROBING => PROBING_DEFER,
-            _ => BUSY_DEFER,
-        }
+    /// Shutdown: ending attempts take nothing more, and every queued event is returned,
+    /// to be handed back.
+    pub fn stop(&self) -> Vec<T> {
+        self.stopping.store(true, Ordering::Relaxed);
+        let mut all = self.by_prefix.lock().expect("destinations lock");
+        all.values_mut().flat_map(|d| d.queue.drain(..)).collect()
     }
 }
 
@@ -163,48 +236,72 @@ mod tests {
     }
 
     #[test]
-    fn a_destination_takes_at_most_its_cap_and_others_are_not_affected() {
+    fn a_destination_starts_up_to_its_cap_queues_four_times_that_and_hands_back_the_rest() {
         let destinations = Destinations::new(2);
-        assert!(destinations.try_take("http://a/"));
-        assert!(destinations.try_take("http://a/"));
-        assert!(!destinations.try_take("http://a/"));
+        assert_eq!(destinations.offer("http://a/", 1), Placed::Start(1));
+        assert_eq!(destinations.offer("http://a/", 2), Placed::Start(2));
+        for n in 3..=10 {
+            assert_eq!(destinations.offer("http://a/", n), Placed::Queued);
+        }
+        assert_eq!(destinations.offer("http://a/", 11), Placed::HandBack(11, BUSY_DEFER));
         assert_eq!(destinations.busy(), ["http://a/"]);
-        assert!(destinations.try_take("http://b/"));
-        destinations.finish("http://a/", true);
-        assert!(destinations.busy().is_empty());
-        assert!(destinations.try_take("http://a/"));
+        assert_eq!(destinations.offer("http://b/", 1), Placed::Start(1), "another destination is not affected");
     }
 
     #[test]
-    fn a_destination_with_a_backlog_asks_for_a_refill_once_a_quarter_of_its_slots_is_free() {
-        let destinations = Destinations::new(8);
-        for _ in 0..8 {
-            assert!(destinations.try_take("http://a/"));
+    fn an_ending_attempt_takes_the_next_queued_event_in_its_slot() {
+        let destinations = Destinations::new(1);
+        assert_eq!(destinations.offer("http://a/", 1), Placed::Start(1));
+        assert_eq!(destinations.offer("http://a/", 2), Placed::Queued);
+        assert_eq!(destinations.next("http://a/", true).event, Some(2));
+        assert_eq!(destinations.next("http://a/", true).event, None, "the slot is given up");
+        assert_eq!(destinations.busy(), ["http://a/"], "it queued once: its own claims take its events");
+        destinations.drained("http://a/");
+        assert!(destinations.busy().is_empty());
+        assert_eq!(destinations.offer("http://a/", 3), Placed::Start(3));
+    }
+
+    #[test]
+    fn a_destination_with_a_backlog_asks_for_a_refill_once_its_queue_has_room_for_twice_its_cap() {
+        let destinations = Destinations::new(2);
+        for n in 0..11 {
+            let _ = destinations.offer("http://a/", n);
         }
-        destinations.handed_back("http://a/");
-        destinations.finish("http://a/", true);
-        assert_eq!(destinations.busy(), ["http://a/"], "its events are left to its own claims");
-        assert!(destinations.refills().is_empty(), "one free slot is not worth a claim");
-        destinations.finish("http://a/", true);
-        assert_eq!(destinations.refills(), [("http://a/".to_owned(), 2)]);
+        assert!(destinations.refills().is_empty(), "queue full");
+        for _ in 0..3 {
+            assert!(destinations.next("http://a/", true).event.is_some());
+        }
+        assert!(destinations.refills().is_empty(), "room for 3, not yet twice the cap");
+        assert!(destinations.next("http://a/", true).event.is_some());
+        assert_eq!(destinations.refills(), [("http://a/".to_owned(), 4)]);
         destinations.drained("http://a/");
         assert!(destinations.refills().is_empty());
     }
 
     #[test]
-    fn a_destination_that_never_answers_is_only_probed_until_it_does() {
+    fn a_destination_that_never_answers_is_only_probed_and_its_queue_shrinks() {
         let destinations = Destinations::new(64);
+        for n in 0..100 {
+            let _ = destinations.offer("http://tarpit/", n);
+        }
+        let mut handed_back = Vec::new();
         for _ in 0..FAILURES_BEFORE_PROBING {
-            assert!(destinations.try_take("http://tarpit/"));
-            destinations.finish("http://tarpit/", false);
+            let next = destinations.next("http://tarpit/", false);
+            handed_back.extend(next.hand_back);
         }
-        for _ in 0..PROBING_IN_FLIGHT {
-            assert!(destinations.try_take("http://tarpit/"));
-        }
-        assert!(!destinations.try_take("http://tarpit/"), "probed with a few attempts at a time");
-        assert_eq!(destinations.defer_for("http://tarpit/"), PROBING_DEFER);
-        destinations.finish("http://tarpit/", true);
-        assert!(destinations.try_take("http://tarpit/") && destinations.try_take("http://tarpit/"));
-        assert_eq!(destinations.defer_for("http://tarpit/"), BUSY_DEFER);
+        // Four ending attempts took four queued events (36 left 32); at the fifth failure the
+        // queue shrinks to what four probing slots may hold.
+        assert_eq!(handed_back.len(), 32 - PROBING_IN_FLIGHT * QUEUED_PER_SLOT);
+        assert_eq!(destinations.next("http://tarpit/", false).wait, PROBING_DEFER);
+        assert!(matches!(destinations.offer("http://tarpit/", 999), Placed::HandBack(999, PROBING_DEFER)));
+    }
+
+    #[test]
+    fn at_shutdown_queued_events_are_returned_and_ending_attempts_take_no_more() {
+        let destinations = Destinations::new(1);
+        let _ = destinations.offer("http://a/", 1);
+        let _ = destinations.offer("http://a/", 2);
+        assert_eq!(destinations.stop(), [2]);
+        assert_eq!(destinations.next("http://a/", true).event, None);
     }
 }

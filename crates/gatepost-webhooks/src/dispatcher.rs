@@ -5,7 +5,7 @@
 
 use crate::client::WebhookClient;
 use crate::deliver::attempt;
-use crate::destinations::{Destinations, destination_of};
+use crate::destinations::{Destinations, Next, Placed, QUEUED_PER_SLOT, destination_of};
 use crate::metrics::WebhookMetrics;
 use crate::schedule::RetrySchedule;
 use gatepost_core::ids::{EventId, MerchantId};
@@ -30,10 +30,16 @@ const RECORD_BATCH: usize = 256;
 /// wakes it; first attempts never wait for this.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// A claimed event may be taken again once its lease ends — if the worker that claimed it
-/// died. The lease covers the attempt's timeout twice over and a second to record it.
+/// died. An event may wait in its destination's queue for as many attempts as the queue
+/// holds per slot, then take its own: the lease covers those with one attempt to spare,
+/// and a second to record it.
 fn lease(timeout: Duration) -> Duration {
-    timeout * 2 + Duration::from_secs(1)
+    let attempts = u32::try_from(QUEUED_PER_SLOT).unwrap_or(u32::MAX).saturating_add(2);
+    timeout * attempts + Duration::from_secs(1)
 }
+
+/// A claimed event with what signs it, waiting for or taking a slot.
+type Claimed = (StoredEvent, WebhookSigning);
 
 /// Everything the worker needs.
 #[derive(Clone, Debug)]
@@ -86,23 +92,29 @@ impl Dispatcher {
         let (finished, to_record) = mpsc::channel(RECORD_QUEUE);
         let recorder = tokio::spawn(record(Arc::clone(&self.store), to_record));
         // Shared by every attempt task without copying the settings.
-        let destinations = Arc::new(Destinations::new(self.max_in_flight_per_destination));
+        let destinations = Arc::new(Destinations::<Claimed>::new(self.max_in_flight_per_destination));
         let this = Arc::new(self);
         let wake = this.store.outbox_signal();
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut in_flight = JoinSet::new();
+        // Whether events of any destination may be due: after a commit, a poll interval, or
+        // a claim that came back full. Refill claims need no such look.
+        let mut look_everywhere = true;
         while !*stop.borrow() {
-            let busy = destinations.busy();
-            let mut more_due = Arc::clone(&this)
-                .claim_and_send(
-                    ClaimScope::AllBut(&busy),
-                    CLAIM_BATCH,
-                    &permits,
-                    &destinations,
-                    &mut in_flight,
-                    &finished,
-                )
-                .await;
+            let mut more_due = false;
+            if look_everywhere {
+                let busy = destinations.busy();
+                more_due = Arc::clone(&this)
+                    .claim_and_send(
+                        ClaimScope::AllBut(&busy),
+                        CLAIM_BATCH,
+                        &permits,
+                        &destinations,
+                        &mut in_flight,
+                        &finished,
+                    )
+                    .await;
+            }
             for (prefix, slots) in destinations.refills() {
                 let slots = u32::try_from(slots).unwrap_or(u32::MAX);
                 let filled = Arc::clone(&this)
@@ -115,50 +127,68 @@ impl Dispatcher {
                         &finished,
                     )
                     .await;
-                if filled {
-                    more_due = true;
-                } else {
+                if !filled {
                     destinations.drained(&prefix);
                 }
             }
             while in_flight.try_join_next().is_some() {}
+            look_everywhere = more_due;
             if more_due {
                 continue;
             }
             tokio::select! {
-                () = wake.notified() => {}
+                () = wake.notified() => look_everywhere = true,
                 () = destinations.refill.notified() => {}
-                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                () = tokio::time::sleep(POLL_INTERVAL) => look_everywhere = true,
                 _ = stop.changed() => {}
             }
         }
+        // Attempts in flight finish; queued events go back to the database, due at once.
+        let queued: Vec<EventId> = destinations.stop().into_iter().map(|(event, _)| event.id).collect();
         while in_flight.join_next().await.is_some() {}
+        this.hand_back(&queued, Duration::ZERO).await;
         drop(finished);
         let _ = recorder.await;
     }
 
-    /// Claims up to `limit` events within `scope` and starts an attempt for each whose
-    /// destination has a slot free; the others go back to the database for later. Returns
-    /// whether more may be due right now: the batch was full, or every attempt slot was busy.
+    /// Gives claimed events back to the database unsent, due again after `wait`. If that
+    /// fails their lease runs out instead, and they are claimed again then.
+    async fn hand_back(&self, ids: &[EventId], wait: Duration) {
+        if ids.is_empty() {
+            return;
+        }
+        let due = self.clock.now().plus_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+        if let Err(error) = self.store.release_events(ids, due).await {
+            tracing::warn!(%error, events = ids.len(), "could not hand back events of a busy destination");
+        }
+    }
+
+    /// Claims up to `limit` events within `scope` and offers each to its destination: it is
+    /// started in a free slot, queued, or handed back. Returns whether more may be due right
+    /// now: the batch was full, or every attempt slot of the process was busy.
     async fn claim_and_send(
         self: Arc<Self>,
         scope: ClaimScope<'_>,
         limit: u32,
         permits: &Arc<Semaphore>,
-        destinations: &Arc<Destinations>,
+        destinations: &Arc<Destinations<Claimed>>,
         in_flight: &mut JoinSet<()>,
         finished: &mpsc::Sender<Finished>,
     ) -> bool {
-        // Only claim what can be sent now: a claimed event waits for its lease otherwise.
-        let free = u32::try_from(permits.available_permits()).unwrap_or(0).min(limit);
-        if free == 0 {
+        // A general claim takes only what the process can start now; a refill claim fills a
+        // destination's queue, which needs no slot yet.
+        let limit = match scope {
+            ClaimScope::AllBut(_) => u32::try_from(permits.available_permits()).unwrap_or(0).min(limit),
+            ClaimScope::Only(_) => limit,
+        };
+        if limit == 0 {
             // Wait for a slot, then look again.
             let _ = permits.clone().acquire_owned().await;
             return true;
         }
         let now = self.clock.now();
         let lease_until = now.plus_millis(i64::try_from(lease(self.timeout).as_millis()).unwrap_or(i64::MAX));
-        let events = match self.store.claim_due_events(now, lease_until, free, scope).await {
+        let events = match self.store.claim_due_events(now, lease_until, limit, scope).await {
             Ok(events) => events,
             Err(error) => {
                 tracing::error!(%error, "could not claim due webhook events");
@@ -166,18 +196,10 @@ impl Dispatcher {
                 return false;
             }
         };
-        let full = events.len() == free as usize;
+        let full = events.len() == limit as usize;
         let mut signings: HashMap<MerchantId, Option<WebhookSigning>> = HashMap::new();
         let mut handed_back: HashMap<Duration, Vec<EventId>> = HashMap::new();
         for event in events {
-            let destination = event.url.as_deref().and_then(destination_of);
-            if let Some(prefix) = &destination
-                && !destinations.try_take(prefix)
-            {
-                destinations.handed_back(prefix);
-                handed_back.entry(destinations.defer_for(prefix)).or_default().push(event.id.clone());
-                continue;
-            }
             let signing = match signings.get(&event.merchant_id) {
                 Some(signing) => signing.clone(),
                 None => {
@@ -189,30 +211,42 @@ impl Dispatcher {
                     signing
                 }
             };
-            let Some(signing) = signing else {
-                if let Some(prefix) = &destination {
-                    destinations.finish(prefix, true);
-                }
-                continue;
+            // No merchant to sign for: the event waits for its lease, and is tried again.
+            let Some(signing) = signing else { continue };
+            let destination = event.url.as_deref().and_then(destination_of);
+            let claimed = match &destination {
+                None => (event, signing),
+                Some(prefix) => match destinations.offer(prefix, (event, signing)) {
+                    Placed::Start(claimed) => claimed,
+                    Placed::Queued => continue,
+                    Placed::HandBack((event, _), wait) => {
+                        handed_back.entry(wait).or_default().push(event.id);
+                        continue;
+                    }
+                },
             };
             let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
             let (worker, finished, destinations) = (Arc::clone(&self), finished.clone(), Arc::clone(destinations));
             in_flight.spawn(async move {
-                let attempted = worker.deliver(event, signing).await;
-                if let Some(prefix) = &destination {
-                    destinations.finish(prefix, attempted.0.status_code.is_some());
+                // One slot of the destination: the first event, then each queued one.
+                let mut next = Some(claimed);
+                while let Some((event, signing)) = next.take() {
+                    let attempted = worker.deliver(event, signing).await;
+                    let answered = attempted.0.status_code.is_some();
+                    // Closed only at shutdown, after every attempt task has ended.
+                    let _ = finished.send(attempted).await;
+                    if let Some(prefix) = &destination {
+                        let Next { event, hand_back, wait } = destinations.next(prefix, answered);
+                        let ids: Vec<EventId> = hand_back.into_iter().map(|(event, _)| event.id).collect();
+                        worker.hand_back(&ids, wait).await;
+                        next = event;
+                    }
                 }
-                // Closed only at shutdown, after every attempt task has ended.
-                let _ = finished.send(attempted).await;
                 drop(permit);
             });
         }
-        for (defer, ids) in handed_back {
-            let due = now.plus_millis(i64::try_from(defer.as_millis()).unwrap_or(i64::MAX));
-            if let Err(error) = self.store.release_events(&ids, due).await {
-                // Their lease runs out instead, and they are claimed again then.
-                tracing::warn!(%error, events = ids.len(), "could not hand back events of a busy destination");
-            }
+        for (wait, ids) in handed_back {
+            self.hand_back(&ids, wait).await;
         }
         full
     }
