@@ -49,7 +49,9 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new());
+    // hyper's own header timeout (30 s once a timer is set) also runs while a keep-alive
+    // connection waits for its next request; the deadlines here replace it.
+    http.timer(TokioTimer::new()).header_read_timeout(None);
     tokio::pin!(shutdown);
     loop {
         // A connection over the cap is not accepted: it waits in the kernel's queue.
@@ -78,9 +80,10 @@ pub async fn serve(
             let router = router.clone();
             let busy = Busy::start(Arc::clone(&activity));
             async move {
+                // The connection stays busy until the answer's body is sent, however long a
+                // client that keeps reading takes; the write deadline covers one that stops.
                 let response = router.oneshot(request.map(axum::body::Body::new)).await;
-                drop(busy);
-                response
+                response.map(|response| response.map(|body| axum::body::Body::new(BusyBody { body, _busy: busy })))
             }
         });
         let connection = graceful.watch(http.serve_connection(io, service));
@@ -161,6 +164,32 @@ impl Drop for Busy {
             };
         }
         activity.reader.wake();
+    }
+}
+
+/// A response body that keeps its connection busy until it is sent or dropped.
+struct BusyBody {
+    body: axum::body::Body,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for BusyBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

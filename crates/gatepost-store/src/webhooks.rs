@@ -114,10 +114,11 @@ pub(crate) fn claim_due_sql(skip_locked: bool, scope: ClaimScope<'_>) -> (String
     (sql, patterns)
 }
 
-/// Hands claimed events back, due again at `$1`: `$2`, `$3`, … are their ids.
+/// Hands claimed events back, due again at `$1`: `$2`, `$3`, … are their ids. An event
+/// that is no longer scheduled (another node delivered it, or it ended) stays as it is.
 pub(crate) fn release_sql(count: usize) -> String {
     let ids: Vec<String> = (2..count + 2).map(|n| format!("${n}")).collect();
-    format!("UPDATE events SET next_attempt_at = $1 WHERE id IN ({})", ids.join(", "))
+    format!("UPDATE events SET next_attempt_at = $1 WHERE next_attempt_at IS NOT NULL AND id IN ({})", ids.join(", "))
 }
 
 pub(crate) const DELIVERY_COLUMNS: [&str; 9] =

@@ -11,7 +11,7 @@
 //! destination's own events to refill it, until a refill comes back short. A backlog is therefore drained at the destination's pace, in large claims, and
 //! never takes another destination's turn. A destination whose attempts keep failing without
 //! an answer (timeouts, refused connections) is probed with a few attempts at a time, its
-//! queue shrunk to match, until it answers again.
+//! queue handed back, until it answers again.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -59,8 +59,11 @@ impl<T> Default for Destination<T> {
 }
 
 impl<T> Destination<T> {
+    /// Nothing to remember: an idle destination's entry is removed. Failures without an
+    /// answer are forgotten with it, so that the map does not grow with every dead endpoint
+    /// ever seen; one that is still dead is probed again after five more.
     fn is_idle(&self) -> bool {
-        self.in_flight == 0 && self.queue.is_empty() && self.unanswered == 0 && !self.backlog
+        self.in_flight == 0 && self.queue.is_empty() && !self.backlog
     }
 }
 
@@ -109,13 +112,24 @@ impl<T> Destinations<T> {
     }
 
     fn cap_of(&self, destination: &Destination<T>) -> usize {
-        if destination.unanswered >= FAILURES_BEFORE_PROBING { PROBING_IN_FLIGHT.min(self.cap) } else { self.cap }
+        if self.is_probed(destination) { PROBING_IN_FLIGHT.min(self.cap) } else { self.cap }
+    }
+
+    /// How many claimed events may wait for a slot. A destination that is only probed
+    /// queues none: its attempts take up to a timeout each, and queued events would outwait
+    /// their lease.
+    fn queue_cap(&self, destination: &Destination<T>) -> usize {
+        if self.is_probed(destination) { 0 } else { self.cap * QUEUED_PER_SLOT }
+    }
+
+    fn is_probed(&self, destination: &Destination<T>) -> bool {
+        destination.unanswered >= FAILURES_BEFORE_PROBING
     }
 
     /// How many more events the destination can take now: free slots and queue space.
     fn room(&self, destination: &Destination<T>) -> usize {
-        let cap = self.cap_of(destination);
-        cap.saturating_sub(destination.in_flight) + (cap * QUEUED_PER_SLOT).saturating_sub(destination.queue.len())
+        self.cap_of(destination).saturating_sub(destination.in_flight)
+            + self.queue_cap(destination).saturating_sub(destination.queue.len())
     }
 
     /// Room that makes a refill claim worth its query (a write): twice the cap, so that a
@@ -125,7 +139,7 @@ impl<T> Destinations<T> {
     }
 
     fn wait_for(&self, destination: &Destination<T>) -> Duration {
-        if destination.unanswered >= FAILURES_BEFORE_PROBING { PROBING_DEFER } else { BUSY_DEFER }
+        if self.is_probed(destination) { PROBING_DEFER } else { BUSY_DEFER }
     }
 
     /// Places a claimed event of `prefix`: started in a free slot, queued, or handed back.
@@ -136,13 +150,30 @@ impl<T> Destinations<T> {
         if destination.in_flight < cap {
             destination.in_flight += 1;
             Placed::Start(event)
-        } else if destination.queue.len() < cap * QUEUED_PER_SLOT && !self.stopping.load(Ordering::Relaxed) {
+        } else if destination.queue.len() < self.queue_cap(destination) && !self.stopping.load(Ordering::Relaxed) {
             // More of its events may be due: from now on its own refill claims take them.
             destination.queue.push_back(event);
             destination.backlog = true;
             Placed::Queued
         } else {
             destination.backlog = true;
+            let wait = self.wait_for(destination);
+            Placed::HandBack(event, wait)
+        }
+    }
+
+    /// Places a claimed event of `prefix` when the process has no attempt slot to start it:
+    /// queued behind the destination's attempts in flight (one of them will take it), or
+    /// handed back.
+    pub fn queue_behind(&self, prefix: &str, event: T) -> Placed<T> {
+        let mut all = self.by_prefix.lock().expect("destinations lock");
+        let destination = all.entry(prefix.to_owned()).or_default();
+        destination.backlog = true;
+        let fits = destination.queue.len() < self.queue_cap(destination);
+        if destination.in_flight > 0 && fits && !self.stopping.load(Ordering::Relaxed) {
+            destination.queue.push_back(event);
+            Placed::Queued
+        } else {
             let wait = self.wait_for(destination);
             Placed::HandBack(event, wait)
         }
@@ -157,7 +188,7 @@ impl<T> Destinations<T> {
         let Some(destination) = all.get_mut(prefix) else { return next };
         destination.unanswered = if answered { 0 } else { destination.unanswered.saturating_add(1) };
         let cap = self.cap_of(destination);
-        while destination.queue.len() > cap * QUEUED_PER_SLOT {
+        while destination.queue.len() > self.queue_cap(destination) {
             next.hand_back.extend(destination.queue.pop_back());
             destination.backlog = true;
         }
@@ -249,6 +280,15 @@ mod tests {
     }
 
     #[test]
+    fn without_a_slot_of_the_process_an_event_waits_only_behind_an_attempt_in_flight() {
+        let destinations = Destinations::new(4);
+        assert_eq!(destinations.queue_behind("http://a/", 1), Placed::HandBack(1, BUSY_DEFER), "nobody would take it");
+        assert_eq!(destinations.offer("http://a/", 2), Placed::Start(2));
+        assert_eq!(destinations.queue_behind("http://a/", 3), Placed::Queued);
+        assert_eq!(destinations.next("http://a/", true).event, Some(3));
+    }
+
+    #[test]
     fn an_ending_attempt_takes_the_next_queued_event_in_its_slot() {
         let destinations = Destinations::new(1);
         assert_eq!(destinations.offer("http://a/", 1), Placed::Start(1));
@@ -279,7 +319,7 @@ mod tests {
     }
 
     #[test]
-    fn a_destination_that_never_answers_is_only_probed_and_its_queue_shrinks() {
+    fn a_destination_that_never_answers_is_only_probed_and_its_queue_handed_back() {
         let destinations = Destinations::new(64);
         for n in 0..100 {
             let _ = destinations.offer("http://tarpit/", n);
@@ -290,8 +330,8 @@ mod tests {
             handed_back.extend(next.hand_back);
         }
         // Four ending attempts took four queued events (36 left 32); at the fifth failure the
-        // queue shrinks to what four probing slots may hold.
-        assert_eq!(handed_back.len(), 32 - PROBING_IN_FLIGHT * QUEUED_PER_SLOT);
+        // whole queue goes back: a probed destination queues nothing.
+        assert_eq!(handed_back.len(), 32);
         assert_eq!(destinations.next("http://tarpit/", false).wait, PROBING_DEFER);
         assert!(matches!(destinations.offer("http://tarpit/", 999), Placed::HandBack(999, PROBING_DEFER)));
     }

@@ -24,6 +24,8 @@ const CLAIM_BATCH: u32 = 256;
 const MAX_IN_FLIGHT: usize = 1024;
 /// Finished attempts waiting to be recorded; a full queue holds the attempts back.
 const RECORD_QUEUE: usize = 4096;
+/// How many claimed events one statement hands back.
+const HAND_BACK_CHUNK: usize = 1000;
 /// How many finished attempts one write records.
 const RECORD_BATCH: usize = 256;
 /// How often the worker looks for due retries (and other nodes' events) when nothing
@@ -158,8 +160,11 @@ impl Dispatcher {
             return;
         }
         let due = self.clock.now().plus_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
-        if let Err(error) = self.store.release_events(ids, due).await {
-            tracing::warn!(%error, events = ids.len(), "could not hand back events of a busy destination");
+        // In chunks: one statement binds each id, and databases bound how many it may.
+        for chunk in ids.chunks(HAND_BACK_CHUNK) {
+            if let Err(error) = self.store.release_events(chunk, due).await {
+                tracing::warn!(%error, events = chunk.len(), "could not hand back events of a busy destination");
+            }
         }
     }
 
@@ -182,8 +187,9 @@ impl Dispatcher {
             ClaimScope::Only(_) => limit,
         };
         if limit == 0 {
-            // Wait for a slot, then look again.
-            let _ = permits.clone().acquire_owned().await;
+            // Wait for a slot, a while at most (the loop also answers wake-ups and `stop`),
+            // then look again.
+            let _ = tokio::time::timeout(POLL_INTERVAL, permits.clone().acquire_owned()).await;
             return true;
         }
         let now = self.clock.now();
@@ -213,19 +219,25 @@ impl Dispatcher {
             };
             // No merchant to sign for: the event waits for its lease, and is tried again.
             let Some(signing) = signing else { continue };
+            // Never wait for a slot of the process here: slow destinations holding every slot
+            // would stall the worker. Without one, an event waits behind its destination's
+            // attempts in flight, or goes back.
             let destination = event.url.as_deref().and_then(destination_of);
-            let claimed = match &destination {
-                None => (event, signing),
-                Some(prefix) => match destinations.offer(prefix, (event, signing)) {
-                    Placed::Start(claimed) => claimed,
-                    Placed::Queued => continue,
-                    Placed::HandBack((event, _), wait) => {
-                        handed_back.entry(wait).or_default().push(event.id);
-                        continue;
-                    }
-                },
+            let permit = permits.clone().try_acquire_owned().ok();
+            let placed = match (&destination, permit.is_some()) {
+                (None, true) => Placed::Start((event, signing)),
+                (None, false) => Placed::HandBack((event, signing), Duration::ZERO),
+                (Some(prefix), true) => destinations.offer(prefix, (event, signing)),
+                (Some(prefix), false) => destinations.queue_behind(prefix, (event, signing)),
             };
-            let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
+            let (claimed, permit) = match (placed, permit) {
+                (Placed::Start(claimed), Some(permit)) => (claimed, permit),
+                (Placed::HandBack((event, _), wait), _) => {
+                    handed_back.entry(wait).or_default().push(event.id);
+                    continue;
+                }
+                _ => continue,
+            };
             let (worker, finished, destinations) = (Arc::clone(&self), finished.clone(), Arc::clone(destinations));
             in_flight.spawn(async move {
                 // One slot of the destination: the first event, then each queued one.
