@@ -1,4 +1,4 @@
-//! Attacks and careless merchants: every defect a hostile review of gatepost found, replayed
+//! Attacks and careless merchants: slow, oversized, malformed, forged and greedy clients, replayed
 //! against a real server on both backends so that none comes back.
 
 mod callbacks;
