@@ -50,7 +50,8 @@ const CALLBACK_RESULTS: [&str; 6] = ["applied", "ignored", "duplicate", "unknown
 
 impl Metrics {
     /// Registers every series, each labelled series with every label value it can take at
-    /// zero, so that `rate()` and alerts work before the first event (SPEC §12).
+    /// zero, so that `rate()` and alerts work before the first event
+    /// (docs/reference/operations.md#metrics).
     pub(crate) fn new(connectors: &[&str]) -> Self {
         let mut registry = Registry::default();
         let webhooks = WebhookMetrics::register(&mut registry);

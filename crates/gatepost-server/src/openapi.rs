@@ -94,7 +94,7 @@ const SHARED_ANSWERS: [(&str, &str); 8] = [
     ("500", "A failure on our side (`internal`); the body names only a reference to the log line"),
 ];
 
-/// What the annotations cannot say once for every operation (SPEC §2, §14):
+/// What the annotations cannot say once for every operation (docs/reference/api.md#errors):
 /// - every `/v1` operation may answer 401, 422, 429 and 500; one with a body also 400,
 ///   408 and 413; one with an id in its path also 404 — each as problem+json;
 /// - a body whose fields are all optional may be left out (it reads as `{}`);

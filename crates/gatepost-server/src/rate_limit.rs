@@ -48,7 +48,7 @@ impl Rate {
         self.per_second.get()
     }
 
-    /// How many requests the bucket holds: twice the rate (SPEC §14).
+    /// How many requests the bucket holds: twice the rate (docs/reference/limits.md).
     fn burst(self) -> NonZeroU32 {
         self.per_second.saturating_mul(NonZeroU32::new(2).expect("2 is not zero"))
     }

@@ -27,7 +27,7 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     pub allow_private_targets: bool,
     pub forbid_explicit_port: bool,
-    /// Attempts in flight at once to one destination (SPEC §14).
+    /// Attempts in flight at once to one destination (docs/reference/webhooks.md#fairness).
     pub max_in_flight_per_endpoint: usize,
 }
 
@@ -55,7 +55,7 @@ pub struct ConnectorsConfig {
     pub simulator: Option<SimulatorConfig>,
 }
 
-/// Limits on connections and requests (SPEC §14).
+/// Limits on connections and requests (docs/reference/limits.md).
 #[derive(Clone, Copy, Debug)]
 pub struct HttpConfig {
     pub header_timeout: Duration,
@@ -64,7 +64,7 @@ pub struct HttpConfig {
     pub max_connections: usize,
 }
 
-/// Request rate limits; `None` is no limit (SPEC §14).
+/// Request rate limits; `None` is no limit (docs/reference/limits.md#rate-limits).
 #[derive(Clone, Copy, Debug)]
 pub struct RateLimitConfig {
     pub api: Option<Rate>,
@@ -160,7 +160,8 @@ impl Config {
                 idle_timeout: layers.parse("http.idle_timeout", parse_positive_duration)?,
                 max_connections: layers.parse("http.max_connections", parse_count)?,
             },
-            // SPEC §14: off in sandbox, so that tests and load tests from one key run freely.
+            // Off in sandbox, so that tests and load tests from one key run freely
+            // (docs/reference/limits.md#settings).
             rate_limit: RateLimitConfig {
                 api: layers
                     .parse_optional("rate_limit.api", Rate::parse)?
@@ -180,7 +181,7 @@ impl Config {
     }
 }
 
-/// The default request rates of live mode (SPEC §14).
+/// The default request rates of live mode (docs/reference/limits.md#settings).
 const LIVE_API_RATE: &str = "100/s";
 const LIVE_PAY_RATE: &str = "10/s";
 

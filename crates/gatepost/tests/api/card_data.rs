@@ -1,5 +1,5 @@
 //! Card numbers and CVCs never reach the database or the logs, nor do the hosted page's
-//! tokens and the merchant's secrets reach the logs (SPEC §4, §9).
+//! tokens and the merchant's secrets reach the logs (docs/reference/limits.md#secrets-in-answers-and-logs).
 
 use crate::checkout::{Page, card_form};
 use crate::cli::{create_merchant, serve_with};
