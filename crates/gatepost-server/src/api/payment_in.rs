@@ -195,7 +195,12 @@ fn validate_customer(customer: CustomerIn, problems: &mut Problems) -> Customer 
     problems.too_long("customer.email", customer.email.as_deref(), MAX_CUSTOMER_FIELD_CHARS);
     problems.too_long("customer.name", customer.name.as_deref(), MAX_CUSTOMER_FIELD_CHARS);
     problems.text("customer.name", customer.name.as_deref(), false);
-    if customer.email.as_deref().is_some_and(|email| !gatepost_core::text::is_email(email)) {
+    // A control character is `invalid_value` in every text field (docs/reference/limits.md#input);
+    // only clean text is then judged as an address.
+    let email = customer.email.as_deref();
+    if email.is_some_and(|email| !gatepost_core::text::is_clean(email, false)) {
+        problems.text("customer.email", email, false);
+    } else if email.is_some_and(|email| !gatepost_core::text::is_email(email)) {
         problems.add("customer.email", "invalid_email", "must be an e-mail address");
     }
     Customer { email: customer.email, name: customer.name }
