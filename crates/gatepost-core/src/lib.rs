@@ -3,10 +3,12 @@
 //!
 //! # Layout
 //! - [`card`]: card fields from the hosted page, and what may be kept of them.
+//! - [`idempotency`]: what a repeated `Idempotency-Key` gets.
 //! - [`ids`]: prefixed, opaque identifiers (`pay_…`, `evt_…`) and random secrets.
 //! - [`money`]: [`money::Currency`] with its ISO 4217 exponent and [`money::Amount`].
 //! - [`status`]: the one status machine every payment change goes through.
 //! - [`payment`]: the payment as the rest of the system sees it, and its validated input.
+//! - [`changes`]: every change to a payment decided: new state, events, refusals.
 //! - [`returns`]: where the shopper is sent back to, with which signed parameters.
 //! - [`urls`]: return and webhook URL rules (SPEC §9).
 //! - [`signing`]: webhook (Standard Webhooks) and return-redirect signatures.
@@ -14,6 +16,8 @@
 //! - [`time`]: millisecond timestamps and the injectable [`time::Clock`].
 
 pub mod card;
+pub mod changes;
+pub mod idempotency;
 pub mod ids;
 pub mod money;
 pub mod payment;

@@ -1,56 +1,101 @@
-//! Deciding what a repeated idempotency key means (SPEC §2), for both backends.
+//! Idempotency keys, each operation written once over [`Tx`]; what a repeated key means
+//! is decided in `gatepost_core::idempotency`.
 
+use crate::StoreError;
 use crate::rows::Row;
+use crate::tx::Tx;
 use crate::values::Value;
-use crate::{IDEMPOTENCY_LOCK_MILLIS, IDEMPOTENCY_RETENTION_MILLIS, IdempotencyClaim, StoreError, StoredResponse};
+use gatepost_core::idempotency::{IdempotencyClaim, KeyRecord, StoredResponse, Verdict, forgettable_before};
 use gatepost_core::ids::MerchantId;
 use gatepost_core::time::Timestamp;
 
-/// What to do about a key that is already stored.
-pub(crate) enum Verdict {
-    Answer(IdempotencyClaim),
-    /// The stored claim is stale (expired, or its request died): claim it afresh.
-    TakeOver,
-}
+/// A first claim; affects no row when the key exists.
+const INSERT_KEY: &str = "INSERT INTO idempotency_keys \
+    (merchant_id, key, request_hash, created_at, locked_until) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (merchant_id, key) DO NOTHING";
+const KEY: &str = "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
+const TAKE_OVER_KEY: &str = "UPDATE idempotency_keys SET \
+    request_hash = $3, created_at = $4, locked_until = $5, response_status = NULL, \
+    response_content_type = NULL, response_body = NULL WHERE merchant_id = $1 AND key = $2";
+const RECORD_RESPONSE: &str = "UPDATE idempotency_keys SET \
+    response_status = $3, response_content_type = $4, response_body = $5 \
+    WHERE merchant_id = $1 AND key = $2";
+const DELETE_FORGETTABLE_KEYS: &str = "DELETE FROM idempotency_keys WHERE created_at <= $1";
+const DELETE_KEY: &str = "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
 
-pub(crate) fn judge(row: &impl Row, request_hash: &str, now: Timestamp) -> Result<Verdict, StoreError> {
-    let now = now.millis();
-    if row.int("created_at")? + IDEMPOTENCY_RETENTION_MILLIS <= now {
-        return Ok(Verdict::TakeOver);
-    }
-    if row.text("request_hash")? != request_hash {
-        return Ok(Verdict::Answer(IdempotencyClaim::Reused));
-    }
-    if let Some(status) = row.opt_int("response_status")? {
-        return Ok(Verdict::Answer(IdempotencyClaim::Replay(StoredResponse {
+fn record_from_row(row: &dyn Row) -> Result<KeyRecord, StoreError> {
+    let response = match row.opt_int("response_status")? {
+        Some(status) => Some(StoredResponse {
             status: u16::try_from(status).map_err(|_| StoreError::Corrupt("response_status".into()))?,
             content_type: row.text("response_content_type")?,
             body: row.bytes("response_body")?,
-        })));
-    }
-    if row.int("locked_until")? > now {
-        return Ok(Verdict::Answer(IdempotencyClaim::InUse));
-    }
-    Ok(Verdict::TakeOver)
+        }),
+        None => None,
+    };
+    Ok(KeyRecord {
+        request_hash: row.text("request_hash")?,
+        created_at: row.time("created_at")?,
+        locked_until: row.time("locked_until")?,
+        response,
+    })
 }
 
-/// Parameters of `INSERT_IDEMPOTENCY_KEY` and `TAKE_OVER_IDEMPOTENCY_KEY`.
-pub(crate) fn claim_values(merchant: &MerchantId, key: &str, request_hash: &str, now: Timestamp) -> Vec<Value> {
+/// Parameters of `INSERT_KEY` and `TAKE_OVER_KEY`.
+fn claim_values(merchant: &MerchantId, key: &str, claim: &KeyRecord) -> Vec<Value> {
     vec![
         merchant.as_str().into(),
         key.into(),
-        request_hash.into(),
-        now.millis().into(),
-        (now.millis() + IDEMPOTENCY_LOCK_MILLIS).into(),
+        claim.request_hash.as_str().into(),
+        claim.created_at.millis().into(),
+        claim.locked_until.millis().into(),
     ]
 }
 
-pub(crate) fn response_values(merchant: &MerchantId, key: &str, response: &StoredResponse) -> Vec<Value> {
-    vec![
+/// See `Store::claim_idempotency_key`. The stored key is locked while it is judged, so
+/// of two requests taking over a stale key, one claims it and the other finds it in use.
+pub(crate) async fn claim(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    key: String,
+    request_hash: String,
+    now: Timestamp,
+) -> Result<IdempotencyClaim, StoreError> {
+    let claim = claim_values(&merchant, &key, &KeyRecord::claim(&request_hash, now));
+    if tx.execute(INSERT_KEY, &claim).await? == 1 {
+        return Ok(IdempotencyClaim::Claimed);
+    }
+    let locked = format!("{KEY}{}", tx.dialect().lock_for_update());
+    let stored = tx.query_one(&locked, &[merchant.as_str().into(), key.into()], record_from_row).await?;
+    match stored.map(|record| record.verdict(&request_hash, now)) {
+        Some(Verdict::Answer(answer)) => Ok(answer),
+        Some(Verdict::TakeOver) | None => {
+            tx.execute(TAKE_OVER_KEY, &claim).await?;
+            Ok(IdempotencyClaim::Claimed)
+        }
+    }
+}
+
+pub(crate) async fn record_response(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    key: String,
+    response: StoredResponse,
+) -> Result<(), StoreError> {
+    let values: [Value; 5] = [
         merchant.as_str().into(),
         key.into(),
         i64::from(response.status).into(),
-        response.content_type.as_str().into(),
-        response.body.clone().into(),
-    ]
+        response.content_type.into(),
+        response.body.into(),
+    ];
+    tx.execute(RECORD_RESPONSE, &values).await.map(drop)
+}
+
+/// Forgets keys past their retention; returns how many.
+pub(crate) async fn forget_expired(tx: &mut dyn Tx, now: Timestamp) -> Result<u64, StoreError> {
+    tx.execute(DELETE_FORGETTABLE_KEYS, &[forgettable_before(now).millis().into()]).await
+}
+
+pub(crate) async fn release(tx: &mut dyn Tx, merchant: MerchantId, key: String) -> Result<(), StoreError> {
+    tx.execute(DELETE_KEY, &[merchant.as_str().into(), key.into()]).await.map(drop)
 }

@@ -1,38 +1,53 @@
 //! Storage for gatepost, in domain words: one [`Store`] trait, two backends.
 //!
+//! The store persists; it decides nothing. Every rule (what a change does to a payment,
+//! which events it emits, what a repeated idempotency key gets) is decided in
+//! `gatepost-core`; the store loads, asks the domain, and writes what it returned in one
+//! transaction.
+//!
 //! # Layout
-//! - [`Store`]: everything the server asks of a database.
+//! - [`Store`]: everything the server asks of a database, in domain words.
+//! - `tx`: the transaction interface ([`tx::Tx`]) and what a backend provides
+//!   ([`tx::Backend`]: run an operation in a write transaction or on a reader).
+//! - `database`: the one [`Store`] implementation, over any backend.
+//! - the operations, each written once over `Tx`: `payments` (payments and attempts),
+//!   `refunds`, `callbacks`, `idempotency`, `merchants`, `webhooks` (the outbox as the
+//!   delivery worker and the events API see it) and `outbox` (writing a change's events).
 //! - `sqlite/`: the embedded default. One writer thread commits in batches (group
 //!   commit: one fsync for many requests), a small pool of readers serves queries.
 //! - `postgres/`: for several gateway processes on one database.
-//! - `change`: what a status change writes — the payment row and its events — computed
-//!   once for both backends.
-//! - `rows`/`values`: the mapping between rows and domain types, shared by both backends.
+//! - `rows`/`values`/`queries`: rows to domain types, domain types to column values, and
+//!   the SQL both backends run.
 //! - `migrations`: schema versions embedded in the binary, applied on start.
 
-mod change;
+mod callbacks;
+mod database;
 mod error;
 mod idempotency;
+mod merchants;
 mod migrations;
+mod outbox;
+mod payments;
 mod postgres;
 mod queries;
 mod refunds;
 mod rows;
 mod sqlite;
+mod tx;
 mod values;
 mod webhooks;
 
-pub use change::ChangeOutcome;
+pub use callbacks::{CallbackChange, CallbackReceipt, CallbackResult};
 pub use error::StoreError;
-pub use gatepost_core::payment::AttemptEffect;
-pub use refunds::{
-    CallbackChange, CallbackReceipt, CallbackResult, DueRefund, NewRefund, RefundSettlement, RefundStart,
-};
+pub use payments::ChangeOutcome;
+pub use refunds::{DueRefund, RefundStart};
 pub use webhooks::{ClaimScope, Delivery, EventQuery, NextStep, StoredEvent, WebhookSigning};
 
 use async_trait::async_trait;
+use gatepost_core::changes::{NewAttempt, NewRefund, RefundSettlement, Settlement};
+use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
 use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
-use gatepost_core::payment::{Attempt, AttemptStatus, CardSummary, Merchant, Payment, ThreeDs};
+use gatepost_core::payment::{Attempt, Merchant, Payment};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_core::time::Timestamp;
@@ -74,21 +89,6 @@ pub struct Checkout {
     pub connector: String,
 }
 
-/// The merchant columns a checkout needs, read the same way by both backends.
-pub(crate) fn checkout_parts(row: &impl rows::Row) -> Result<(String, WebhookSecret, String), StoreError> {
-    let secret = row.text("webhook_secret")?;
-    let webhook_secret = WebhookSecret::parse(&secret).ok_or_else(|| StoreError::Corrupt("webhook secret".into()))?;
-    Ok((row.text("name")?, webhook_secret, row.text("connector")?))
-}
-
-/// A card attempt about to be handed to the connector.
-#[derive(Debug)]
-pub struct NewAttempt {
-    pub id: AttemptId,
-    pub card: CardSummary,
-    pub connector: String,
-}
-
 /// What [`Store::start_attempt`] found.
 #[derive(Debug)]
 pub enum AttemptStart {
@@ -99,54 +99,12 @@ pub enum AttemptStart {
     NotFound,
 }
 
-/// The result of an attempt, to be recorded with its effect on the payment.
-#[derive(Debug)]
-pub struct Settlement {
-    pub status: AttemptStatus,
-    pub decline_code: Option<String>,
-    pub decline_message: Option<String>,
-    pub three_ds: ThreeDs,
-    pub connector_reference: Option<String>,
-    /// The single-use token of the 3-D Secure form, while a challenge waits.
-    pub challenge_token: Option<String>,
-    /// When to ask the connector about a pending attempt.
-    pub next_poll_at: Option<Timestamp>,
-    pub effect: AttemptEffect,
-}
-
 /// A pending attempt whose result is due to be asked for.
 #[derive(Debug)]
 pub struct DueAttempt {
     pub payment_id: PaymentId,
     pub attempt: Attempt,
 }
-
-/// A stored API response, replayed for a repeated idempotency key (SPEC §2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub content_type: String,
-    pub body: Vec<u8>,
-}
-
-/// What claiming an idempotency key found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IdempotencyClaim {
-    /// The key is new (or its earlier request died): run the request, then record it.
-    Claimed,
-    /// The same request already ran: replay this.
-    Replay(StoredResponse),
-    /// The same key is still running elsewhere.
-    InUse,
-    /// The key was used with a different request.
-    Reused,
-}
-
-/// How long a claimed idempotency key blocks its twins before a crashed request's claim
-/// may be taken over.
-pub const IDEMPOTENCY_LOCK_MILLIS: i64 = 60_000;
-/// How long a finished idempotent response is replayed (SPEC §2).
-pub const IDEMPOTENCY_RETENTION_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
 /// Everything gatepost asks of its database.
 #[async_trait]
@@ -334,9 +292,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 /// Opens the database named by `url`: `sqlite://PATH` or `postgres://…` (SPEC §1).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+        Ok(Arc::new(database::Database::new(sqlite::Sqlite::open(path)?)))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PostgresStore::open(url)?))
+        Ok(Arc::new(database::Database::new(postgres::Postgres::open(url)?)))
     } else {
         Err(StoreError::BadUrl)
     }

@@ -20,18 +20,6 @@ pub(crate) const ABANDONED_CHALLENGES: &str = "SELECT a.* FROM attempts a JOIN p
     WHERE a.status = 'ACTION_REQUIRED' AND p.expires_at <= $1 LIMIT $2";
 pub(crate) const RESCHEDULE_POLL: &str = "UPDATE attempts SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
 
-pub(crate) const INSERT_IDEMPOTENCY_KEY: &str = "INSERT INTO idempotency_keys \
-    (merchant_id, key, request_hash, created_at, locked_until) VALUES ($1, $2, $3, $4, $5) \
-    ON CONFLICT (merchant_id, key) DO NOTHING";
-pub(crate) const IDEMPOTENCY_KEY: &str = "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
-pub(crate) const TAKE_OVER_IDEMPOTENCY_KEY: &str = "UPDATE idempotency_keys SET \
-    request_hash = $3, created_at = $4, locked_until = $5, response_status = NULL, \
-    response_content_type = NULL, response_body = NULL WHERE merchant_id = $1 AND key = $2";
-pub(crate) const RECORD_IDEMPOTENT_RESPONSE: &str = "UPDATE idempotency_keys SET \
-    response_status = $3, response_content_type = $4, response_body = $5 \
-    WHERE merchant_id = $1 AND key = $2";
-pub(crate) const DELETE_EXPIRED_IDEMPOTENCY_KEYS: &str = "DELETE FROM idempotency_keys WHERE created_at <= $1";
-pub(crate) const DELETE_IDEMPOTENCY_KEY: &str = "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
 pub(crate) const MERCHANT_BY_ID: &str = "SELECT * FROM merchants WHERE id = $1";
 pub(crate) const UPDATE_MERCHANT_SETTINGS: &str = "UPDATE merchants SET default_webhook_url = $2, \
     webhook_ack_mode = $3, allowed_return_hosts = $4, connector = $5 WHERE id = $1";

@@ -1,26 +1,19 @@
-//! Refunds and provider callbacks, decided once for both backends: the rows they write,
-//! how they are read back, and what they do to their payment.
+//! Refunds: their rows, and each operation on them written once over [`Tx`]. What a
+//! refund may be and what it does to its payment is decided in `gatepost_core::changes`.
 
-use crate::change::{Reporter, plan};
+use crate::StoreError;
+use crate::outbox::insert_events;
+use crate::payments::{ChangeOutcome, merchant_webhook_url, payment_by_id};
 use crate::rows::Row;
-use crate::values::{Value, insert_sql};
-use crate::{StoreError, change::ChangeOutcome};
-use gatepost_core::ids::{PaymentId, RefundId};
+use crate::tx::Tx;
+use crate::values::{UPDATE_PAYMENT_STATE, Value, insert_sql, payment_state_values};
+use gatepost_core::changes::{NewRefund, RefundRefusal, RefundSettlement, Reporter, SettledRefund};
+use gatepost_core::ids::{MerchantId, PaymentId, RefundId};
 use gatepost_core::money::Currency;
 use gatepost_core::payment::{Payment, Refund, RefundStatus};
-use gatepost_core::status::{PaymentEvent, PaymentStatus};
+use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;
 use std::sync::LazyLock;
-
-/// A refund the merchant asked for, before any check.
-#[derive(Debug)]
-pub struct NewRefund {
-    pub id: RefundId,
-    /// `None` refunds everything still refundable.
-    pub amount: Option<i64>,
-    pub reason: Option<String>,
-    pub connector: String,
-}
 
 /// What [`crate::Store::start_refund`] found.
 #[derive(Debug)]
@@ -38,16 +31,6 @@ pub enum RefundStart {
     NotFound,
 }
 
-/// The result of a refund, to be recorded with its effect on the payment.
-#[derive(Debug)]
-pub struct RefundSettlement {
-    pub status: RefundStatus,
-    pub connector_reference: Option<String>,
-    pub failure_code: Option<String>,
-    /// When to ask the connector about a pending refund.
-    pub next_poll_at: Option<Timestamp>,
-}
-
 /// A pending refund whose result is due to be asked for, with what asking again needs.
 #[derive(Debug)]
 pub struct DueRefund {
@@ -55,29 +38,6 @@ pub struct DueRefund {
     /// The connector reference of the captured attempt.
     pub authorization: String,
     pub currency: Currency,
-}
-
-/// Which provider notification this is: a callback is applied once per id (SPEC §7).
-#[derive(Clone, Debug)]
-pub struct CallbackReceipt {
-    pub connector: String,
-    pub id: String,
-}
-
-/// What a provider callback asks to record.
-#[derive(Debug)]
-pub enum CallbackChange {
-    Attempt(gatepost_core::ids::AttemptId, crate::Settlement),
-    Refund(RefundId, RefundSettlement),
-}
-
-/// What became of a provider callback.
-#[derive(Debug)]
-pub enum CallbackResult {
-    /// This provider event id was received before: nothing changed.
-    Duplicate,
-    /// First receipt: the change as the status machine took it.
-    Processed(Box<ChangeOutcome>),
 }
 
 const REFUND_COLUMNS: [&str; 11] = [
@@ -94,9 +54,9 @@ const REFUND_COLUMNS: [&str; 11] = [
     "updated_at",
 ];
 
-pub(crate) static INSERT_REFUND: LazyLock<String> = LazyLock::new(|| insert_sql("refunds", &REFUND_COLUMNS));
+static INSERT_REFUND: LazyLock<String> = LazyLock::new(|| insert_sql("refunds", &REFUND_COLUMNS));
 
-pub(crate) fn refund_values(refund: &Refund) -> Vec<Value> {
+fn refund_values(refund: &Refund) -> Vec<Value> {
     vec![
         refund.id.as_str().into(),
         refund.payment_id.as_str().into(),
@@ -112,7 +72,7 @@ pub(crate) fn refund_values(refund: &Refund) -> Vec<Value> {
     ]
 }
 
-pub(crate) const UPDATE_REFUND: &str = "UPDATE refunds SET status = $2, failure_code = $3, \
+const UPDATE_REFUND: &str = "UPDATE refunds SET status = $2, failure_code = $3, \
     connector_reference = $4, next_poll_at = $5, updated_at = $6 WHERE id = $1";
 
 fn refund_update_values(refund: &Refund, next_poll_at: Option<Timestamp>, now: Timestamp) -> Vec<Value> {
@@ -126,57 +86,18 @@ fn refund_update_values(refund: &Refund, next_poll_at: Option<Timestamp>, now: T
     ]
 }
 
-pub(crate) const REFUND_BY_ID: &str = "SELECT * FROM refunds WHERE id = $1";
+const REFUND_BY_ID: &str = "SELECT * FROM refunds WHERE id = $1";
 
 /// Pending refunds due for a poll, with the authorization they refund.
-pub(crate) const REFUNDS_DUE_FOR_POLL: &str = "SELECT r.*, p.currency AS payment_currency, \
+const REFUNDS_DUE_FOR_POLL: &str = "SELECT r.*, p.currency AS payment_currency, \
     a.connector_reference AS authorization_reference \
     FROM refunds r JOIN payments p ON p.id = r.payment_id \
     JOIN attempts a ON a.payment_id = r.payment_id AND a.status = 'SUCCEEDED' \
     WHERE r.status = 'PENDING' AND r.next_poll_at <= $1 ORDER BY r.next_poll_at LIMIT $2";
 
-pub(crate) const RESCHEDULE_REFUND_POLL: &str =
-    "UPDATE refunds SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
+const RESCHEDULE_REFUND_POLL: &str = "UPDATE refunds SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
 
-/// Records a callback's first receipt; affects no row when its id was seen before.
-pub(crate) const INSERT_CALLBACK: &str = "INSERT INTO provider_callbacks \
-    (connector, provider_event_id, subject_id, result, times_received, first_received_at, last_received_at) \
-    VALUES ($1, $2, $3, 'received', 1, $4, $4) ON CONFLICT (connector, provider_event_id) DO NOTHING";
-pub(crate) const CALLBACK_RECEIVED_AGAIN: &str = "UPDATE provider_callbacks \
-    SET times_received = times_received + 1, last_received_at = $3 \
-    WHERE connector = $1 AND provider_event_id = $2";
-pub(crate) const CALLBACK_RESULT: &str =
-    "UPDATE provider_callbacks SET result = $3 WHERE connector = $1 AND provider_event_id = $2";
-
-pub(crate) fn callback_insert_values(receipt: &CallbackReceipt, subject: &str, now: Timestamp) -> Vec<Value> {
-    vec![receipt.connector.as_str().into(), receipt.id.as_str().into(), subject.into(), now.millis().into()]
-}
-
-pub(crate) fn callback_again_values(receipt: &CallbackReceipt, now: Timestamp) -> Vec<Value> {
-    vec![receipt.connector.as_str().into(), receipt.id.as_str().into(), now.millis().into()]
-}
-
-/// How a processed callback is remembered.
-pub(crate) fn callback_result_values(receipt: &CallbackReceipt, outcome: &ChangeOutcome) -> Vec<Value> {
-    let result = match outcome {
-        ChangeOutcome::Applied { .. } => "applied",
-        ChangeOutcome::Rejected(_) => "ignored",
-        ChangeOutcome::NotFound => "unknown",
-    };
-    vec![receipt.connector.as_str().into(), receipt.id.as_str().into(), result.into()]
-}
-
-impl CallbackChange {
-    /// The id of the attempt or refund the callback is about.
-    pub(crate) fn subject(&self) -> &str {
-        match self {
-            Self::Attempt(id, _) => id.as_str(),
-            Self::Refund(id, _) => id.as_str(),
-        }
-    }
-}
-
-pub(crate) fn refund_from_row(row: &impl Row) -> Result<Refund, StoreError> {
+pub(crate) fn refund_from_row(row: &dyn Row) -> Result<Refund, StoreError> {
     let status = row.text("status")?;
     Ok(Refund {
         id: RefundId::from_trusted(row.text("id")?),
@@ -192,7 +113,7 @@ pub(crate) fn refund_from_row(row: &impl Row) -> Result<Refund, StoreError> {
     })
 }
 
-pub(crate) fn due_refund_from_row(row: &impl Row) -> Result<DueRefund, StoreError> {
+fn due_refund_from_row(row: &dyn Row) -> Result<DueRefund, StoreError> {
     let currency = row.text("payment_currency")?;
     Ok(DueRefund {
         refund: refund_from_row(row)?,
@@ -223,13 +144,6 @@ pub(crate) fn attach_refunds(payments: &mut [Payment], refunds: Vec<Refund>) {
     }
 }
 
-/// Why a refund was not started.
-#[derive(Debug)]
-pub(crate) enum RefundRefusal {
-    InvalidState(PaymentStatus),
-    ExceedsCaptured { refundable: i64 },
-}
-
 impl From<RefundRefusal> for RefundStart {
     fn from(refusal: RefundRefusal) -> Self {
         match refusal {
@@ -239,184 +153,62 @@ impl From<RefundRefusal> for RefundStart {
     }
 }
 
-/// Checks a refund against the locked, current `payment` and, when it fits, records it
-/// as `PENDING` on the payment. Returns the refund's row to insert.
-pub(crate) fn plan_refund_start(
-    payment: &mut Payment,
-    new: NewRefund,
+/// See `Store::start_refund`: the payment is locked while its refundable amount is
+/// checked and the refund reserves its part.
+pub(crate) async fn start_refund(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    payment: PaymentId,
+    refund: NewRefund,
     now: Timestamp,
-) -> Result<Vec<Value>, RefundRefusal> {
-    if payment.status != PaymentStatus::Success {
-        return Err(RefundRefusal::InvalidState(payment.status));
-    }
-    let refundable = payment.refundable();
-    let amount = new.amount.unwrap_or(refundable);
-    if amount <= 0 || amount > refundable {
-        return Err(RefundRefusal::ExceedsCaptured { refundable });
-    }
-    let refund = Refund {
-        id: new.id,
-        object: "refund",
-        payment_id: payment.id.clone(),
-        amount,
-        status: RefundStatus::Pending,
-        reason: new.reason,
-        failure_code: None,
-        created_at: now,
-        connector: new.connector,
-        connector_reference: None,
+) -> Result<RefundStart, StoreError> {
+    let Some(mut payment) = payment_by_id(tx, Some(&merchant), &payment, true).await? else {
+        return Ok(RefundStart::NotFound);
     };
-    let row = refund_values(&refund);
-    payment.refunds.push(refund);
-    Ok(row)
+    match payment.reserve_refund(refund, now) {
+        Ok(refund) => {
+            tx.execute(&INSERT_REFUND, &refund_values(&refund)).await?;
+            Ok(RefundStart::Started(refund))
+        }
+        Err(refused) => Ok(refused.into()),
+    }
 }
 
-/// What settling a refund writes: its row, and the payment's events.
-pub(crate) struct RefundPlan {
-    pub(crate) refund: Vec<Value>,
-    pub(crate) events: Vec<Vec<Value>>,
-}
-
-/// Records a refund's result on the locked, current `payment`. A result for a refund
-/// that is settled already, or a pending answer for one that has its connector's answer,
-/// is late or repeated, and a callback of another connector or about another refund is
-/// not its to settle: `None`. A refund that succeeded adds to `amount_refunded` and goes
-/// through the status machine (`payment.refunded`, and `REFUNDED` once all is refunded).
-pub(crate) fn plan_refund_settlement(
-    payment: &mut Payment,
+/// Records a refund's result reported by `reporter` (see `Store::settle_refund`).
+pub(crate) async fn settle_refund(
+    tx: &mut dyn Tx,
     refund_id: &RefundId,
     reporter: Reporter<'_>,
     settlement: RefundSettlement,
     now: Timestamp,
-    default_webhook_url: Option<String>,
-) -> Option<RefundPlan> {
-    let refund = payment.refunds.iter_mut().find(|r| &r.id == refund_id)?;
-    if refund.status != RefundStatus::Pending {
-        return None;
-    }
-    if let Reporter::Callback(connector) = reporter
-        && !refund.takes_callback_from(connector, settlement.connector_reference.as_deref())
-    {
-        return None;
-    }
-    if settlement.status == RefundStatus::Pending && refund.connector_reference.is_some() {
-        return None;
-    }
-    refund.status = settlement.status;
-    refund.failure_code = settlement.failure_code;
-    if refund.connector_reference.is_none() {
-        refund.connector_reference = settlement.connector_reference;
-    }
-    let row = refund_update_values(refund, settlement.next_poll_at, now);
-    let amount = refund.amount;
-    let mut events = Vec::new();
-    if settlement.status == RefundStatus::Succeeded {
-        payment.amount_refunded += amount;
-        let fully = payment.amount_refunded >= payment.amount_captured;
-        events = plan(payment, PaymentEvent::Refund { fully }, now, default_webhook_url).unwrap_or_default();
-    }
-    payment.updated_at = now;
-    Some(RefundPlan { refund: row, events })
+) -> Result<ChangeOutcome, StoreError> {
+    let Some(found) = tx.query_one(REFUND_BY_ID, &[refund_id.as_str().into()], refund_from_row).await? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let Some(mut payment) = payment_by_id(tx, None, &found.payment_id, true).await? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let from = payment.status;
+    let webhook_url = merchant_webhook_url(tx, &payment.merchant_id).await?;
+    let Some(SettledRefund { refund, next_poll_at, events }) =
+        payment.settle_refund(refund_id, reporter, settlement, now, webhook_url.as_deref())
+    else {
+        return Ok(ChangeOutcome::Rejected(payment));
+    };
+    tx.execute(UPDATE_REFUND, &refund_update_values(&refund, next_poll_at, now)).await?;
+    tx.execute(UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
+    insert_events(tx, &payment, &events).await?;
+    Ok(ChangeOutcome::Applied { payment, from })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use gatepost_core::ids::MerchantId;
-    use gatepost_core::money::Currency;
-    use gatepost_core::payment::{CaptureMode, ReturnMethod, ReturnUrls};
+pub(crate) async fn refunds_due_for_poll(
+    tx: &mut dyn Tx,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<DueRefund>, StoreError> {
+    tx.query(REFUNDS_DUE_FOR_POLL, &[now.millis().into(), i64::from(limit).into()], due_refund_from_row).await
+}
 
-    fn paid(amount: i64) -> Payment {
-        let now = Timestamp::from_millis(1_800_000_000_000);
-        Payment {
-            id: PaymentId::generate(),
-            object: "payment",
-            merchant_id: MerchantId::generate(),
-            status: PaymentStatus::Success,
-            amount,
-            currency: Currency::parse("EUR").unwrap(),
-            amount_captured: amount,
-            amount_refunded: 0,
-            reference: None,
-            description: None,
-            customer: None,
-            metadata: Default::default(),
-            capture: CaptureMode::Automatic,
-            max_attempts: 3,
-            attempts_remaining: 2,
-            checkout_url: String::new(),
-            checkout_token: String::new(),
-            return_url: None,
-            return_urls: ReturnUrls::default(),
-            return_method: ReturnMethod::Get,
-            webhook_url: None,
-            attempts: Vec::new(),
-            refunds: Vec::new(),
-            created_at: now,
-            updated_at: now,
-            expires_at: now,
-            livemode: false,
-            event_sequence: 2,
-            form_token: String::new(),
-            capture_before: None,
-        }
-    }
-
-    fn new_refund(amount: Option<i64>) -> NewRefund {
-        NewRefund { id: RefundId::generate(), amount, reason: None, connector: "sandbox".into() }
-    }
-
-    fn settle(payment: &mut Payment, status: RefundStatus) -> Option<RefundPlan> {
-        let id = payment.refunds.last().unwrap().id.clone();
-        let settlement = RefundSettlement { status, connector_reference: None, failure_code: None, next_poll_at: None };
-        plan_refund_settlement(
-            payment,
-            &id,
-            Reporter::Connector,
-            settlement,
-            Timestamp::from_millis(0),
-            Some("https://m.example/".into()),
-        )
-    }
-
-    #[test]
-    fn pending_refunds_reserve_their_amount() {
-        let mut payment = paid(1000);
-        plan_refund_start(&mut payment, new_refund(Some(600)), Timestamp::from_millis(0)).unwrap();
-        let refused = plan_refund_start(&mut payment, new_refund(Some(401)), Timestamp::from_millis(0)).unwrap_err();
-        assert!(matches!(refused, RefundRefusal::ExceedsCaptured { refundable: 400 }));
-        plan_refund_start(&mut payment, new_refund(None), Timestamp::from_millis(0)).unwrap();
-        assert_eq!(payment.refunds.last().unwrap().amount, 400, "no amount refunds the rest");
-        assert_eq!(payment.refundable(), 0);
-    }
-
-    #[test]
-    fn a_failed_refund_frees_its_amount_and_writes_no_event() {
-        let mut payment = paid(1000);
-        plan_refund_start(&mut payment, new_refund(None), Timestamp::from_millis(0)).unwrap();
-        let plan = settle(&mut payment, RefundStatus::Failed).unwrap();
-        assert!(plan.events.is_empty());
-        assert_eq!(payment.refundable(), 1000);
-        assert_eq!(payment.amount_refunded, 0);
-    }
-
-    #[test]
-    fn refunds_move_the_payment_once_all_is_refunded() {
-        let mut payment = paid(1000);
-        plan_refund_start(&mut payment, new_refund(Some(300)), Timestamp::from_millis(0)).unwrap();
-        assert_eq!(settle(&mut payment, RefundStatus::Succeeded).unwrap().events.len(), 1);
-        assert_eq!((payment.status, payment.amount_refunded), (PaymentStatus::Success, 300));
-        plan_refund_start(&mut payment, new_refund(None), Timestamp::from_millis(0)).unwrap();
-        assert_eq!(settle(&mut payment, RefundStatus::Succeeded).unwrap().events.len(), 1);
-        assert_eq!((payment.status, payment.amount_refunded), (PaymentStatus::Refunded, 1000));
-        assert!(settle(&mut payment, RefundStatus::Succeeded).is_none(), "a repeated result changes nothing");
-    }
-
-    #[test]
-    fn only_paid_payments_refund() {
-        let mut payment = paid(1000);
-        payment.status = PaymentStatus::Authorized;
-        let refused = plan_refund_start(&mut payment, new_refund(None), Timestamp::from_millis(0)).unwrap_err();
-        assert!(matches!(refused, RefundRefusal::InvalidState(PaymentStatus::Authorized)));
-    }
+pub(crate) async fn reschedule_refund_poll(tx: &mut dyn Tx, refund: RefundId, at: Timestamp) -> Result<(), StoreError> {
+    tx.execute(RESCHEDULE_REFUND_POLL, &[refund.as_str().into(), at.millis().into()]).await.map(drop)
 }

@@ -43,7 +43,7 @@ fn small(column: &str, n: i64) -> Result<u8, StoreError> {
     u8::try_from(n).map_err(|_| corrupt(column, &n.to_string()))
 }
 
-pub(crate) fn payment_from_row(row: &impl Row) -> Result<Payment, StoreError> {
+pub(crate) fn payment_from_row(row: &dyn Row) -> Result<Payment, StoreError> {
     let customer: Option<Customer> = row.opt_text("customer")?.map(|json| serde_json::from_str(&json)).transpose()?;
     let metadata: BTreeMap<String, String> = serde_json::from_str(&row.text("metadata")?)?;
     let mut urls: BTreeMap<String, String> = serde_json::from_str(&row.text("return_urls")?)?;
@@ -94,7 +94,7 @@ pub(crate) struct AttemptRow {
     pub(crate) payment_id: PaymentId,
 }
 
-pub(crate) fn attempt_from_row(row: &impl Row) -> Result<AttemptRow, StoreError> {
+pub(crate) fn attempt_from_row(row: &dyn Row) -> Result<AttemptRow, StoreError> {
     let attempt = Attempt {
         id: AttemptId::from_trusted(row.text("id")?),
         status: parse("status", &row.text("status")?, AttemptStatus::parse)?,
@@ -131,7 +131,7 @@ pub(crate) fn attach_attempts(payments: &mut [Payment], attempts: Vec<AttemptRow
     }
 }
 
-pub(crate) fn merchant_from_row(row: &impl Row) -> Result<Merchant, StoreError> {
+pub(crate) fn merchant_from_row(row: &dyn Row) -> Result<Merchant, StoreError> {
     Ok(Merchant {
         id: MerchantId::from_trusted(row.text("id")?),
         name: row.text("name")?,

@@ -1,7 +1,9 @@
 //! The webhook outbox as the delivery worker and the events API see it (SPEC §6).
 
+use crate::Page;
 use crate::StoreError;
-use crate::rows::Row;
+use crate::rows::{Row, into_page};
+use crate::tx::{Dialect, Tx};
 use crate::values::{Value, insert_sql};
 use gatepost_core::ids::{DeliveryId, EventId, MerchantId, PaymentId};
 use gatepost_core::payment::AckMode;
@@ -87,46 +89,59 @@ pub enum ClaimScope<'a> {
     Only(&'a str),
 }
 
-/// Marks due events as taken until `$2` (the lease: a worker that dies lets them come
-/// due again) and returns them, within `scope` (`$4`, `$5`, … as `LIKE` patterns).
-/// PostgreSQL appends `FOR UPDATE SKIP LOCKED` to the inner select so that nodes never
-/// take the same event.
-pub(crate) fn claim_due_sql(skip_locked: bool, scope: ClaimScope<'_>) -> (String, Vec<Value>) {
-    let lock = if skip_locked { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let mut filter = String::new();
-    let mut patterns = Vec::new();
-    match scope {
-        ClaimScope::AllBut(prefixes) => {
-            for (n, prefix) in prefixes.iter().enumerate() {
-                filter.push_str(&format!(" AND COALESCE(webhook_url, '') NOT LIKE ${}", n + 4));
+/// A claim's scope as SQL: a filter on the event's URL, with its `LIKE` patterns as
+/// `$4`, `$5`, ….
+#[derive(Debug)]
+pub(crate) struct ScopeFilter {
+    sql: String,
+    patterns: Vec<Value>,
+}
+
+impl From<ClaimScope<'_>> for ScopeFilter {
+    fn from(scope: ClaimScope<'_>) -> Self {
+        let mut sql = String::new();
+        let mut patterns = Vec::new();
+        match scope {
+            ClaimScope::AllBut(prefixes) => {
+                for (n, prefix) in prefixes.iter().enumerate() {
+                    sql.push_str(&format!(" AND COALESCE(webhook_url, '') NOT LIKE ${}", n + 4));
+                    patterns.push(Value::from(format!("{prefix}%")));
+                }
+            }
+            ClaimScope::Only(prefix) => {
+                sql.push_str(" AND webhook_url LIKE $4");
                 patterns.push(Value::from(format!("{prefix}%")));
             }
         }
-        ClaimScope::Only(prefix) => {
-            filter.push_str(" AND webhook_url LIKE $4");
-            patterns.push(Value::from(format!("{prefix}%")));
-        }
+        Self { sql, patterns }
     }
-    let sql = format!(
+}
+
+/// Marks due events as taken until `$2` (the lease: a worker that dies lets them come
+/// due again) and returns them, within `scope`. On PostgreSQL nodes never take the same
+/// event.
+fn claim_due_sql(dialect: Dialect, scope: &ScopeFilter) -> String {
+    format!(
         "UPDATE events SET next_attempt_at = $2 WHERE id IN (SELECT id FROM events \
-         WHERE next_attempt_at <= $1{filter} ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING *"
-    );
-    (sql, patterns)
+         WHERE next_attempt_at <= $1{} ORDER BY next_attempt_at LIMIT $3{}) RETURNING *",
+        scope.sql,
+        dialect.skip_locked()
+    )
 }
 
 /// Hands claimed events back, due again at `$1`: `$2`, `$3`, … are their ids. An event
 /// that is no longer scheduled (another node delivered it, or it ended) stays as it is.
-pub(crate) fn release_sql(count: usize) -> String {
+fn release_sql(count: usize) -> String {
     let ids: Vec<String> = (2..count + 2).map(|n| format!("${n}")).collect();
     format!("UPDATE events SET next_attempt_at = $1 WHERE next_attempt_at IS NOT NULL AND id IN ({})", ids.join(", "))
 }
 
-pub(crate) const DELIVERY_COLUMNS: [&str; 9] =
+const DELIVERY_COLUMNS: [&str; 9] =
     ["id", "event_id", "url", "attempted_at", "duration_ms", "status_code", "error", "response_body", "trigger"];
 
-pub(crate) static INSERT_DELIVERY: LazyLock<String> = LazyLock::new(|| insert_sql("deliveries", &DELIVERY_COLUMNS));
+static INSERT_DELIVERY: LazyLock<String> = LazyLock::new(|| insert_sql("deliveries", &DELIVERY_COLUMNS));
 
-pub(crate) fn delivery_values(d: &Delivery) -> Vec<Value> {
+fn delivery_values(d: &Delivery) -> Vec<Value> {
     vec![
         d.id.as_str().into(),
         d.event_id.as_str().into(),
@@ -142,12 +157,12 @@ pub(crate) fn delivery_values(d: &Delivery) -> Vec<Value> {
 
 /// Records the attempt on its event: `$1` id, `$2` when, `$3` status (NULL keeps it),
 /// `$4` next attempt.
-pub(crate) const RECORD_ATTEMPT_ON_EVENT: &str = "UPDATE events SET \
+const RECORD_ATTEMPT_ON_EVENT: &str = "UPDATE events SET \
     delivery_attempts = delivery_attempts + 1, last_attempt_at = $2, \
     delivery_status = COALESCE($3, delivery_status), next_attempt_at = $4, resend_requested = 0 \
     WHERE id = $1";
 
-pub(crate) fn record_values(d: &Delivery, next: NextStep) -> Vec<Value> {
+fn record_values(d: &Delivery, next: NextStep) -> Vec<Value> {
     let (status, next_at): (Option<&str>, Option<i64>) = match next {
         NextStep::Delivered => (Some("DELIVERED"), None),
         NextStep::RetryAt(at) => (Some("PENDING"), Some(at.millis())),
@@ -157,17 +172,17 @@ pub(crate) fn record_values(d: &Delivery, next: NextStep) -> Vec<Value> {
     vec![d.event_id.as_str().into(), d.attempted_at.millis().into(), status.map(str::to_owned).into(), next_at.into()]
 }
 
-pub(crate) const EVENT_BY_ID: &str = "SELECT * FROM events WHERE id = $1 AND merchant_id = $2";
-pub(crate) const DELIVERIES_OF_EVENT: &str = "SELECT d.* FROM deliveries d JOIN events e ON e.id = d.event_id \
+const EVENT_BY_ID: &str = "SELECT * FROM events WHERE id = $1 AND merchant_id = $2";
+const DELIVERIES_OF_EVENT: &str = "SELECT d.* FROM deliveries d JOIN events e ON e.id = d.event_id \
     WHERE d.event_id = $1 AND e.merchant_id = $2 ORDER BY d.attempted_at, d.id";
-pub(crate) const REQUEST_RESEND: &str =
+const REQUEST_RESEND: &str =
     "UPDATE events SET resend_requested = 1, next_attempt_at = $3 WHERE id = $1 AND merchant_id = $2";
 pub(crate) const BACKLOG: &str = "SELECT COUNT(*) AS backlog FROM events WHERE delivery_status = 'PENDING'";
-pub(crate) const WEBHOOK_SIGNING: &str = "SELECT webhook_secret, previous_webhook_secret, \
+const WEBHOOK_SIGNING: &str = "SELECT webhook_secret, previous_webhook_secret, \
     previous_secret_expires_at, webhook_ack_mode FROM merchants WHERE id = $1";
 
 /// `SELECT` of an events list, newest first, filters as `$N` in order after the merchant.
-pub(crate) fn list_events_sql(query: &EventQuery) -> (String, Vec<Value>) {
+fn list_events_sql(query: &EventQuery) -> (String, Vec<Value>) {
     let mut sql = String::from("SELECT * FROM events WHERE merchant_id = $1");
     let mut params: Vec<Value> = Vec::new();
     let filters: [(&str, Option<Value>); 4] = [
@@ -186,7 +201,7 @@ pub(crate) fn list_events_sql(query: &EventQuery) -> (String, Vec<Value>) {
     (sql, params)
 }
 
-pub(crate) fn event_from_row(row: &impl Row) -> Result<StoredEvent, StoreError> {
+fn event_from_row(row: &dyn Row) -> Result<StoredEvent, StoreError> {
     Ok(StoredEvent {
         id: EventId::from_trusted(row.text("id")?),
         merchant_id: MerchantId::from_trusted(row.text("merchant_id")?),
@@ -204,7 +219,7 @@ pub(crate) fn event_from_row(row: &impl Row) -> Result<StoredEvent, StoreError> 
     })
 }
 
-pub(crate) fn delivery_from_row(row: &impl Row) -> Result<Delivery, StoreError> {
+fn delivery_from_row(row: &dyn Row) -> Result<Delivery, StoreError> {
     Ok(Delivery {
         id: DeliveryId::from_trusted(row.text("id")?),
         event_id: EventId::from_trusted(row.text("event_id")?),
@@ -218,7 +233,7 @@ pub(crate) fn delivery_from_row(row: &impl Row) -> Result<Delivery, StoreError> 
     })
 }
 
-pub(crate) fn signing_from_row(row: &impl Row, now: Timestamp) -> Result<WebhookSigning, StoreError> {
+fn signing_from_row(row: &dyn Row, now: Timestamp) -> Result<WebhookSigning, StoreError> {
     let parse = |text: String| WebhookSecret::parse(&text).ok_or_else(|| StoreError::Corrupt("webhook secret".into()));
     let still_signs = row.opt_int("previous_secret_expires_at")?.is_some_and(|until| until > now.millis());
     let previous = match row.opt_text("previous_webhook_secret")? {
@@ -231,4 +246,88 @@ pub(crate) fn signing_from_row(row: &impl Row, now: Timestamp) -> Result<Webhook
         previous,
         ack_mode: AckMode::parse(&mode).ok_or_else(|| StoreError::Corrupt(mode))?,
     })
+}
+
+/// See `Store::claim_due_events`.
+pub(crate) async fn claim_due(
+    tx: &mut dyn Tx,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u32,
+    scope: ScopeFilter,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let sql = claim_due_sql(tx.dialect(), &scope);
+    let mut values: Vec<Value> = vec![now.millis().into(), lease_until.millis().into(), i64::from(limit).into()];
+    values.extend(scope.patterns);
+    tx.query(&sql, &values, event_from_row).await
+}
+
+pub(crate) async fn release(tx: &mut dyn Tx, ids: Vec<EventId>, at: Timestamp) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<Value> = vec![at.millis().into()];
+    values.extend(ids.iter().map(|id| Value::from(id.as_str())));
+    tx.execute(&release_sql(ids.len()), &values).await.map(drop)
+}
+
+/// Records attempts and what follows each.
+pub(crate) async fn record(tx: &mut dyn Tx, attempts: Vec<(Delivery, NextStep)>) -> Result<(), StoreError> {
+    for (delivery, next) in &attempts {
+        tx.execute(&INSERT_DELIVERY, &delivery_values(delivery)).await?;
+        tx.execute(RECORD_ATTEMPT_ON_EVENT, &record_values(delivery, *next)).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn signing(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    now: Timestamp,
+) -> Result<Option<WebhookSigning>, StoreError> {
+    tx.query_one(WEBHOOK_SIGNING, &[merchant.as_str().into()], |r| signing_from_row(r, now)).await
+}
+
+pub(crate) async fn event(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    id: EventId,
+) -> Result<Option<StoredEvent>, StoreError> {
+    tx.query_one(EVENT_BY_ID, &[id.as_str().into(), merchant.as_str().into()], event_from_row).await
+}
+
+pub(crate) async fn list(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    query: EventQuery,
+) -> Result<Page<StoredEvent>, StoreError> {
+    let (sql, filters) = list_events_sql(&query);
+    let mut values: Vec<Value> = vec![merchant.as_str().into()];
+    values.extend(filters);
+    Ok(into_page(tx.query(&sql, &values, event_from_row).await?, query.limit))
+}
+
+pub(crate) async fn deliveries(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    event: EventId,
+) -> Result<Vec<Delivery>, StoreError> {
+    tx.query(DELIVERIES_OF_EVENT, &[event.as_str().into(), merchant.as_str().into()], delivery_from_row).await
+}
+
+/// See `Store::request_resend`.
+pub(crate) async fn request_resend(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    event: EventId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let values: [Value; 3] = [event.as_str().into(), merchant.as_str().into(), now.millis().into()];
+    Ok(tx.execute(REQUEST_RESEND, &values).await? == 1)
+}
+
+/// Events not delivered yet.
+pub(crate) async fn backlog(tx: &mut dyn Tx) -> Result<u64, StoreError> {
+    let count = tx.query_one(BACKLOG, &[], |r| r.int("backlog")).await?.unwrap_or(0);
+    Ok(u64::try_from(count).unwrap_or(0))
 }

@@ -10,8 +10,8 @@ use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
 use gatepost_core::payment::Merchant;
-use gatepost_store::{IdempotencyClaim, StoredResponse};
 use sha2::{Digest as _, Sha256};
 
 const HEADER: &str = "idempotency-key";

@@ -4,9 +4,10 @@ use super::{FlowError, connector_named, settle, settlement_for};
 use crate::AppState;
 use gatepost_connectors::{AuthorizeRequest, ConnectorError};
 use gatepost_core::card::Card;
+use gatepost_core::changes::{NewAttempt, Settlement};
 use gatepost_core::ids::AttemptId;
 use gatepost_core::payment::{AttemptEffect, AttemptStatus, Payment, ThreeDs};
-use gatepost_store::{AttemptStart, Checkout, NewAttempt, Settlement};
+use gatepost_store::{AttemptStart, Checkout};
 
 /// Where a card payment ended up.
 #[derive(Debug)]

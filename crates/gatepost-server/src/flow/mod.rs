@@ -21,11 +21,12 @@ pub(crate) use sweeps::{expire_due_payments, poll_due_attempts, poll_due_refunds
 
 use crate::AppState;
 use gatepost_connectors::{Connector, ConnectorError, OperationOutcome, Outcome};
+use gatepost_core::changes::Settlement;
 use gatepost_core::ids::{AttemptId, random_token};
 use gatepost_core::payment::{AttemptEffect, AttemptStatus, Payment, ThreeDs};
 use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;
-use gatepost_store::{ChangeOutcome, Settlement, StoreError};
+use gatepost_store::{ChangeOutcome, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

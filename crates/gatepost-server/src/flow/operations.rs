@@ -11,12 +11,13 @@
 use super::{FlowError, after, connector_named};
 use crate::AppState;
 use gatepost_connectors::{Connector, ConnectorError, OperationOutcome, RefundAnswer, RefundOutcome, RefundRequest};
+use gatepost_core::changes::{NewRefund, RefundSettlement};
 use gatepost_core::ids::{MerchantId, PaymentId, RefundId};
 use gatepost_core::money::Currency;
 use gatepost_core::payment::{Attempt, AttemptStatus, Payment, Refund, RefundStatus};
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_core::time::Timestamp;
-use gatepost_store::{ChangeOutcome, NewRefund, RefundSettlement, RefundStart};
+use gatepost_store::{ChangeOutcome, RefundStart};
 
 /// Why an operation was not done.
 #[derive(Debug, thiserror::Error)]

@@ -24,17 +24,17 @@ impl Readers {
 
     pub(crate) async fn read<T: Send + 'static>(
         self: &Arc<Self>,
-        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let _permit = self.permits.acquire().await.map_err(|_| StoreError::WriterGone)?;
         let idle = self.idle.lock().expect("reader pool lock").pop();
         let readers = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let connection = match idle {
+            let mut connection = match idle {
                 Some(connection) => connection,
                 None => super::open_connection(&readers.path, true)?,
             };
-            let result = work(&connection);
+            let result = work(&mut connection);
             readers.idle.lock().expect("reader pool lock").push(connection);
             result
         })

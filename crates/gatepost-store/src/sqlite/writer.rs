@@ -7,13 +7,13 @@
 //! is on disk (SPEC §13: batch commits, never skip them).
 
 use crate::StoreError;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use std::sync::mpsc;
 
 /// Called once the batch holding the job has committed, or failed to.
 type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// Runs inside the batch transaction; says whether to keep its changes.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+type Job = Box<dyn FnOnce(&mut Connection) -> (bool, Reply) + Send>;
 
 /// Enough to amortize the fsync, small enough to keep the first caller's wait short.
 const MAX_BATCH: usize = 512;
@@ -33,7 +33,7 @@ impl Writer {
     /// Runs `work` in a write transaction and returns its result once it is durable.
     pub(crate) async fn write<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |connection| {
@@ -61,20 +61,42 @@ fn run(mut connection: Connection, queue: &mpsc::Receiver<Job>) {
     }
 }
 
+/// Runs the batch in one transaction, each job in its own savepoint. The statements are
+/// issued by hand rather than through rusqlite's `Transaction`, so that each job gets the
+/// connection itself (`&mut`), which its operation can carry as `Send`.
 fn commit_batch(connection: &mut Connection, batch: Vec<Job>) -> Result<(), StoreError> {
-    let mut transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut replies = Vec::with_capacity(batch.len());
-    for job in batch {
-        let savepoint = transaction.savepoint()?;
-        let (keep, reply) = job(&savepoint);
-        if keep {
-            savepoint.commit()?;
-        } // else: dropping the savepoint rolls it back.
-        replies.push(reply);
-    }
-    transaction.commit()?;
+    statement(connection, "BEGIN IMMEDIATE")?;
+    let replies =
+        match run_jobs(connection, batch).and_then(|replies| statement(connection, "COMMIT").map(|()| replies)) {
+            Ok(replies) => replies,
+            Err(error) => {
+                // A failed COMMIT may have rolled back already; a second ROLLBACK then fails
+                // harmlessly.
+                let _ = statement(connection, "ROLLBACK");
+                return Err(error);
+            }
+        };
     for reply in replies {
         reply(Ok(()));
     }
+    Ok(())
+}
+
+fn run_jobs(connection: &mut Connection, batch: Vec<Job>) -> Result<Vec<Reply>, StoreError> {
+    let mut replies = Vec::with_capacity(batch.len());
+    for job in batch {
+        statement(connection, "SAVEPOINT job")?;
+        let (keep, reply) = job(connection);
+        replies.push(reply);
+        if !keep {
+            statement(connection, "ROLLBACK TO job")?;
+        }
+        statement(connection, "RELEASE job")?;
+    }
+    Ok(replies)
+}
+
+fn statement(connection: &Connection, sql: &str) -> Result<(), StoreError> {
+    connection.prepare_cached(sql)?.execute([])?;
     Ok(())
 }

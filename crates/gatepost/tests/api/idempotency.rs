@@ -2,9 +2,9 @@
 
 use crate::on_both_backends;
 use crate::support::{TestApp, problem};
+use gatepost_core::idempotency::IdempotencyClaim;
 use gatepost_core::ids::MerchantId;
 use gatepost_core::time::{Clock as _, SystemClock};
-use gatepost_store::IdempotencyClaim;
 use serde_json::Value;
 
 const BODY: &str = r#"{"amount":1050,"currency":"EUR","reference":"order-1"}"#;

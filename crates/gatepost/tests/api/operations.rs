@@ -208,8 +208,11 @@ async fn a_payment_with_an_attempt_in_flight_is_not_cancelled(app: TestApp) {
         exp_month: 12,
         exp_year: 2034,
     };
-    let attempt =
-        gatepost_store::NewAttempt { id: gatepost_core::ids::AttemptId::generate(), card, connector: "sandbox".into() };
+    let attempt = gatepost_core::changes::NewAttempt {
+        id: gatepost_core::ids::AttemptId::generate(),
+        card,
+        connector: "sandbox".into(),
+    };
     let now = gatepost_core::time::Clock::now(&gatepost_core::time::SystemClock);
     app.store.start_attempt(&id, &form_token, attempt, now).await.unwrap();
 

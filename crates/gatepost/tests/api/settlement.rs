@@ -107,8 +107,11 @@ async fn an_attempt_cut_off_mid_call_is_closed_and_the_shopper_can_retry(app: Te
         exp_month: 12,
         exp_year: 2034,
     };
-    let new =
-        gatepost_store::NewAttempt { id: gatepost_core::ids::AttemptId::generate(), card, connector: "sandbox".into() };
+    let new = gatepost_core::changes::NewAttempt {
+        id: gatepost_core::ids::AttemptId::generate(),
+        card,
+        connector: "sandbox".into(),
+    };
     let started = app.store.start_attempt(&payment_id, &form_token, new, clock.now()).await.unwrap();
     assert!(matches!(started, gatepost_store::AttemptStart::Started(_)), "claimed, then the process 'dies'");
     assert!(app.page(&checkout.path).await.contains("Processing your payment"));

@@ -3,10 +3,10 @@
 
 use crate::for_each_backend;
 use crate::support::{Backend, TestApp, problem};
+use gatepost_core::changes::{NewAttempt, Settlement};
 use gatepost_core::ids::{AttemptId, PaymentId};
 use gatepost_core::payment::{AttemptEffect, AttemptStatus, CardSummary, ThreeDs};
 use gatepost_core::time::{Clock, SystemClock};
-use gatepost_store::{NewAttempt, Settlement};
 use serde_json::{Value, json};
 
 async fn a_rotated_secret_is_never_stored_for_replay(backend: Backend) {

@@ -4,10 +4,11 @@
 
 use crate::support::{Backend, TestApp, test_clock};
 use gatepost::config::SimulatorConfig;
+use gatepost_core::changes::{NewAttempt, Settlement};
 use gatepost_core::ids::AttemptId;
 use gatepost_core::payment::{AttemptEffect, AttemptStatus, CardSummary, ThreeDs};
 use gatepost_core::time::Clock;
-use gatepost_store::{AttemptStart, NewAttempt, Settlement};
+use gatepost_store::AttemptStart;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,312 @@
+//! The one implementation of [`Store`]: each method runs its operation, written once
+//! over [`Tx`], through a backend, and wakes the delivery worker after a commit that
+//! wrote events.
+
+use crate::callbacks::{self, CallbackChange, CallbackReceipt, CallbackResult};
+use crate::payments::{self, ChangeOutcome};
+use crate::refunds::{self, DueRefund, RefundStart};
+use crate::tx::Backend;
+use crate::webhooks::{self, ClaimScope, Delivery, EventQuery, NextStep, ScopeFilter, StoredEvent, WebhookSigning};
+use crate::{
+    AttemptStart, Checkout, DueAttempt, NewMerchant, Page, PaymentQuery, Store, StoreError, idempotency, merchants,
+};
+use async_trait::async_trait;
+use gatepost_core::changes::{NewAttempt, NewRefund, RefundSettlement, Reporter, Settlement};
+use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
+use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
+use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::signing::WebhookSecret;
+use gatepost_core::status::PaymentEvent;
+use gatepost_core::time::Timestamp;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Debug)]
+pub(crate) struct Database<B> {
+    backend: B,
+    outbox: Arc<Notify>,
+}
+
+impl<B: Backend> Database<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        Self { backend, outbox: Arc::default() }
+    }
+
+    /// Wakes the delivery worker after a change that wrote events has committed.
+    fn signal_if_applied(&self, outcome: &ChangeOutcome) {
+        if matches!(outcome, ChangeOutcome::Applied { .. }) {
+            self.outbox.notify_one();
+        }
+    }
+}
+
+#[async_trait]
+impl<B: Backend> Store for Database<B> {
+    fn outbox_signal(&self) -> Arc<Notify> {
+        Arc::clone(&self.outbox)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.backend.migrate().await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.backend.ping().await
+    }
+
+    async fn create_merchant(&self, new: NewMerchant) -> Result<(), StoreError> {
+        self.backend.write(move |tx| Box::pin(merchants::create(tx, new))).await
+    }
+
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
+        self.backend.read(move |tx| Box::pin(merchants::list(tx))).await
+    }
+
+    async fn merchant_by_api_key_hash(&self, hash: &str) -> Result<Option<Merchant>, StoreError> {
+        let hash = hash.to_owned();
+        self.backend.read(move |tx| Box::pin(merchants::by_api_key_hash(tx, hash))).await
+    }
+
+    async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError> {
+        let payment = payment.clone();
+        self.backend.write(move |tx| Box::pin(payments::create_payment(tx, payment))).await
+    }
+
+    async fn payment(&self, merchant: &MerchantId, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        self.backend.read(move |tx| Box::pin(payments::payment(tx, merchant, id))).await
+    }
+
+    async fn list_payments(&self, merchant: &MerchantId, query: &PaymentQuery) -> Result<Page<Payment>, StoreError> {
+        let (merchant, query) = (merchant.clone(), query.clone());
+        self.backend.read(move |tx| Box::pin(payments::list_payments(tx, merchant, query))).await
+    }
+
+    async fn apply(
+        &self,
+        merchant: Option<&MerchantId>,
+        id: &PaymentId,
+        event: PaymentEvent,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let (merchant, id) = (merchant.cloned(), id.clone());
+        let outcome = self.backend.write(move |tx| Box::pin(payments::apply(tx, merchant, id, event, now))).await?;
+        self.signal_if_applied(&outcome);
+        Ok(outcome)
+    }
+
+    async fn checkout(&self, token: &str) -> Result<Option<Checkout>, StoreError> {
+        let token = token.to_owned();
+        self.backend.read(move |tx| Box::pin(payments::checkout(tx, token))).await
+    }
+
+    async fn start_attempt(
+        &self,
+        payment: &PaymentId,
+        form_token: &str,
+        attempt: NewAttempt,
+        now: Timestamp,
+    ) -> Result<AttemptStart, StoreError> {
+        let (id, form_token) = (payment.clone(), form_token.to_owned());
+        self.backend.write(move |tx| Box::pin(payments::start_attempt(tx, id, form_token, attempt, now))).await
+    }
+
+    async fn settle_attempt(
+        &self,
+        attempt: &AttemptId,
+        challenge_token: Option<&str>,
+        settlement: Settlement,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let (attempt, token) = (attempt.clone(), challenge_token.map(str::to_owned));
+        let outcome = self
+            .backend
+            .write(move |tx| {
+                Box::pin(async move {
+                    let reporter = Reporter::for_attempt(token.as_deref());
+                    payments::settle_attempt(tx, &attempt, reporter, settlement, now).await
+                })
+            })
+            .await?;
+        self.signal_if_applied(&outcome);
+        Ok(outcome)
+    }
+
+    async fn start_refund(
+        &self,
+        merchant: &MerchantId,
+        payment: &PaymentId,
+        refund: NewRefund,
+        now: Timestamp,
+    ) -> Result<RefundStart, StoreError> {
+        let (merchant, payment) = (merchant.clone(), payment.clone());
+        self.backend.write(move |tx| Box::pin(refunds::start_refund(tx, merchant, payment, refund, now))).await
+    }
+
+    async fn settle_refund(
+        &self,
+        refund: &RefundId,
+        settlement: RefundSettlement,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let refund = refund.clone();
+        let outcome = self
+            .backend
+            .write(move |tx| {
+                Box::pin(async move { refunds::settle_refund(tx, &refund, Reporter::Connector, settlement, now).await })
+            })
+            .await?;
+        self.signal_if_applied(&outcome);
+        Ok(outcome)
+    }
+
+    async fn settle_from_callback(
+        &self,
+        receipt: &CallbackReceipt,
+        change: CallbackChange,
+        now: Timestamp,
+    ) -> Result<CallbackResult, StoreError> {
+        let receipt = receipt.clone();
+        let result =
+            self.backend.write(move |tx| Box::pin(callbacks::settle_from_callback(tx, receipt, change, now))).await?;
+        if let CallbackResult::Processed(outcome) = &result {
+            self.signal_if_applied(outcome);
+        }
+        Ok(result)
+    }
+
+    async fn refunds_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueRefund>, StoreError> {
+        self.backend.read(move |tx| Box::pin(refunds::refunds_due_for_poll(tx, now, limit))).await
+    }
+
+    async fn reschedule_refund_poll(&self, refund: &RefundId, at: Timestamp) -> Result<(), StoreError> {
+        let refund = refund.clone();
+        self.backend.write(move |tx| Box::pin(refunds::reschedule_refund_poll(tx, refund, at))).await
+    }
+
+    async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError> {
+        self.backend.read(move |tx| Box::pin(payments::payments_due_to_expire(tx, now, limit))).await
+    }
+
+    async fn attempts_due_for_poll(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError> {
+        self.backend.read(move |tx| Box::pin(payments::attempts_due_for_poll(tx, now, limit))).await
+    }
+
+    async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError> {
+        let attempt = attempt.clone();
+        self.backend.write(move |tx| Box::pin(payments::reschedule_poll(tx, attempt, at))).await
+    }
+
+    async fn abandoned_challenges(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError> {
+        self.backend.read(move |tx| Box::pin(payments::abandoned_challenges(tx, now, limit))).await
+    }
+
+    async fn claim_due_events(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        scope: ClaimScope<'_>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let scope = ScopeFilter::from(scope);
+        self.backend.write(move |tx| Box::pin(webhooks::claim_due(tx, now, lease_until, limit, scope))).await
+    }
+
+    async fn release_events(&self, ids: &[EventId], at: Timestamp) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids = ids.to_vec();
+        self.backend.write(move |tx| Box::pin(webhooks::release(tx, ids, at))).await
+    }
+
+    async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError> {
+        let attempts = attempts.to_vec();
+        self.backend.write(move |tx| Box::pin(webhooks::record(tx, attempts))).await
+    }
+
+    async fn webhook_signing(
+        &self,
+        merchant: &MerchantId,
+        now: Timestamp,
+    ) -> Result<Option<WebhookSigning>, StoreError> {
+        let merchant = merchant.clone();
+        self.backend.read(move |tx| Box::pin(webhooks::signing(tx, merchant, now))).await
+    }
+
+    async fn event(&self, merchant: &MerchantId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        self.backend.read(move |tx| Box::pin(webhooks::event(tx, merchant, id))).await
+    }
+
+    async fn list_events(&self, merchant: &MerchantId, query: &EventQuery) -> Result<Page<StoredEvent>, StoreError> {
+        let (merchant, query) = (merchant.clone(), query.clone());
+        self.backend.read(move |tx| Box::pin(webhooks::list(tx, merchant, query))).await
+    }
+
+    async fn deliveries(&self, merchant: &MerchantId, event: &EventId) -> Result<Vec<Delivery>, StoreError> {
+        let (merchant, event) = (merchant.clone(), event.clone());
+        self.backend.read(move |tx| Box::pin(webhooks::deliveries(tx, merchant, event))).await
+    }
+
+    async fn request_resend(&self, merchant: &MerchantId, event: &EventId, now: Timestamp) -> Result<bool, StoreError> {
+        let (merchant, event) = (merchant.clone(), event.clone());
+        self.backend.write(move |tx| Box::pin(webhooks::request_resend(tx, merchant, event, now))).await
+    }
+
+    async fn webhook_backlog(&self) -> Result<u64, StoreError> {
+        self.backend.read(move |tx| Box::pin(webhooks::backlog(tx))).await
+    }
+
+    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        let id = id.clone();
+        self.backend.read(move |tx| Box::pin(merchants::by_id(tx, id))).await
+    }
+
+    async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError> {
+        let merchant = merchant.clone();
+        self.backend.write(move |tx| Box::pin(merchants::update_settings(tx, merchant))).await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        merchant: &MerchantId,
+        new: &WebhookSecret,
+        previous_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (merchant, new) = (merchant.clone(), new.clone());
+        self.backend
+            .write(move |tx| Box::pin(merchants::rotate_webhook_secret(tx, merchant, new, previous_until)))
+            .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        request_hash: &str,
+        now: Timestamp,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let (merchant, key, request_hash) = (merchant.clone(), key.to_owned(), request_hash.to_owned());
+        self.backend.write(move |tx| Box::pin(idempotency::claim(tx, merchant, key, request_hash, now))).await
+    }
+
+    async fn record_idempotent_response(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let (merchant, key, response) = (merchant.clone(), key.to_owned(), response.clone());
+        self.backend.write(move |tx| Box::pin(idempotency::record_response(tx, merchant, key, response))).await
+    }
+
+    async fn forget_expired_idempotency_keys(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.backend.write(move |tx| Box::pin(idempotency::forget_expired(tx, now))).await
+    }
+
+    async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError> {
+        let (merchant, key) = (merchant.clone(), key.to_owned());
+        self.backend.write(move |tx| Box::pin(idempotency::release(tx, merchant, key))).await
+    }
+}
