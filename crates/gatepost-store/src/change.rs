@@ -1,5 +1,5 @@
 //! What a status change writes, decided once for both backends: the new payment state
-//! and its events (the transactional outbox of SPEC §6).
+//! and its events (the transactional outbox: docs/reference/webhooks.md#at-least-once).
 
 use crate::values::{Value, attempt_update_values, attempt_values};
 use crate::{NewAttempt, Settlement};
@@ -13,7 +13,7 @@ use gatepost_core::time::Timestamp;
 /// retry, instead of the payment waiting for its expiry.
 const ANSWER_DEADLINE_SECONDS: i64 = 120;
 
-/// How long an authorization may wait for its capture (SPEC §3).
+/// How long an authorization may wait for its capture (docs/reference/payments.md#capture-window).
 const CAPTURE_WINDOW_SECONDS: i64 = 7 * 24 * 3600;
 
 /// The result of [`crate::Store::apply`].
@@ -96,8 +96,9 @@ pub(crate) fn plan(
     Some(rows)
 }
 
-/// Starts an attempt if the payment still takes one and `form_token` is the current one
-/// (SPEC §4: a token used twice makes no second attempt). Returns the attempt's row.
+/// Starts an attempt if the payment still takes one and `form_token` is the current one (a
+/// token used twice makes no second attempt:
+/// docs/reference/hosted-page.md#single-use-forms). Returns the attempt's row.
 pub(crate) fn plan_start(
     payment: &mut Payment,
     form_token: &str,

@@ -1,4 +1,5 @@
-//! Deciding what a repeated idempotency key means (SPEC §2), for both backends.
+//! Deciding what a repeated idempotency key means (docs/reference/api.md#idempotency), for
+//! both backends.
 
 use crate::rows::Row;
 use crate::values::Value;

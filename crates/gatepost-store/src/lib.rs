@@ -42,12 +42,12 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct NewMerchant {
     pub merchant: Merchant,
-    /// Only the hash of the API key is ever stored (SPEC §1).
+    /// Only the hash of the API key is ever stored (docs/reference/urls.md#secrets-and-keys).
     pub api_key_hash: String,
     pub webhook_secret: WebhookSecret,
 }
 
-/// Filters and cursor of `GET /v1/payments` (SPEC §2).
+/// Filters and cursor of `GET /v1/payments` (docs/reference/payments.md#listing-payments).
 #[derive(Clone, Debug, Default)]
 pub struct PaymentQuery {
     pub status: Option<PaymentStatus>,
@@ -121,7 +121,8 @@ pub struct DueAttempt {
     pub attempt: Attempt,
 }
 
-/// A stored API response, replayed for a repeated idempotency key (SPEC §2).
+/// A stored API response, replayed for a repeated idempotency key
+/// (docs/reference/api.md#idempotency).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredResponse {
     pub status: u16,
@@ -145,14 +146,15 @@ pub enum IdempotencyClaim {
 /// How long a claimed idempotency key blocks its twins before a crashed request's claim
 /// may be taken over.
 pub const IDEMPOTENCY_LOCK_MILLIS: i64 = 60_000;
-/// How long a finished idempotent response is replayed (SPEC §2).
+/// How long a finished idempotent response is replayed (docs/reference/api.md#idempotency).
 pub const IDEMPOTENCY_RETENTION_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
 /// Everything gatepost asks of its database.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
-    /// Signalled after every commit that wrote webhook events, so this process's
-    /// delivery worker starts at once instead of waiting for its next poll (SPEC §6).
+    /// Signalled after every commit that wrote webhook events, so this process's delivery
+    /// worker starts at once instead of waiting for its next poll
+    /// (docs/reference/webhooks.md#at-least-once).
     fn outbox_signal(&self) -> Arc<tokio::sync::Notify>;
 
     /// Applies embedded migrations that have not run yet. Safe to call from several
@@ -211,8 +213,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: Timestamp,
     ) -> Result<ChangeOutcome, StoreError>;
 
-    /// Checks and reserves a refund in one transaction with the payment row locked, so
-    /// that concurrent refunds never add up to more than was captured (SPEC §3).
+    /// Checks and reserves a refund in one transaction with the payment row locked, so that
+    /// concurrent refunds never add up to more than was captured
+    /// (docs/reference/payments.md#refunds).
     async fn start_refund(
         &self,
         merchant: &MerchantId,
@@ -231,9 +234,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: Timestamp,
     ) -> Result<ChangeOutcome, StoreError>;
 
-    /// Applies a provider callback once per provider event id (SPEC §7): the receipt,
-    /// the result and its events are one transaction, so a duplicate arriving at the same
-    /// moment on another node finds the receipt and changes nothing.
+    /// Applies a provider callback once per provider event id
+    /// (docs/reference/callbacks.md#callbacks): the receipt, the result and its events are
+    /// one transaction, so a duplicate arriving at the same moment on another node finds
+    /// the receipt and changes nothing.
     async fn settle_from_callback(
         &self,
         receipt: &CallbackReceipt,
@@ -247,7 +251,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn reschedule_refund_poll(&self, refund: &RefundId, at: Timestamp) -> Result<(), StoreError>;
 
     /// Payments that are `OPEN` past `expires_at` or `AUTHORIZED` past their capture
-    /// deadline (SPEC §3).
+    /// deadline (docs/reference/payments.md#capture-window).
     async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError>;
 
     /// Pending attempts whose connector should be asked for a result.
@@ -297,7 +301,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
 
-    /// Saves the merchant's settings (SPEC §6: `PATCH /v1/merchant`).
+    /// Saves the merchant's settings (`PATCH /v1/merchant`:
+    /// docs/reference/api.md#merchant-settings).
     async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError>;
 
     /// Makes `new` the signing secret; the current one keeps signing until `previous_until`.
@@ -331,7 +336,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError>;
 }
 
-/// Opens the database named by `url`: `sqlite://PATH` or `postgres://…` (SPEC §1).
+/// Opens the database named by `url`: `sqlite://PATH` or `postgres://…`
+/// (docs/reference/configuration.md#storage).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         Ok(Arc::new(sqlite::SqliteStore::open(path).await?))

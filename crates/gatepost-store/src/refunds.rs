@@ -57,7 +57,8 @@ pub struct DueRefund {
     pub currency: Currency,
 }
 
-/// Which provider notification this is: a callback is applied once per id (SPEC §7).
+/// Which provider notification this is: a callback is applied once per id
+/// (docs/reference/callbacks.md#callbacks).
 #[derive(Clone, Debug)]
 pub struct CallbackReceipt {
     pub connector: String,

@@ -1,5 +1,6 @@
-//! The PostgreSQL backend: several gateway processes on one database (SPEC §10).
-//! Status changes lock the payment row (`FOR UPDATE`) so concurrent nodes serialize.
+//! The PostgreSQL backend: several gateway processes on one database
+//! (docs/reference/configuration.md#storage). Status changes lock the payment row
+//! (`FOR UPDATE`) so concurrent nodes serialize.
 
 use crate::change::{ChangeOutcome, Reporter, SettlementPlan, plan, plan_settlement, plan_start};
 use crate::idempotency::{Verdict, claim_values, judge, response_values};
