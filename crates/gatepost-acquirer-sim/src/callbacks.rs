@@ -1,6 +1,7 @@
-//! Callbacks to the gateway (SPEC §7), sent the way an unreliable acquirer sends them:
-//! late (`--callback-delay`), sometimes never (`--drop-callbacks`), several times and at the
-//! same time (`--duplicate-callbacks`), and followed by a stale `pending` (`--reorder`).
+//! Callbacks to the gateway (docs/reference/callbacks.md#callbacks), sent the way an
+//! unreliable acquirer sends them: late (`--callback-delay`), sometimes never
+//! (`--drop-callbacks`), several times and at the same time (`--duplicate-callbacks`), and
+//! followed by a stale `pending` (`--reorder`).
 
 use crate::hostility::Dice;
 use crate::state::Settlement;

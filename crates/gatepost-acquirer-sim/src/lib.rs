@@ -1,8 +1,9 @@
 //! `gatepost acquirer-sim`: an asynchronous acquirer in its own process, reached over HTTP by
-//! the `simulator` connector (SPEC §8). It answers by test card like the sandbox (SPEC §4),
-//! reports late results with signed callbacks to `{gateway-url}/callbacks/simulator`
-//! (SPEC §7), and misbehaves on request, so the gateway's callback and polling paths are
-//! exercised across a real network hop.
+//! the `simulator` connector (docs/reference/connectors.md#simulator). It answers by test card
+//! like the sandbox (docs/reference/connectors.md#test-cards), reports late results with
+//! signed callbacks to `{gateway-url}/callbacks/simulator` (docs/reference/callbacks.md), and
+//! misbehaves on request, so the gateway's callback and polling paths are exercised across a
+//! real network hop.
 //!
 //! The protocol it speaks is defined once, in `gatepost_connectors::simulator::protocol`.
 //! Its books live in memory: a restart forgets every authorization.
@@ -31,7 +32,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// How the simulator runs and misbehaves: the flags of `gatepost acquirer-sim` (SPEC §8).
+/// How the simulator runs and misbehaves: the flags of `gatepost acquirer-sim`
+/// (docs/reference/connectors.md#simulator).
 #[derive(Clone)]
 pub struct SimOptions {
     pub listen: SocketAddr,
@@ -54,7 +56,7 @@ pub struct SimOptions {
 }
 
 impl std::fmt::Debug for SimOptions {
-    // Secrets never reach logs (SPEC §9).
+    // Secrets never reach logs (docs/reference/urls.md#secrets-and-keys).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SimOptions")
             .field("listen", &self.listen)

@@ -73,7 +73,8 @@ impl From<LedgerError> for SimError {
     }
 }
 
-/// Refuses any request not signed with the shared secret (SPEC §8), before its body is parsed.
+/// Refuses any request not signed with the shared secret
+/// (docs/reference/connectors.md#simulator-protocol), before its body is parsed.
 async fn verify_signature(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {

@@ -1,8 +1,9 @@
-//! Connectors: the adapters between gatepost and an acquirer (SPEC §8).
+//! Connectors: the adapters between gatepost and an acquirer (docs/reference/connectors.md).
 //!
 //! # Layout
 //! - [`Connector`]: the one trait every acquirer adapter implements.
-//! - [`sandbox`]: the in-process test acquirer, with outcomes chosen by test card (SPEC §4).
+//! - [`sandbox`]: the in-process test acquirer, with outcomes chosen by test card
+//!   (docs/reference/connectors.md#sandbox).
 //! - [`simulator`]: the HTTP client of `gatepost acquirer-sim`, and the wire protocol both share.
 //! - [`test_cards`]: the test-card table both test acquirers follow.
 
@@ -103,7 +104,8 @@ pub struct RefundAnswer {
     pub outcome: RefundOutcome,
 }
 
-/// A result the acquirer reported on its own (SPEC §7), verified and parsed.
+/// A result the acquirer reported on its own (docs/reference/callbacks.md#callbacks),
+/// verified and parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Callback {
     /// The acquirer's id for this notification: a callback is applied once per id.

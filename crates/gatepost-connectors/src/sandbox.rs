@@ -1,6 +1,7 @@
 //! The `sandbox` connector: an in-process acquirer whose answers depend on the test card
-//! (SPEC §4). Its references carry the outcome they will settle to, the way a real
-//! acquirer looks its transactions up, so nothing about the card is kept.
+//! (docs/reference/connectors.md#test-cards). Its references carry the outcome they will
+//! settle to, the way a real acquirer looks its transactions up, so nothing about the card
+//! is kept.
 
 use crate::test_cards::{CardBehaviour, behaviour, card_declined, declined};
 use crate::{

@@ -1,5 +1,6 @@
-//! The test cards of SPEC §4, followed by both test acquirers (the in-process `sandbox`
-//! and `gatepost acquirer-sim`), so a payment behaves alike on both.
+//! The test cards of docs/reference/connectors.md#test-cards, followed by both test
+//! acquirers (the in-process `sandbox` and `gatepost acquirer-sim`), so a payment behaves
+//! alike on both.
 
 use crate::Outcome;
 

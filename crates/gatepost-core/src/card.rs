@@ -1,4 +1,5 @@
-//! Card details as the shopper types them on the hosted page (SPEC §4).
+//! Card details as the shopper types them on the hosted page
+//! (docs/reference/hosted-page.md#the-card-form).
 //!
 //! The number and CVC live only in a [`Card`] for the length of one authorization: its
 //! `Debug` hides them, nothing serializes them, and only [`Card::summary`] (brand,

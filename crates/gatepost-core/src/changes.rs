@@ -2,8 +2,8 @@
 //! payment becomes, and which events it emits. The store loads a payment, calls one of
 //! these methods and persists what it returns, in one transaction; it decides nothing.
 //!
-//! The rules are described in docs/reference/payments.md (status machine, capture window,
-//! attempts) and docs/reference/operations.md (capture, cancel, refunds).
+//! The rules are described in docs/reference/payments.md: transitions, late and duplicate
+//! results, the capture window, capture, cancel and refunds.
 
 use crate::ids::{AttemptId, EventId, RefundId};
 use crate::payment::{
@@ -18,11 +18,13 @@ use crate::time::Timestamp;
 /// retry, instead of the payment waiting for its expiry.
 pub const ANSWER_DEADLINE_SECONDS: i64 = 120;
 
-/// How long an authorization may wait for its capture before it expires.
+/// How long an authorization may wait for its capture before it expires
+/// (docs/reference/payments.md#capture-window).
 pub const CAPTURE_WINDOW_SECONDS: i64 = 7 * 24 * 3600;
 
 /// An event a change emits, stored in the same transaction as the change (the outbox):
-/// a webhook exists if and only if its change was committed.
+/// a webhook exists if and only if its change was committed
+/// (docs/reference/webhooks.md#at-least-once).
 #[derive(Clone, Debug)]
 pub struct Emitted {
     pub id: EventId,
@@ -206,7 +208,8 @@ impl Payment {
     }
 
     /// Starts an attempt if the payment still takes one and `form_token` is the hosted
-    /// page's current one: a form submitted twice makes one attempt. The attempt becomes
+    /// page's current one: a form submitted twice makes one attempt
+    /// (docs/reference/hosted-page.md#single-use-forms). The attempt becomes
     /// the payment's last, and the form gets a new token. `None` when the form is stale
     /// or the payment takes no more attempts.
     pub fn start_attempt(&mut self, form_token: &str, new: NewAttempt, now: Timestamp) -> Option<StartedAttempt> {
@@ -287,7 +290,7 @@ impl Payment {
 
     /// Checks a refund against the payment as it is now and, when it fits, records it as
     /// `PENDING`, which reserves its amount: concurrent refunds never add up to more than
-    /// was captured.
+    /// was captured (docs/reference/payments.md#refunds).
     ///
     /// # Errors
     /// [`RefundRefusal`] when the payment is not `SUCCESS` or the amount does not fit.

@@ -1,4 +1,4 @@
-//! Opaque identifiers with a type prefix (SPEC §2) and random secrets.
+//! Opaque identifiers with a type prefix (docs/reference/api.md#identifiers) and random secrets.
 //!
 //! Identifiers are ULIDs behind their prefix: unguessable enough to be opaque, and
 //! ordered by creation time so that "newest first" is "largest id first".

@@ -10,7 +10,7 @@
 //! - [`payment`]: the payment as the rest of the system sees it, and its validated input.
 //! - [`changes`]: every change to a payment decided: new state, events, refusals.
 //! - [`returns`]: where the shopper is sent back to, with which signed parameters.
-//! - [`urls`]: return and webhook URL rules (SPEC §9).
+//! - [`urls`]: return and webhook URL rules (docs/reference/urls.md).
 //! - [`signing`]: webhook (Standard Webhooks) and return-redirect signatures.
 //! - [`text`]: what free text merchants send may contain.
 //! - [`time`]: millisecond timestamps and the injectable [`time::Clock`].

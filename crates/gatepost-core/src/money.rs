@@ -1,9 +1,9 @@
-//! Money: an integer amount in a currency's minor unit (SPEC §2).
+//! Money: an integer amount in a currency's minor unit (docs/reference/api.md#money).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The largest amount gatepost accepts, in minor units (SPEC §2).
+/// The largest amount gatepost accepts, in minor units (docs/reference/api.md#money).
 pub const MAX_AMOUNT: i64 = 99_999_999_999;
 
 /// An ISO 4217 currency that has a minor-unit exponent.
@@ -69,7 +69,7 @@ pub enum AmountError {
 }
 
 impl AmountError {
-    /// The machine-readable code of SPEC §2 error details.
+    /// The machine-readable code of an error detail (docs/reference/api.md#errors).
     #[must_use]
     pub fn code(self) -> &'static str {
         match self {
@@ -79,7 +79,7 @@ impl AmountError {
     }
 }
 
-/// A positive amount of money in minor units, within the limits of SPEC §2.
+/// A positive amount of money in minor units, within the limits of docs/reference/api.md#money.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Amount {
     minor: i64,
@@ -92,7 +92,7 @@ impl Amount {
         Ok(Self { minor, currency })
     }
 
-    /// The limits of SPEC §2, which hold in every currency.
+    /// The limits of docs/reference/api.md#money, which hold in every currency.
     pub fn check_minor(minor: i64) -> Result<(), AmountError> {
         if minor <= 0 {
             Err(AmountError::NotPositive)
@@ -113,7 +113,8 @@ impl Amount {
         self.currency
     }
 
-    /// For people: `10.50 EUR`, `1,050 JPY`, `1.250 BHD` (SPEC §4).
+    /// For people: `10.50 EUR`, `1,050 JPY`, `1.250 BHD`
+    /// (docs/reference/hosted-page.md#the-card-form).
     #[must_use]
     pub fn display(self) -> String {
         format_minor(self.minor, self.currency)

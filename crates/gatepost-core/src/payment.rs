@@ -1,7 +1,8 @@
 //! The payment and the merchant as the rest of gatepost sees them.
 //!
-//! [`Payment`] serializes to exactly the payment object of SPEC §3: the API answers with
-//! it and every webhook event carries it as `data`.
+//! [`Payment`] serializes to exactly the payment object of
+//! docs/reference/payments.md#the-payment-object: the API answers with it and every webhook
+//! event carries it as `data`.
 
 use crate::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
 use crate::money::{Amount, Currency};
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 
-/// When the funds are taken (SPEC §3).
+/// When the funds are taken (docs/reference/payments.md#capture).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,7 +37,7 @@ impl CaptureMode {
     }
 }
 
-/// How the shopper's browser is sent back (SPEC §5).
+/// How the shopper's browser is sent back (docs/reference/returns.md#get-and-post).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReturnMethod {
@@ -71,7 +72,7 @@ pub struct Customer {
     pub name: Option<String>,
 }
 
-/// Per-outcome return URLs; each falls back to `return_url` (SPEC §5).
+/// Per-outcome return URLs; each falls back to `return_url` (docs/reference/returns.md#which-url).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReturnUrls {
@@ -98,7 +99,8 @@ impl Serialize for ReturnUrls {
     }
 }
 
-/// A validated request to create a payment; every field already obeys SPEC §3.
+/// A validated request to create a payment; every field already obeys
+/// docs/reference/payments.md#creating-a-payment.
 #[derive(Clone, Debug)]
 pub struct NewPayment {
     pub amount: Amount,
@@ -160,13 +162,16 @@ pub struct Payment {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: Timestamp,
     pub livemode: bool,
-    /// The `sequence` of the newest event of this payment (SPEC §6); 0 before the first.
+    /// The `sequence` of the newest event of this payment
+    /// (docs/reference/webhooks.md#body); 0 before the first.
     #[serde(skip)]
     pub event_sequence: i64,
-    /// The hosted page's single-use form token (SPEC §4); replaced when an attempt starts.
+    /// The hosted page's single-use form token
+    /// (docs/reference/hosted-page.md#single-use-forms); replaced when an attempt starts.
     #[serde(skip)]
     pub form_token: String,
-    /// When an `AUTHORIZED` payment expires if it is not captured (SPEC §3: 7 days).
+    /// When an `AUTHORIZED` payment expires if it is not captured (7 days:
+    /// docs/reference/payments.md#capture-window).
     #[serde(skip)]
     pub capture_before: Option<Timestamp>,
 }
@@ -179,7 +184,7 @@ fn serialize_optional_webhook_url<S: Serializer>(url: &Option<WebhookUrl>, s: S)
     url.as_ref().map(WebhookUrl::as_str).serialize(s)
 }
 
-/// Where one card attempt stands (SPEC §3).
+/// Where one card attempt stands (docs/reference/payments.md#attempts).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -223,7 +228,8 @@ impl AttemptStatus {
     }
 }
 
-/// One try to pay with a card (SPEC §3). Only brand, last 4 and expiry are kept.
+/// One try to pay with a card (docs/reference/payments.md#attempts). Only brand, last 4 and
+/// expiry are kept.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Attempt {
@@ -244,7 +250,8 @@ pub struct Attempt {
     pub connector: String,
     #[serde(skip)]
     pub connector_reference: Option<String>,
-    /// The single-use token of the 3-D Secure form while a challenge waits (SPEC §4).
+    /// The single-use token of the 3-D Secure form while a challenge waits
+    /// (docs/reference/hosted-page.md#3-d-secure).
     #[serde(skip)]
     pub challenge_token: Option<String>,
 }
@@ -267,7 +274,7 @@ pub struct ThreeDs {
     pub result: Option<String>,
 }
 
-/// Where a refund stands (SPEC §3).
+/// Where a refund stands (docs/reference/payments.md#refunds).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -375,13 +382,15 @@ impl Payment {
     }
 }
 
-/// A fresh single-use form token for the hosted page (SPEC §4): 144 random bits.
+/// A fresh single-use form token for the hosted page
+/// (docs/reference/hosted-page.md#single-use-forms): 144 random bits.
 #[must_use]
 pub fn new_form_token() -> String {
     crate::ids::random_token(18)
 }
 
-/// The JSON body of a webhook event (SPEC §6), rendered once and stored as bytes.
+/// The JSON body of a webhook event (docs/reference/webhooks.md#body), rendered once and
+/// stored as bytes.
 #[must_use]
 pub fn event_body(
     id: &EventId,
@@ -403,7 +412,7 @@ pub fn event_body(
         .expect("a payment always serializes")
 }
 
-/// How webhooks are acknowledged (SPEC §6).
+/// How webhooks are acknowledged (docs/reference/webhooks.md#acknowledgement).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AckMode {
@@ -428,7 +437,7 @@ impl AckMode {
     }
 }
 
-/// A merchant account and its settings (SPEC §6).
+/// A merchant account and its settings (docs/reference/api.md#merchant-settings).
 #[derive(Clone, Debug)]
 pub struct Merchant {
     pub id: MerchantId,
@@ -440,7 +449,8 @@ pub struct Merchant {
     pub created_at: Timestamp,
 }
 
-/// A merchant's secret API key. Only its [`ApiKey::hash`] is stored (SPEC §1).
+/// A merchant's secret API key. Only its [`ApiKey::hash`] is stored
+/// (docs/reference/urls.md#secrets-and-keys).
 pub struct ApiKey(String);
 
 impl ApiKey {

@@ -1,13 +1,14 @@
-//! The return redirect (SPEC §5): which merchant URL the shopper goes back to, and the
-//! signed parameters appended to it.
+//! The return redirect (docs/reference/returns.md): which merchant URL the shopper goes
+//! back to, and the signed parameters appended to it.
 
 use crate::payment::Payment;
 use crate::signing::{ReturnFields, WebhookSecret};
 use crate::status::PaymentStatus;
 use crate::urls::ReturnUrl;
 
-/// The merchant URL for the payment's current status, falling back as SPEC §5 says;
-/// `None` means the gateway shows its own result page.
+/// The merchant URL for the payment's current status, falling back as
+/// docs/reference/returns.md#which-url says; `None` means the gateway shows its own result
+/// page.
 #[must_use]
 pub fn return_url_for(payment: &Payment) -> Option<&ReturnUrl> {
     let urls = &payment.return_urls;

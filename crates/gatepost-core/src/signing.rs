@@ -1,5 +1,6 @@
-//! Signatures the merchant verifies: Standard Webhooks 1.0 for webhooks (SPEC §6) and the
-//! return-redirect signature (SPEC §5). Both use the same key: the bytes of the
+//! Signatures the merchant verifies: Standard Webhooks 1.0 for webhooks
+//! (docs/reference/webhooks.md#signature) and the return-redirect signature
+//! (docs/reference/returns.md#signature). Both use the same key: the bytes of the
 //! merchant's webhook secret, base64-decoded after `whsec_`.
 
 use base64::Engine as _;
@@ -16,7 +17,8 @@ pub struct WebhookSecret {
 }
 
 impl std::fmt::Debug for WebhookSecret {
-    // Secrets never reach logs (SPEC §9), not even through a stray `{:?}`.
+    // Secrets never reach logs (docs/reference/urls.md#secrets-and-keys), not even through
+    // a stray `{:?}`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("WebhookSecret(…)")
     }
@@ -67,7 +69,7 @@ impl WebhookSecret {
         header.split(' ').any(|candidate| self.verify(&content, candidate))
     }
 
-    /// The return-redirect signature of SPEC §5 over
+    /// The return-redirect signature (docs/reference/returns.md#signature) over
     /// `"{timestamp}.{payment_reference}.{payment_status}.{merchant_reference}"`.
     #[must_use]
     pub fn sign_return(&self, fields: &ReturnFields<'_>) -> String {
@@ -98,7 +100,7 @@ fn webhook_content(webhook_id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
     content
 }
 
-/// The signed fields of a return redirect (SPEC §5).
+/// The signed fields of a return redirect (docs/reference/returns.md#parameters).
 #[derive(Clone, Copy, Debug)]
 pub struct ReturnFields<'a> {
     pub timestamp: i64,

@@ -1,4 +1,5 @@
-//! The payment status machine (SPEC §3): the one function that decides every move.
+//! The payment status machine (docs/reference/payments.md#transitions): the one function
+//! that decides every move.
 //!
 //! Every path that changes a payment — the hosted page, a provider callback, a merchant
 //! call, the expiry sweeper — asks [`transition`] first and stores exactly what it
@@ -61,14 +62,16 @@ impl PaymentStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == s)
     }
 
-    /// Nothing leaves a final status (SPEC §3). `SUCCESS` is not final: it can be refunded.
+    /// Nothing leaves a final status (docs/reference/payments.md#statuses). `SUCCESS` is
+    /// not final: it can be refunded.
     #[must_use]
     pub fn is_final(self) -> bool {
         matches!(self, Self::Failed | Self::Cancelled | Self::Expired | Self::Refunded)
     }
 
-    /// The moves SPEC §3 allows, written as the spec writes them. [`transition`] never
-    /// answers a move outside this list; the tests hold it to that.
+    /// The moves docs/reference/payments.md#transitions allows, written as that page lists
+    /// them. [`transition`] never answers a move outside this list; the tests hold it to
+    /// that.
     #[must_use]
     pub fn may_move_to(self, to: Self) -> bool {
         use PaymentStatus::{Authorized, Cancelled, Expired, Failed, Open, Pending, Refunded, Success};
@@ -109,7 +112,7 @@ pub enum PaymentEvent {
     Refund { fully: bool },
 }
 
-/// The webhook event types of SPEC §6.
+/// The webhook event types (docs/reference/webhooks.md#event-types).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventType {
@@ -174,7 +177,7 @@ pub enum Decision {
     Reject,
 }
 
-/// The status machine of SPEC §3 as one exhaustive function.
+/// The status machine (docs/reference/payments.md#transitions) as one exhaustive function.
 #[must_use]
 pub fn transition(from: PaymentStatus, event: PaymentEvent) -> Decision {
     use EventType as E;

@@ -44,7 +44,7 @@ impl Timestamp {
         (u16::try_from(date.year()).unwrap_or(0), u8::try_from(date.month()).unwrap_or(1))
     }
 
-    /// RFC 3339 in UTC with milliseconds: `2026-11-21T10:00:00.123Z` (SPEC §2).
+    /// RFC 3339 in UTC with milliseconds: `2026-11-21T10:00:00.123Z` (docs/reference/api.md#times).
     #[must_use]
     pub fn to_rfc3339(self) -> String {
         chrono::DateTime::from_timestamp_millis(self.0)

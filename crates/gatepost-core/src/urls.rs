@@ -1,9 +1,10 @@
-//! URL rules for return and webhook URLs (SPEC §5, §9).
+//! URL rules for return and webhook URLs (docs/reference/urls.md).
 
 use url::Url;
 
-/// The query parameters gatepost appends to a return URL (SPEC §5); a merchant URL that
-/// already uses one is refused, so the shopper's browser never carries two of them.
+/// The query parameters gatepost appends to a return URL
+/// (docs/reference/returns.md#parameters); a merchant URL that already uses one is refused,
+/// so the shopper's browser never carries two of them.
 pub const RESERVED_RETURN_PARAMS: [&str; 5] =
     ["payment_reference", "payment_status", "merchant_reference", "timestamp", "signature"];
 
@@ -14,7 +15,7 @@ pub enum Mode {
     Live,
 }
 
-/// Why a URL was refused; `code()` is the error detail code of SPEC §2.
+/// Why a URL was refused; `code()` is the error detail code (docs/reference/api.md#errors).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
     #[error("must be an absolute http or https URL")]
@@ -92,7 +93,7 @@ fn is_local_host(url: &Url) -> bool {
     matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
-/// Where the shopper's browser is sent back to (SPEC §5, §9).
+/// Where the shopper's browser is sent back to (docs/reference/urls.md#return-urls).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReturnUrl(String);
 
@@ -131,7 +132,7 @@ impl ReturnUrl {
     }
 }
 
-/// Where webhooks for a payment or merchant are sent (SPEC §6, §9).
+/// Where webhooks for a payment or merchant are sent (docs/reference/urls.md#webhook-urls).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookUrl(String);
 

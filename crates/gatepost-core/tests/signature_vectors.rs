@@ -1,5 +1,5 @@
 //! Known-answer vectors for webhook and return signatures (`tests/fixtures/signatures.json`,
-//! from the Standard Webhooks reference libraries and SPEC §5).
+//! from the Standard Webhooks reference libraries and docs/reference/returns.md#signature).
 
 use gatepost_core::signing::{ReturnFields, WebhookSecret};
 use serde_json::Value;

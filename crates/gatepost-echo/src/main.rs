@@ -1,4 +1,4 @@
-//! A bare axum JSON echo server: the baseline of SPEC §13.
+//! A bare axum JSON echo server: the baseline of docs/reference/performance.md#the-echo-baseline.
 //!
 //! `POST /echo` parses the body into a `serde_json::Value` and sends it back as JSON, on the
 //! same stack gatepost uses (tokio, hyper via axum, serde_json) but with no database, no

@@ -1,4 +1,5 @@
-//! Load generators for `scripts/bench` (SPEC §13); not part of gatepost itself.
+//! Load generators for `scripts/bench` (docs/reference/performance.md#targets); not part of
+//! gatepost itself.
 //!
 //! ```text
 //! gatepost-loadgen shopper BASE_URL API_KEY CONCURRENCY SECONDS

@@ -1,4 +1,5 @@
-//! Deduplication of webhooks by `webhook-id` (SPEC §6: delivery is at least once).
+//! Deduplication of webhooks by `webhook-id` (delivery is at least once:
+//! docs/reference/webhooks.md#at-least-once).
 //!
 //! The gateway retries until it gets a 2xx, so the same event can arrive twice: after a
 //! timeout on its side, a crash on yours, or a network cut between your 2xx and the

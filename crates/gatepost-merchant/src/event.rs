@@ -1,12 +1,12 @@
-//! Webhook events (SPEC §6): the body every delivery carries, and the event as the events
-//! API lists it.
+//! Webhook events (docs/reference/webhooks.md#body): the body every delivery carries, and
+//! the event as the events API lists it.
 
 use crate::open_enum::open_enum;
 use crate::payment::Payment;
 use serde::{Deserialize, Serialize};
 
 open_enum! {
-    /// What happened to the payment (SPEC §6).
+    /// What happened to the payment (docs/reference/webhooks.md#event-types).
     ///
     /// # Example
     ///
@@ -69,7 +69,7 @@ pub struct Event {
 }
 
 open_enum! {
-    /// Where the delivery of an event stands (SPEC §6).
+    /// Where the delivery of an event stands (docs/reference/webhooks.md#events-api).
     ///
     /// # Example
     ///

@@ -1,5 +1,6 @@
 //! The signing key both channels use: the bytes of the merchant's webhook secret,
-//! base64-decoded after `whsec_` (SPEC §5, §6).
+//! base64-decoded after `whsec_` (docs/reference/webhooks.md#signature,
+//! docs/reference/returns.md#signature).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as BASE64, STANDARD_PAD_INDIFFERENT};

@@ -1,5 +1,5 @@
-//! The merchant side of gatepost (SPEC §11): verify webhooks and return redirects, read
-//! typed events and payments, and call the API.
+//! The merchant side of gatepost (docs/reference/merchant-kit.md): verify webhooks and
+//! return redirects, read typed events and payments, and call the API.
 //!
 //! # The recommended integration
 //!
@@ -72,8 +72,10 @@
 //!
 //! # Layout
 //!
-//! - [`Webhook`]: Standard Webhooks 1.0 verification and signing (SPEC §6).
-//! - [`ReturnVerifier`]: the signed return parameters (SPEC §5).
+//! - [`Webhook`]: Standard Webhooks 1.0 verification and signing
+//!   (docs/reference/webhooks.md#signature).
+//! - [`ReturnVerifier`]: the signed return parameters
+//!   (docs/reference/returns.md#verifying-a-return).
 //! - [`Event`], [`Payment`] and their parts: the JSON objects, forward compatible
 //!   (unknown fields ignored, unknown enum values kept as `Other`).
 //! - [`SeenWebhooks`]: deduplication by `webhook-id`.

@@ -1,5 +1,5 @@
-//! The payment object of SPEC §3 as the API and every webhook deliver it, and the body
-//! that creates one.
+//! The payment object (docs/reference/payments.md#the-payment-object) as the API and every
+//! webhook deliver it, and the body that creates one.
 //!
 //! Parsing is forward compatible: unknown fields are ignored, unknown statuses are kept
 //! as `Other`, and fields a future gateway might leave out have defaults. Times are the
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 open_enum! {
-    /// Where a payment stands (SPEC §3).
+    /// Where a payment stands (docs/reference/payments.md#statuses).
     ///
     /// # Example
     ///
@@ -44,8 +44,9 @@ open_enum! {
 }
 
 impl PaymentStatus {
-    /// Whether nothing can move the payment any more (SPEC §3). `SUCCESS` is not final:
-    /// it can still be refunded. A status this version does not know counts as not final.
+    /// Whether nothing can move the payment any more (docs/reference/payments.md#statuses).
+    /// `SUCCESS` is not final: it can still be refunded. A status this version does not
+    /// know counts as not final.
     ///
     /// # Example
     ///
@@ -62,7 +63,7 @@ impl PaymentStatus {
 }
 
 open_enum! {
-    /// Where one card attempt stands (SPEC §3).
+    /// Where one card attempt stands (docs/reference/payments.md#attempts).
     ///
     /// # Example
     ///
@@ -88,7 +89,7 @@ open_enum! {
 }
 
 open_enum! {
-    /// Where a refund stands (SPEC §3).
+    /// Where a refund stands (docs/reference/payments.md#refunds).
     ///
     /// # Example
     ///
@@ -108,7 +109,7 @@ open_enum! {
 }
 
 open_enum! {
-    /// When the funds are taken (SPEC §3).
+    /// When the funds are taken (docs/reference/payments.md#capture).
     ///
     /// # Example
     ///
@@ -134,7 +135,8 @@ impl Default for CaptureMode {
 }
 
 open_enum! {
-    /// How the shopper's browser is sent back to the merchant (SPEC §5).
+    /// How the shopper's browser is sent back to the merchant
+    /// (docs/reference/returns.md#get-and-post).
     ///
     /// # Example
     ///
@@ -177,7 +179,8 @@ pub struct Customer {
     pub name: Option<String>,
 }
 
-/// One return URL per outcome; each one not set falls back to `return_url` (SPEC §5).
+/// One return URL per outcome; each one not set falls back to `return_url`
+/// (docs/reference/returns.md#which-url).
 ///
 /// # Example
 ///
@@ -204,7 +207,7 @@ pub struct ReturnUrls {
 }
 
 /// A payment with its attempts and refunds: the answer of `GET /v1/payments/{id}` and
-/// the `data` of every webhook event (SPEC §3).
+/// the `data` of every webhook event (docs/reference/payments.md#the-payment-object).
 ///
 /// # Example
 ///
@@ -277,7 +280,8 @@ pub struct Payment {
     pub livemode: bool,
 }
 
-/// One try to pay with a card (SPEC §3). Only brand, last 4 digits and expiry are known.
+/// One try to pay with a card (docs/reference/payments.md#attempts). Only brand, last 4
+/// digits and expiry are known.
 ///
 /// # Example
 ///
@@ -357,7 +361,7 @@ pub struct ThreeDs {
     pub result: Option<String>,
 }
 
-/// A refund of part or all of the captured amount (SPEC §3).
+/// A refund of part or all of the captured amount (docs/reference/payments.md#refunds).
 ///
 /// # Example
 ///
@@ -389,8 +393,9 @@ pub struct Refund {
     pub created_at: String,
 }
 
-/// The body of `POST /v1/payments` (SPEC §3). Only `amount` and `currency` are required;
-/// fields left as `None` take the gateway's defaults and are not sent.
+/// The body of `POST /v1/payments` (docs/reference/payments.md#creating-a-payment). Only
+/// `amount` and `currency` are required; fields left as `None` take the gateway's defaults
+/// and are not sent.
 ///
 /// # Example
 ///

@@ -1,9 +1,9 @@
-//! What the API answers besides single objects: lists (SPEC §2) and errors as RFC 9457
-//! problem details (SPEC §2).
+//! What the API answers besides single objects: lists (docs/reference/api.md#lists) and
+//! errors as RFC 9457 problem details (docs/reference/api.md#errors).
 
 use serde::{Deserialize, Serialize};
 
-/// One page of a list, newest first (SPEC §2). Ask for the next page with
+/// One page of a list, newest first (docs/reference/api.md#lists). Ask for the next page with
 /// `starting_after` set to the id of the last item.
 ///
 /// # Example
@@ -27,7 +27,7 @@ pub struct List<T> {
     pub has_more: bool,
 }
 
-/// An error the gateway answered, as `application/problem+json` (SPEC §2).
+/// An error the gateway answered, as `application/problem+json` (docs/reference/api.md#errors).
 ///
 /// Match on [`code`](Self::code), which is stable: `unauthorized`, `not_found`,
 /// `invalid_json`, `payload_too_large`, `validation_failed`, `invalid_state`,

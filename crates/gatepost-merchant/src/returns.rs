@@ -1,5 +1,6 @@
-//! Return verification (SPEC §5): the signed parameters the gateway appends to the
-//! merchant's return URL when it sends the shopper back.
+//! Return verification (docs/reference/returns.md#verifying-a-return): the signed
+//! parameters the gateway appends to the merchant's return URL when it sends the shopper
+//! back.
 //!
 //! A good signature proves the gateway sent these values; it does not prove the shopper
 //! did not come back twice, or that nothing happened to the payment since. The return
@@ -74,7 +75,8 @@ pub enum ReturnError {
     TooNew,
 }
 
-/// The names the gateway appends, in the order it appends them (SPEC §5).
+/// The names the gateway appends, in the order it appends them
+/// (docs/reference/returns.md#parameters).
 const PAYMENT_REFERENCE: &str = "payment_reference";
 const PAYMENT_STATUS: &str = "payment_status";
 const MERCHANT_REFERENCE: &str = "merchant_reference";
@@ -333,7 +335,8 @@ impl ReturnVerifier {
     }
 }
 
-/// `"{timestamp}.{payment_reference}.{payment_status}.{merchant_reference}"` (SPEC §5).
+/// `"{timestamp}.{payment_reference}.{payment_status}.{merchant_reference}"`
+/// (docs/reference/returns.md#signature).
 fn signed_content<'a>(
     timestamp: &'a str,
     payment_id: &'a str,

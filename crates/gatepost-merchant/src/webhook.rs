@@ -1,6 +1,6 @@
-//! Webhook verification, Standard Webhooks 1.0 (SPEC §6): the signature over
-//! `"{webhook-id}.{webhook-timestamp}.{body}"`, a timestamp within five minutes, and the
-//! body parsed into an [`Event`].
+//! Webhook verification, Standard Webhooks 1.0 (docs/reference/webhooks.md#signature): the
+//! signature over `"{webhook-id}.{webhook-timestamp}.{body}"`, a timestamp within five
+//! minutes, and the body parsed into an [`Event`].
 
 use crate::event::Event;
 use crate::key::{InvalidSecret, Key};
@@ -290,7 +290,8 @@ impl Webhook {
         // The timestamp is signed as the gateway wrote it: a plain integer.
         let timestamp = timestamp.to_string();
         let content = [webhook_id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
-        // Several signatures during a secret rotation (SPEC §6); any one of ours will do.
+        // Several signatures during a secret rotation
+        // (docs/reference/webhooks.md#secret-rotation); any one of ours will do.
         if signature.split_ascii_whitespace().any(|candidate| self.key.verify(&content, candidate)) {
             Ok(())
         } else {

@@ -1,5 +1,6 @@
-//! The typed objects read every field of SPEC §3 and §6, and keep reading when the
-//! gateway adds fields, statuses and event types.
+//! The typed objects read every field of docs/reference/payments.md and
+//! docs/reference/webhooks.md, and keep reading when the gateway adds fields, statuses and
+//! event types.
 
 use gatepost_merchant::{
     ApiError, AttemptStatus, CaptureMode, Event, EventRecord, EventType, List, Payment, PaymentStatus, RefundStatus,

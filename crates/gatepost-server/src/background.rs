@@ -7,8 +7,8 @@ use crate::AppState;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How often the sweeps run: `OPEN` payments expire within this of `expires_at` (SPEC §3
-/// asks for 5 seconds).
+/// How often the sweeps run: `OPEN` payments expire within this of `expires_at`
+/// (docs/reference/payments.md#expiry promises 5 seconds).
 const TICK: Duration = Duration::from_secs(1);
 
 /// Idempotency keys are forgotten once a minute: each sweep is a write.
@@ -44,7 +44,7 @@ async fn every<F: Future<Output = ()>>(
     }
 }
 
-/// Idempotency keys are replayed for 24 hours (SPEC §2), then removed.
+/// Idempotency keys are replayed for 24 hours (docs/reference/api.md#idempotency), then removed.
 async fn forget_expired_keys(state: &AppState) {
     match state.store().forget_expired_idempotency_keys(state.clock().now()).await {
         Ok(0) => {}

@@ -1,4 +1,4 @@
-//! `POST /callbacks/{connector}`: where acquirers report results (SPEC §7). The
+//! `POST /callbacks/{connector}`: where acquirers report results (docs/reference/callbacks.md). The
 //! connector verifies its own signature; everything after is `flow::receive_callback`.
 
 use crate::extract::{AppPath, read_body};

@@ -1,4 +1,5 @@
-//! The one HTTP error type: RFC 9457 problem details with the codes of SPEC §2.
+//! The one HTTP error type: RFC 9457 problem details with the codes of
+//! docs/reference/api.md#errors.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -55,7 +56,7 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail)
     }
 
-    /// A provider callback whose signature does not verify (SPEC §7).
+    /// A provider callback whose signature does not verify (docs/reference/callbacks.md#callbacks).
     pub(crate) fn bad_callback_signature() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -1,4 +1,5 @@
-//! Request bodies, read and parsed so that every rejection is a SPEC §2 problem.
+//! Request bodies, read and parsed so that every rejection is a problem of
+//! docs/reference/api.md#errors.
 
 use crate::error::{ApiError, FieldError};
 use axum::body::{Body, Bytes};
@@ -7,7 +8,7 @@ use axum::http::request::Parts;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 
-/// Bodies over 64 KiB are refused with 413 (SPEC §2).
+/// Bodies over 64 KiB are refused with 413 (docs/reference/limits.md#bodies).
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Reads a whole body, refusing it once it passes [`MAX_BODY_BYTES`].

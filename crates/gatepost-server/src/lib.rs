@@ -3,9 +3,12 @@
 //!
 //! # Layout
 //! - [`AppState`]: what every handler shares (store, clock, settings).
-//! - `api/`: the JSON API under `/v1` (SPEC §2, §3), each module with its own router.
-//! - `hpp/`: the hosted payment page and the return redirect (SPEC §4, §5).
-//! - `callbacks`: `POST /callbacks/{connector}`, results acquirers report (SPEC §7).
+//! - `api/`: the JSON API under `/v1` (docs/reference/api.md, docs/reference/payments.md),
+//!   each module with its own router.
+//! - `hpp/`: the hosted payment page and the return redirect
+//!   (docs/reference/hosted-page.md, docs/reference/returns.md).
+//! - `callbacks`: `POST /callbacks/{connector}`, results acquirers report
+//!   (docs/reference/callbacks.md).
 //! - `flow/`: everything that talks to a connector: card attempts, capture, cancel,
 //!   refunds, callbacks and polling, each recorded through the status machine.
 //! - [`background`]: the sweeps that expire payments and poll pending attempts.
@@ -15,7 +18,7 @@
 //! - `error`: the one HTTP error type, answered as `application/problem+json`.
 //! - `extract`: request extractors that answer in that format even when they reject.
 //! - `panics`: a panicking handler still gets an answer, `500 internal`.
-//! - `ops`: `/healthz` and `/readyz` (SPEC §12); `metrics`: `/metrics`.
+//! - `ops`: `/healthz` and `/readyz` (docs/reference/operations.md#health); `metrics`: `/metrics`.
 //! - `openapi`: `/openapi.json`, generated from the handlers' annotations.
 
 mod api;
@@ -51,7 +54,7 @@ pub struct Settings {
     /// Base of `checkout_url` and every link the gateway hands out, without a trailing `/`.
     pub public_url: String,
     pub mode: Mode,
-    /// Refuse webhook URLs that name a port (SPEC §9).
+    /// Refuse webhook URLs that name a port (docs/reference/urls.md#webhook-urls).
     pub forbid_explicit_port: bool,
     /// When set, `/metrics` answers only requests that bear it.
     pub metrics_token: Option<String>,

@@ -1,4 +1,4 @@
-//! `GET /metrics` in the Prometheus text format (SPEC §12).
+//! `GET /metrics` in the Prometheus text format (docs/reference/operations.md#metrics).
 
 use crate::AppState;
 use crate::api::auth::bearer_token;

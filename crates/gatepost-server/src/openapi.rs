@@ -1,5 +1,6 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document, generated from the handlers' and wire
-//! types' annotations so that it cannot drift from the code (SPEC §2).
+//! types' annotations so that it cannot drift from the code
+//! (docs/reference/api.md#openapi-document).
 
 use crate::api::events::{DeliveryOut, DeliveryState, EventOut};
 use crate::api::merchant::{MerchantOut, MerchantPatch, RotatedSecret};

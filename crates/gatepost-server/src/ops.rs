@@ -1,4 +1,4 @@
-//! Operations endpoints (SPEC §12).
+//! Operations endpoints (docs/reference/operations.md#health).
 
 use crate::AppState;
 use axum::Json;

@@ -10,7 +10,8 @@ use gatepost_core::changes::{RefundSettlement, Reporter, Settlement};
 use gatepost_core::ids::{AttemptId, RefundId};
 use gatepost_core::time::Timestamp;
 
-/// Which provider notification this is: a callback is applied once per id (docs/reference/callbacks.md).
+/// Which provider notification this is: a callback is applied once per id
+/// (docs/reference/callbacks.md#callbacks).
 #[derive(Clone, Debug)]
 pub struct CallbackReceipt {
     pub connector: String,

@@ -1,5 +1,5 @@
-//! Idempotency keys, each operation written once over [`Tx`]; what a repeated key means
-//! is decided in `gatepost_core::idempotency`.
+//! Idempotency keys (docs/reference/api.md#idempotency), each operation written once over
+//! [`Tx`]; what a repeated key means is decided in `gatepost_core::idempotency`.
 
 use crate::StoreError;
 use crate::rows::Row;

@@ -57,12 +57,12 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct NewMerchant {
     pub merchant: Merchant,
-    /// Only the hash of the API key is ever stored (SPEC §1).
+    /// Only the hash of the API key is ever stored (docs/reference/urls.md#secrets-and-keys).
     pub api_key_hash: String,
     pub webhook_secret: WebhookSecret,
 }
 
-/// Filters and cursor of `GET /v1/payments` (SPEC §2).
+/// Filters and cursor of `GET /v1/payments` (docs/reference/payments.md#listing-payments).
 #[derive(Clone, Debug, Default)]
 pub struct PaymentQuery {
     pub status: Option<PaymentStatus>,
@@ -109,8 +109,9 @@ pub struct DueAttempt {
 /// Everything gatepost asks of its database.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
-    /// Signalled after every commit that wrote webhook events, so this process's
-    /// delivery worker starts at once instead of waiting for its next poll (SPEC §6).
+    /// Signalled after every commit that wrote webhook events, so this process's delivery
+    /// worker starts at once instead of waiting for its next poll
+    /// (docs/reference/webhooks.md#at-least-once).
     fn outbox_signal(&self) -> Arc<tokio::sync::Notify>;
 
     /// Applies embedded migrations that have not run yet. Safe to call from several
@@ -169,8 +170,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: Timestamp,
     ) -> Result<ChangeOutcome, StoreError>;
 
-    /// Checks and reserves a refund in one transaction with the payment row locked, so
-    /// that concurrent refunds never add up to more than was captured (SPEC §3).
+    /// Checks and reserves a refund in one transaction with the payment row locked, so that
+    /// concurrent refunds never add up to more than was captured
+    /// (docs/reference/payments.md#refunds).
     async fn start_refund(
         &self,
         merchant: &MerchantId,
@@ -189,9 +191,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: Timestamp,
     ) -> Result<ChangeOutcome, StoreError>;
 
-    /// Applies a provider callback once per provider event id (SPEC §7): the receipt,
-    /// the result and its events are one transaction, so a duplicate arriving at the same
-    /// moment on another node finds the receipt and changes nothing.
+    /// Applies a provider callback once per provider event id
+    /// (docs/reference/callbacks.md#callbacks): the receipt, the result and its events are
+    /// one transaction, so a duplicate arriving at the same moment on another node finds
+    /// the receipt and changes nothing.
     async fn settle_from_callback(
         &self,
         receipt: &CallbackReceipt,
@@ -205,7 +208,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn reschedule_refund_poll(&self, refund: &RefundId, at: Timestamp) -> Result<(), StoreError>;
 
     /// Payments that are `OPEN` past `expires_at` or `AUTHORIZED` past their capture
-    /// deadline (SPEC §3).
+    /// deadline (docs/reference/payments.md#capture-window).
     async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError>;
 
     /// Pending attempts whose connector should be asked for a result.
@@ -255,7 +258,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
 
-    /// Saves the merchant's settings (SPEC §6: `PATCH /v1/merchant`).
+    /// Saves the merchant's settings (`PATCH /v1/merchant`:
+    /// docs/reference/api.md#merchant-settings).
     async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError>;
 
     /// Makes `new` the signing secret; the current one keeps signing until `previous_until`.
@@ -289,7 +293,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError>;
 }
 
-/// Opens the database named by `url`: `sqlite://PATH` or `postgres://…` (SPEC §1).
+/// Opens the database named by `url`: `sqlite://PATH` or `postgres://…`
+/// (docs/reference/configuration.md#storage).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         Ok(Arc::new(database::Database::new(sqlite::Sqlite::open(path)?)))

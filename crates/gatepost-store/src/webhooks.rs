@@ -1,4 +1,5 @@
-//! The webhook outbox as the delivery worker and the events API see it (SPEC §6).
+//! The webhook outbox as the delivery worker and the events API see it
+//! (docs/reference/webhooks.md).
 
 use crate::Page;
 use crate::StoreError;
@@ -64,7 +65,8 @@ pub enum NextStep {
 #[derive(Clone, Debug)]
 pub struct WebhookSigning {
     pub secret: WebhookSecret,
-    /// The secret before the last rotation, while it still signs alongside (SPEC §6).
+    /// The secret before the last rotation, while it still signs alongside
+    /// (docs/reference/webhooks.md#secret-rotation).
     pub previous: Option<WebhookSecret>,
     pub ack_mode: AckMode,
 }

@@ -1,4 +1,4 @@
-//! What the receiver's answer means (SPEC §6).
+//! What the receiver's answer means (docs/reference/webhooks.md#acknowledgement).
 
 use gatepost_core::payment::AckMode;
 use std::time::Duration;

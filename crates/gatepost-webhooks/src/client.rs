@@ -15,7 +15,7 @@ pub struct BlockedAddress {
 }
 
 /// Resolves names like the system does, then keeps only public addresses: the check
-/// happens on what the connection will really use (SPEC §9).
+/// happens on what the connection will really use (docs/reference/urls.md#private-addresses).
 #[derive(Debug)]
 struct GuardedResolver;
 

@@ -13,8 +13,8 @@ const KEPT_BODY_BYTES: usize = 4096;
 /// How much of a response body is read at most, to judge an `echo` acknowledgement.
 const READ_BODY_BYTES: usize = 64 * 1024;
 
-/// The `webhook-signature` header: the current secret's signature, and during a
-/// rotation the previous secret's too, space-separated (SPEC §6).
+/// The `webhook-signature` header: the current secret's signature, and during a rotation
+/// the previous secret's too, space-separated (docs/reference/webhooks.md#secret-rotation).
 #[must_use]
 pub fn signature_header(signing: &WebhookSigning, id: &str, timestamp: i64, body: &[u8]) -> String {
     let mut header = signing.secret.sign_webhook(id, timestamp, body);
@@ -150,8 +150,8 @@ fn error_kind(error: &reqwest::Error) -> &'static str {
     }
 }
 
-/// What follows the attempt (SPEC §6). A manual resend of an event that had already
-/// ended only changes it when it succeeds.
+/// What follows the attempt (docs/reference/webhooks.md#retries). A manual resend of an
+/// event that had already ended only changes it when it succeeds.
 fn next_step(event: &StoredEvent, verdict: &Verdict, schedule: &RetrySchedule, now: Timestamp) -> NextStep {
     let ended = event.delivery_status != "PENDING";
     match verdict {

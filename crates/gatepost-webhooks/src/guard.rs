@@ -1,7 +1,7 @@
-//! The address guard (SPEC §9): unless private targets are allowed, a webhook may only
-//! connect to public addresses. The check runs on the addresses DNS returned, at connect
-//! time, so a name that resolves to a public address when the URL is saved and to
-//! 127.0.0.1 when it is called (DNS rebinding) is still refused.
+//! The address guard (docs/reference/urls.md#private-addresses): unless private targets are
+//! allowed, a webhook may only connect to public addresses. The check runs on the addresses
+//! DNS returned, at connect time, so a name that resolves to a public address when the URL
+//! is saved and to 127.0.0.1 when it is called (DNS rebinding) is still refused.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 

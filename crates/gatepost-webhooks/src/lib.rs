@@ -1,4 +1,4 @@
-//! Webhook delivery (SPEC §6, §9): the system's channel, at least once, signed with
+//! Webhook delivery (docs/reference/webhooks.md): the system's channel, at least once, signed with
 //! Standard Webhooks 1.0, retried for about a month.
 //!
 //! # Layout

@@ -1,4 +1,5 @@
-//! Delivery metrics (SPEC §12), registered in the server's Prometheus registry.
+//! Delivery metrics (docs/reference/operations.md#metrics), registered in the server's
+//! Prometheus registry.
 
 use gatepost_core::time::Timestamp;
 use gatepost_store::{NextStep, StoredEvent};

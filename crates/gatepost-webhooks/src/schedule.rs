@@ -1,4 +1,4 @@
-//! When a failed delivery is tried again (SPEC §6).
+//! When a failed delivery is tried again (docs/reference/webhooks.md#retries).
 
 use rand::RngExt as _;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The command line of SPEC §1.
+//! The command line (docs/reference/configuration.md#commands).
 
 use crate::config::{Config, ConfigError, Layers, LogFormat};
 use crate::merchants::{MerchantSummary, create_merchant};
@@ -25,7 +25,8 @@ pub struct Cli {
 enum Command {
     #[command(flatten)]
     Gateway(GatewayCommand),
-    // SPEC §8. Not a gateway command: it reads none of the gateway's configuration.
+    // Not a gateway command (docs/reference/connectors.md#simulator): it reads none of the
+    // gateway's configuration.
     /// Run a test acquirer for the `simulator` connector: it answers later, by signed
     /// callbacks, and misbehaves on request.
     AcquirerSim(AcquirerSimArgs),
@@ -43,8 +44,9 @@ enum GatewayCommand {
     Migrate(DatabaseArgs),
 }
 
-/// The flags of `acquirer-sim`, exactly as SPEC §8 names them. Values are taken as text and
-/// checked by [`sim_options`], so a bad one is a one-line error like any configuration value.
+/// The flags of `acquirer-sim`, exactly as docs/reference/connectors.md#simulator names them.
+/// Values are taken as text and checked by [`sim_options`], so a bad one is a one-line error
+/// like any configuration value.
 #[derive(Debug, Args)]
 struct AcquirerSimArgs {
     /// Address to bind
@@ -278,7 +280,7 @@ async fn merchant(command: MerchantCommand, config: &Config) -> Result<(), Strin
 }
 
 /// Runs `gatepost acquirer-sim` until SIGTERM or Ctrl-C. It reads no gateway configuration:
-/// its flags are all of its settings (SPEC §8).
+/// its flags are all of its settings (docs/reference/connectors.md#simulator).
 fn acquirer_sim(args: &AcquirerSimArgs) -> ExitCode {
     let options = match sim_options(args) {
         Ok(options) => options,

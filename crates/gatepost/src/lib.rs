@@ -2,7 +2,7 @@
 //! purpose: the work is done by `gatepost-server`, `gatepost-store` and `gatepost-core`.
 //!
 //! # Layout
-//! - [`cli`]: the commands of SPEC §1 and what each prints.
+//! - [`cli`]: the commands of docs/reference/configuration.md#commands and what each prints.
 //! - [`config`]: defaults, file, environment and flags, with one-line errors.
 //! - [`Server`]: a running gateway; `gatepost serve` and the tests both start one.
 //! - [`merchants`]: creating and listing merchants from the command line.
@@ -25,8 +25,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// The connectors of this gateway: the sandbox in sandbox mode (SPEC §1: live mode has
-/// none), and the simulator wherever it is configured (SPEC §8).
+/// The connectors of this gateway: the sandbox in sandbox mode (live mode has none), and
+/// the simulator wherever it is configured
+/// (docs/reference/connectors.md#choosing-a-connector).
 fn connectors(config: &Config) -> Connectors {
     let mut connectors: Vec<Arc<dyn gatepost_connectors::Connector>> = Vec::new();
     if config.mode == Mode::Sandbox {
@@ -138,7 +139,8 @@ impl Server {
         self.task.await.unwrap_or(Ok(()))
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (SPEC §12).
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully
+    /// (docs/reference/operations.md#shutdown).
     pub async fn run_until_signal(self) -> std::io::Result<()> {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");

@@ -1,4 +1,4 @@
-//! The `gatepost` command (SPEC §1).
+//! The `gatepost` command (docs/reference/configuration.md#commands).
 
 /// mimalloc instead of the system allocator: gatepost allocates many small, short-lived
 /// values on several threads at once, where glibc's malloc spent a tenth of the CPU.

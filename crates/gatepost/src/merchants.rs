@@ -1,4 +1,4 @@
-//! `gatepost merchant create|list` (SPEC §1).
+//! `gatepost merchant create|list` (docs/reference/configuration.md#merchants).
 
 use gatepost_core::ids::MerchantId;
 use gatepost_core::payment::{AckMode, ApiKey, Merchant};
@@ -8,7 +8,7 @@ use gatepost_core::urls::{Mode, WebhookUrl};
 use gatepost_store::{NewMerchant, Store, StoreError};
 use serde::Serialize;
 
-/// The connectors a merchant may use (SPEC §8).
+/// The connectors a merchant may use (docs/reference/connectors.md#choosing-a-connector).
 pub const CONNECTORS: [&str; 2] = ["sandbox", "simulator"];
 
 /// What `merchant create` shows, once: the secrets are never shown again.

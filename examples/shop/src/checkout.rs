@@ -1,5 +1,5 @@
-//! The shopper's side (SPEC §11): the product page, placing an order and its payment, the
-//! return page, and the order as JSON.
+//! The shopper's side (docs/reference/merchant-kit.md#the-example-shop): the product page,
+//! placing an order and its payment, the return page, and the order as JSON.
 
 use crate::error::ShopError;
 use crate::orders::{Order, OrderStatus};
@@ -67,7 +67,8 @@ pub(crate) async fn place_order(State(shop): State<AppState>) -> Result<Redirect
     Ok(Redirect::to(&payment.checkout_url))
 }
 
-/// `GET /orders/{id}/return`: where the gateway sends the shopper's browser back (SPEC §5).
+/// `GET /orders/{id}/return`: where the gateway sends the shopper's browser back
+/// (docs/reference/returns.md).
 ///
 /// The parameters the browser brings are signed, but they are the shopper's copy: the
 /// browser may close before it gets here, come back twice, or come back with parameters
@@ -143,7 +144,7 @@ async fn what_to_show(shop: &AppState, order: &Order) -> Shown {
     }
 }
 
-/// The order as `GET /orders/{id}` shows it (SPEC §11).
+/// The order as `GET /orders/{id}` shows it (docs/reference/merchant-kit.md#shop-routes).
 #[derive(Serialize)]
 struct OrderOut {
     id: String,

@@ -1,6 +1,7 @@
-//! The shop's configuration: environment variables only (SPEC §11), each parsed at start,
-//! so that a mistake stops the shop with one line naming the variable rather than
-//! surfacing later as a refused webhook or a failed payment.
+//! The shop's configuration: environment variables only
+//! (docs/reference/merchant-kit.md#shop-configuration), each parsed at start, so that a
+//! mistake stops the shop with one line naming the variable rather than surfacing later as
+//! a refused webhook or a failed payment.
 
 use gatepost_merchant::{Client, ReturnVerifier, Webhook};
 use std::net::SocketAddr;

@@ -1,6 +1,7 @@
 //! The example shop: the recommended way to take payments with gatepost, end to end
-//! (SPEC §11). It sells one product, keeps its orders in a SQLite file of its own, and
-//! talks to the gateway only through the merchant kit, `gatepost-merchant`.
+//! (docs/reference/merchant-kit.md#the-example-shop). It sells one product, keeps its
+//! orders in a SQLite file of its own, and talks to the gateway only through the merchant
+//! kit, `gatepost-merchant`.
 //!
 //! # The two channels
 //!
@@ -128,7 +129,7 @@ impl Shop {
     }
 }
 
-/// The routes of SPEC §11.
+/// The routes of docs/reference/merchant-kit.md#shop-routes.
 fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(checkout::product_page))

@@ -1,4 +1,5 @@
-//! `shop`: the example shop's binary (SPEC §11). Configured by environment variables:
+//! `shop`: the example shop's binary (docs/reference/merchant-kit.md#shop-configuration).
+//! Configured by environment variables:
 //!
 //! ```text
 //! GATEPOST_URL=http://127.0.0.1:8080 GATEPOST_API_KEY=sk_test_… GATEPOST_WEBHOOK_SECRET=whsec_… \

@@ -1,6 +1,7 @@
-//! The gateway's side (SPEC §6): `POST /webhooks/gatepost`, the one place where an order
-//! becomes paid. The gateway sends a webhook for every change of a payment and retries it
-//! until the shop answers `2xx`, even when the shopper's browser never came back.
+//! The gateway's side (docs/reference/webhooks.md): `POST /webhooks/gatepost`, the one
+//! place where an order becomes paid. The gateway sends a webhook for every change of a
+//! payment and retries it until the shop answers `2xx`, even when the shopper's browser
+//! never came back.
 //!
 //! Each step has its reason:
 //!
@@ -31,7 +32,8 @@ use serde::Serialize;
 use tracing::Span;
 
 /// The acknowledgement. `200` is all the gateway needs by default; echoing the payment's id
-/// also satisfies a merchant set to `webhook_ack_mode: "echo"` (SPEC §6).
+/// also satisfies a merchant set to `webhook_ack_mode: "echo"`
+/// (docs/reference/webhooks.md#acknowledgement).
 #[derive(Serialize)]
 struct Ack {
     payment_reference: String,

@@ -1,5 +1,6 @@
 //! The `simulator` connector: gatepost's HTTP client of `gatepost acquirer-sim`, an acquirer
-//! in another process that answers later, by signed callbacks (SPEC §7, §8).
+//! in another process that answers later, by signed callbacks
+//! (docs/reference/connectors.md#simulator).
 //!
 //! # Layout
 //! - [`protocol`]: paths, bodies and the signature, shared with the simulator itself.
@@ -39,7 +40,7 @@ pub struct SimulatorSettings {
 }
 
 impl fmt::Debug for SimulatorSettings {
-    // Secrets never reach logs (SPEC §9).
+    // Secrets never reach logs (docs/reference/urls.md#secrets-and-keys).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SimulatorSettings")
             .field("url", &self.url)
@@ -54,7 +55,8 @@ impl fmt::Debug for SimulatorSettings {
 #[derive(Debug)]
 pub struct Simulator {
     transport: Transport,
-    /// Verifies callbacks; the same secret signs requests (SPEC §8).
+    /// Verifies callbacks; the same secret signs requests
+    /// (docs/reference/connectors.md#simulator-protocol).
     secret: SharedSecret,
     poll_after: Duration,
 }

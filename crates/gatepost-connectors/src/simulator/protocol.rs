@@ -1,5 +1,6 @@
-//! The wire protocol between the `simulator` connector and `gatepost acquirer-sim` (SPEC §8):
-//! paths, bodies and the signature, written once so that both sides agree by construction.
+//! The wire protocol between the `simulator` connector and `gatepost acquirer-sim`
+//! (docs/reference/connectors.md#simulator-protocol): paths, bodies and the signature,
+//! written once so that both sides agree by construction.
 //!
 //! # Paths (served by the simulator)
 //!
@@ -38,7 +39,8 @@ use std::fmt;
 
 pub const AUTHORIZATIONS_PATH: &str = "/v1/authorizations";
 pub const REFUNDS_PATH: &str = "/v1/refunds";
-/// Where the gateway receives the simulator's callbacks (SPEC §7: `/callbacks/{connector}`).
+/// Where the gateway receives the simulator's callbacks (`/callbacks/{connector}`:
+/// docs/reference/callbacks.md#callbacks).
 pub const CALLBACK_PATH: &str = "/callbacks/simulator";
 pub const SIGNATURE_HEADER: &str = "gatepost-sim-signature";
 /// How far a signature's timestamp may be from the receiver's clock, either way: enough for
@@ -83,7 +85,8 @@ pub fn is_reference(text: &str) -> bool {
 pub struct SharedSecret(Vec<u8>);
 
 impl fmt::Debug for SharedSecret {
-    // Secrets never reach logs (SPEC §9), not even through a stray `{:?}`.
+    // Secrets never reach logs (docs/reference/urls.md#secrets-and-keys), not even through
+    // a stray `{:?}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SharedSecret(…)")
     }
@@ -182,7 +185,7 @@ pub struct CardIn {
 }
 
 impl fmt::Debug for CardIn {
-    // The number and CVC never reach a log line (SPEC §4).
+    // The number and CVC never reach a log line (docs/reference/hosted-page.md#card-data).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let last4 = self.number.get(self.number.len().saturating_sub(4)..).unwrap_or("");
         write!(f, "CardIn(•••• {last4}, {:02}/{})", self.exp_month, self.exp_year)

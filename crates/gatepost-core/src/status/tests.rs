@@ -18,8 +18,8 @@ const EVENTS: [PaymentEvent; 10] = [
     PaymentEvent::Refund { fully: false },
 ];
 
-/// The expected answer for every pair, written out by hand from SPEC §3 and §6.
-/// `None` means rejected.
+/// The expected answer for every pair, written out by hand from
+/// docs/reference/payments.md#transitions. `None` means rejected.
 fn expected(from: PaymentStatus, event: PaymentEvent) -> Option<(PaymentStatus, &'static [EventType])> {
     use PaymentEvent as P;
     match (from, event) {
@@ -97,8 +97,8 @@ fn any_event() -> impl Strategy<Value = PaymentEvent> {
 }
 
 proptest! {
-    /// Whatever happens, in whatever order, a payment only makes the moves SPEC §3
-    /// allows, and once final it stays put.
+    /// Whatever happens, in whatever order, a payment only makes the moves
+    /// docs/reference/payments.md#transitions allows, and once final it stays put.
     #[test]
     fn no_sequence_of_events_makes_an_illegal_move(events in prop::collection::vec(any_event(), 0..40)) {
         let mut status = Open;

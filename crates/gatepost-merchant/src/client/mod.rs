@@ -4,9 +4,10 @@
 //! Network errors, `5xx` and `429` answers are retried a few times with a short backoff.
 //! That is safe: reads change nothing, and every `POST` carries an `Idempotency-Key` that
 //! stays the same across retries, so the gateway answers a repeated creation with the
-//! payment it already made (SPEC §2). Other `4xx` answers are never retried, as the same
-//! request would get the same answer; the one exception is `409 idempotency_key_in_use`,
-//! which says an earlier try of this very request is still running.
+//! payment it already made (docs/reference/api.md#idempotency). Other `4xx` answers are
+//! never retried, as the same request would get the same answer; the one exception is
+//! `409 idempotency_key_in_use`, which says an earlier try of this very request is still
+//! running.
 
 use crate::event::{EventRecord, EventType};
 use crate::payment::{NewPayment, Payment};

@@ -1,4 +1,4 @@
-//! Merchant authentication by secret API key (SPEC §2, §9).
+//! Merchant authentication by secret API key (docs/reference/api.md#authentication).
 
 use crate::{ApiError, AppState};
 use axum::extract::{Request, State};

@@ -1,4 +1,5 @@
-//! The events API (SPEC §6): what was sent, when, and how each attempt went.
+//! The events API (docs/reference/webhooks.md#events-api): what was sent, when, and how
+//! each attempt went.
 
 use super::lists::{List, QueryParams, json_response};
 use crate::extract::{AppPath, AppQuery};
@@ -76,7 +77,7 @@ impl From<StoredEvent> for EventOut {
     }
 }
 
-/// One delivery attempt (SPEC §6).
+/// One delivery attempt (docs/reference/webhooks.md#what-an-attempt-records).
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct DeliveryOut {
     id: String,

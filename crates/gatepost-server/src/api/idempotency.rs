@@ -1,6 +1,6 @@
-//! `Idempotency-Key` on every POST (SPEC §2): the first response is stored and replayed
-//! byte for byte; the same key with another body, or while the first still runs, is
-//! refused.
+//! `Idempotency-Key` on every POST (docs/reference/api.md#idempotency): the first response
+//! is stored and replayed byte for byte; the same key with another body, or while the first
+//! still runs, is refused.
 
 use crate::error::NotReplayable;
 use crate::extract::read_body;

@@ -1,5 +1,6 @@
-//! What every list endpoint shares (SPEC §2): `limit` and `starting_after`, filters that
-//! answer 422 naming the bad one, and the `{"object":"list"}` envelope.
+//! What every list endpoint shares (docs/reference/api.md#lists): `limit` and
+//! `starting_after`, filters that answer 422 naming the bad one, and the
+//! `{"object":"list"}` envelope.
 
 use crate::ApiError;
 use crate::error::FieldError;

@@ -1,5 +1,5 @@
-//! The merchant's own settings (SPEC §6): default webhook URL, acknowledgement mode,
-//! allowed return hosts, connector, and webhook secret rotation.
+//! The merchant's own settings (docs/reference/api.md#merchant-settings): default webhook
+//! URL, acknowledgement mode, allowed return hosts, connector, and webhook secret rotation.
 
 use super::lists::json_response;
 use crate::error::{FieldError, NotReplayable};
@@ -21,7 +21,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/merchant/webhook-secret/rotate", post(rotate_secret))
 }
 
-/// How long the secret before a rotation keeps signing (SPEC §6).
+/// How long the secret before a rotation keeps signing
+/// (docs/reference/webhooks.md#secret-rotation).
 const PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
 
 /// The merchant's settings; never its secrets.

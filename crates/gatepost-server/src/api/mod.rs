@@ -1,5 +1,5 @@
-//! The merchant JSON API under `/v1` (SPEC §2, §3). Every route needs a secret key;
-//! every POST honours `Idempotency-Key`.
+//! The merchant JSON API under `/v1` (docs/reference/api.md, docs/reference/payments.md).
+//! Every route needs a secret key; every POST honours `Idempotency-Key`.
 
 pub(crate) mod auth;
 pub(crate) mod events;
@@ -27,7 +27,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .layer(from_fn_with_state(state, auth::require_merchant))
 }
 
-/// The `Idempotency-Key` header every POST accepts (SPEC §2), for the OpenAPI document.
+/// The `Idempotency-Key` header every POST accepts (docs/reference/api.md#idempotency), for
+/// the OpenAPI document.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 pub(crate) struct IdempotencyKeyHeader {

@@ -1,5 +1,6 @@
 //! What a merchant does to a payment after the shopper paid: cancel (void), capture and
-//! refunds (SPEC §3). The work is in `flow::operations`; this is the HTTP side.
+//! refunds (docs/reference/payments.md#capture). The work is in `flow::operations`; this is
+//! the HTTP side.
 
 use super::IdempotencyKeyHeader;
 use super::lists::{List, QueryParams, json_response};
@@ -53,7 +54,7 @@ impl From<OperationError> for ApiError {
     }
 }
 
-/// Checks an optional amount against SPEC §2's limits.
+/// Checks an optional amount against the limits of docs/reference/api.md#money.
 fn checked_amount(amount: Option<i64>) -> Result<Option<i64>, ApiError> {
     match amount.map(Amount::check_minor) {
         Some(Err(error)) => Err(ApiError::validation(vec![FieldError::new("amount", error.code(), error.to_string())])),
@@ -171,7 +172,7 @@ pub(crate) async fn create_refund(
     Ok(json_response(StatusCode::CREATED, &refund))
 }
 
-/// `?limit=&starting_after=` of a payment's refunds (SPEC §2).
+/// `?limit=&starting_after=` of a payment's refunds (docs/reference/api.md#lists).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct RefundListParams {

@@ -1,4 +1,5 @@
-//! The body of `POST /v1/payments` and its validation into a [`NewPayment`] (SPEC §3).
+//! The body of `POST /v1/payments` and its validation into a [`NewPayment`]
+//! (docs/reference/payments.md#creating-a-payment).
 
 use crate::error::FieldError;
 use gatepost_core::money::{Amount, Currency};
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 const MAX_REFERENCE_CHARS: usize = 128;
 const MAX_DESCRIPTION_CHARS: usize = 500;
 const MAX_METADATA_KEYS: usize = 20;
-/// Stripe's limit for metadata keys; SPEC §3 bounds only the values.
+/// Stripe's limit for metadata keys (docs/reference/payments.md#creating-a-payment).
 const MAX_METADATA_KEY_CHARS: usize = 40;
 const MAX_METADATA_VALUE_CHARS: usize = 500;
 const MAX_CUSTOMER_FIELD_CHARS: usize = 254;

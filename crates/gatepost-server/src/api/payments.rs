@@ -1,4 +1,4 @@
-//! Payment endpoints (SPEC §3).
+//! Payment endpoints (docs/reference/payments.md#endpoints).
 
 use super::IdempotencyKeyHeader;
 use super::lists::{List, QueryParams, json_response};
@@ -26,7 +26,8 @@ pub(crate) fn router() -> Router<AppState> {
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }
 
-/// 192 random bits: `checkout_url` must not be guessable from anything (SPEC §3).
+/// 192 random bits: `checkout_url` must not be guessable from anything
+/// (docs/reference/payments.md#the-payment-object).
 const CHECKOUT_TOKEN_BYTES: usize = 24;
 
 /// Create a payment and get the `checkout_url` to send the shopper to.
@@ -127,8 +128,9 @@ pub(crate) async fn merchant_payment(state: &AppState, merchant: &Merchant, raw_
     state.store().payment(&merchant.id, &payment_id(raw_id)?).await?.ok_or_else(|| ApiError::not_found("payment"))
 }
 
-/// `?limit=&starting_after=&status=&reference=` (SPEC §2, §3). Values arrive as text so
-/// that a bad one is a 422 naming it, not a generic rejection.
+/// `?limit=&starting_after=&status=&reference=`
+/// (docs/reference/payments.md#listing-payments). Values arrive as text so that a bad one
+/// is a 422 naming it, not a generic rejection.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {

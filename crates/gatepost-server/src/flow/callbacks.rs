@@ -1,5 +1,6 @@
-//! Results an acquirer reports on its own (SPEC §7): verified by the connector, applied
-//! through the status machine once per provider event id, whatever order they come in.
+//! Results an acquirer reports on its own (docs/reference/callbacks.md): verified by the
+//! connector, applied through the status machine once per provider event id, whatever order
+//! they come in.
 
 use super::operations::refund_settlement;
 use super::{FlowError, after_settlement, settlement_for};

@@ -6,7 +6,7 @@
 //! # Layout
 //! - `cards`: a shopper's attempts and 3-D Secure.
 //! - `operations`: the merchant's capture, cancel (void) and refunds.
-//! - `callbacks`: results an acquirer reports on its own (SPEC §7).
+//! - `callbacks`: results an acquirer reports on its own (docs/reference/callbacks.md).
 //! - `sweeps`: expiry, and polling of pending attempts and refunds.
 
 mod callbacks;
@@ -31,7 +31,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The connectors this gateway can use, by name (SPEC §8).
+/// The connectors this gateway can use, by name
+/// (docs/reference/connectors.md#choosing-a-connector).
 #[derive(Debug, Default, Clone)]
 pub struct Connectors {
     by_name: HashMap<&'static str, Arc<dyn Connector>>,
@@ -118,8 +119,9 @@ fn after_settlement(state: &AppState, attempt: &AttemptId, outcome: ChangeOutcom
 }
 
 /// An approval recorded on a payment that was cancelled or expired while the acquirer
-/// decided moves nothing (SPEC §3), but the acquirer still holds the shopper's funds:
-/// release them, in the background and at most once per approval.
+/// decided moves nothing (docs/reference/payments.md#transitions), but the acquirer still
+/// holds the shopper's funds: release them, in the background and at most once per
+/// approval.
 fn void_late_approval(state: &AppState, payment: &Payment, attempt: &AttemptId) {
     let Some(attempt) = payment.attempts.iter().find(|a| &a.id == attempt) else { return };
     let paid = matches!(payment.status, PaymentStatus::Authorized | PaymentStatus::Success);

@@ -1,5 +1,5 @@
 //! The merchant's operations on a payment the acquirer has seen: capture, cancel (a void
-//! while funds are reserved) and refunds (SPEC §3).
+//! while funds are reserved) and refunds (docs/reference/payments.md#capture).
 //!
 //! Captures and voids ask the acquirer first and record after: the acquirer decides
 //! races between them (one of a capture and a void of the same authorization wins), and

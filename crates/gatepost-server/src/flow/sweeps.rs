@@ -24,7 +24,7 @@ const POLLS_AT_ONCE: usize = 16;
 const POLL_DEADLINE: Duration = Duration::from_secs(15);
 
 /// Expires `OPEN` payments past `expires_at` and authorizations past their capture
-/// deadline (SPEC §3). Returns how many moved.
+/// deadline (docs/reference/payments.md#capture-window). Returns how many moved.
 pub(crate) async fn expire_due_payments(state: &AppState) -> Result<usize, FlowError> {
     let now = state.clock().now();
     // A challenge left unanswered keeps its payment PENDING, which cannot expire: it
@@ -96,7 +96,7 @@ fn count_settled(results: Vec<Result<bool, FlowError>>, what: &'static str) -> u
 }
 
 /// When to ask again about something pending since `since`: after about half its age,
-/// at least the connector's first wait, at most an hour (SPEC §7: "then with backoff").
+/// at least the connector's first wait, at most an hour (docs/reference/callbacks.md#polling).
 fn next_poll(now: Timestamp, since: Timestamp, connector: &dyn Connector) -> Timestamp {
     let age = Duration::from_millis(u64::try_from(now.millis() - since.millis()).unwrap_or(0));
     let wait = (age / 2).clamp(connector.first_poll_after().max(Duration::from_secs(1)), MAX_POLL_INTERVAL);

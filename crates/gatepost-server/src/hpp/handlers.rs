@@ -1,4 +1,5 @@
-//! The hosted page's requests (SPEC §4); what each shows is decided in `view`.
+//! The hosted page's requests (docs/reference/hosted-page.md#pages); what each shows is
+//! decided in `view`.
 
 use super::CspNonce;
 use super::pages::{ChallengePage, FieldErrors, html};
@@ -188,7 +189,8 @@ pub(crate) async fn cancel(visit: Visit, form: FormFields) -> Response {
 
 async fn cancel_with_form(visit: &Visit, form: FormFields) -> Result<Response, FlowError> {
     let view = visit.view();
-    // The form token is what proves the shopper's own page sent this (SPEC §9: CSRF).
+    // The form token is what proves the shopper's own page sent this (CSRF:
+    // docs/reference/hosted-page.md#single-use-forms).
     if form.get("form_token") != visit.checkout.payment.form_token || view.is_past_expiry() {
         return Ok(view.current());
     }
@@ -212,7 +214,7 @@ pub(crate) async fn show_challenge(visit: Visit) -> Response {
     }
 }
 
-/// The sandbox issuer's password (SPEC §4).
+/// The sandbox issuer's password (docs/reference/hosted-page.md#3-d-secure).
 const SANDBOX_PASSWORD: &str = "password";
 
 #[tracing::instrument(skip_all)]

@@ -1,5 +1,5 @@
-//! The hosted payment page (SPEC §4): server-rendered HTML that works without
-//! JavaScript, and the return redirect to the merchant (SPEC §5).
+//! The hosted payment page (docs/reference/hosted-page.md): server-rendered HTML that works without
+//! JavaScript, and the return redirect to the merchant (docs/reference/returns.md).
 //!
 //! Every response carries `Cache-Control: no-store`, `Referrer-Policy: no-referrer` and a
 //! strict Content-Security-Policy whose per-response nonce is the only way a script or

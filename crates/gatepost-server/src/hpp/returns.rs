@@ -1,5 +1,5 @@
-//! The way back to the merchant (SPEC §5): a signed 303, an auto-submitted POST form, or
-//! the gateway's own page when the payment has no return URL.
+//! The way back to the merchant (docs/reference/returns.md#get-and-post): a signed 303, an
+//! auto-submitted POST form, or the gateway's own page when the payment has no return URL.
 
 use gatepost_core::payment::{Payment, ReturnMethod};
 use gatepost_core::returns::{return_params, return_url_for, with_params};

@@ -1,5 +1,5 @@
 //! How the hosted page shows a payment: which page for which state, and the way back
-//! to the merchant after an action (SPEC §4, §5).
+//! to the merchant after an action (docs/reference/hosted-page.md#pages).
 
 use super::pages::{FieldErrors, Frame, MessagePage, PayPage, ResultPage, ReturnPostPage, html};
 use super::returns::{Back, back_to_merchant};
@@ -151,8 +151,9 @@ impl View<'_> {
         )
     }
 
-    /// Where a finished action takes the shopper: back to the merchant for an outcome,
-    /// to the issuer for 3-D Secure, to the form again after a decline (SPEC §4, §5).
+    /// Where a finished action takes the shopper: back to the merchant for an outcome, to
+    /// the issuer for 3-D Secure, to the form again after a decline
+    /// (docs/reference/hosted-page.md#pages).
     pub(crate) fn after_action(&self) -> Response {
         match self.payment.status {
             PaymentStatus::Success | PaymentStatus::Authorized | PaymentStatus::Cancelled => {
@@ -171,7 +172,8 @@ impl View<'_> {
         }
     }
 
-    /// The return redirect (SPEC §5), or `fallback` when the payment has no URL for it.
+    /// The return redirect (docs/reference/returns.md#which-url), or `fallback` when the
+    /// payment has no URL for it.
     fn redirect_or(&self, fallback: fn(&Self) -> Response) -> Response {
         match self.back() {
             Some(back) if back.post => {

@@ -1,6 +1,6 @@
 //! The PostgreSQL backend: several gateway processes on one database
-//! (docs/reference/operations.md). Each write runs in a pooled transaction; changes lock
-//! the payment row (`FOR UPDATE`) so concurrent nodes serialize.
+//! (docs/reference/configuration.md#storage). Each write runs in a pooled transaction;
+//! changes lock the payment row (`FOR UPDATE`) so concurrent nodes serialize.
 
 use crate::StoreError;
 use crate::migrations::{CREATE_VERSIONS_TABLE, POSTGRES as MIGRATIONS};

@@ -4,7 +4,7 @@
 //! paying that per request, the writer takes every job that is waiting, runs each in
 //! its own savepoint (so one failing job does not undo the others), commits them all
 //! with one fsync, and only then answers each caller. Nothing is acknowledged before it
-//! is on disk (SPEC §13: batch commits, never skip them).
+//! is on disk (batch commits, never skip them: docs/reference/performance.md#targets).
 
 use crate::StoreError;
 use rusqlite::Connection;

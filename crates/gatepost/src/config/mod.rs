@@ -1,5 +1,6 @@
-//! Configuration (SPEC §1): defaults embedded here, then an optional TOML file, then
-//! `GATEPOST_*` environment variables (`__` separates nesting), then flags.
+//! Configuration (docs/reference/configuration.md#layers): defaults embedded here, then an
+//! optional TOML file, then `GATEPOST_*` environment variables (`__` separates nesting),
+//! then flags.
 //!
 //! Every value remembers where it came from, so a bad one stops start-up with one line
 //! that names the variable, key or flag to fix.
@@ -20,7 +21,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Webhook delivery settings (SPEC §6, §9).
+/// Webhook delivery settings (docs/reference/webhooks.md, docs/reference/urls.md#webhook-urls).
 #[derive(Clone, Debug)]
 pub struct WebhookConfig {
     pub retry_schedule: Vec<Duration>,
@@ -31,7 +32,7 @@ pub struct WebhookConfig {
     pub max_in_flight_per_endpoint: usize,
 }
 
-/// The sandbox connector (SPEC §4, §8).
+/// The sandbox connector (docs/reference/connectors.md#sandbox).
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// When async sandbox payments settle.
@@ -39,14 +40,14 @@ pub struct SandboxConfig {
 }
 
 /// The `simulator` connector: where `gatepost acquirer-sim` listens, and the secret both
-/// sides sign with (SPEC §8).
+/// sides sign with (docs/reference/connectors.md#simulator).
 #[derive(Clone, Debug)]
 pub struct SimulatorConfig {
     pub url: String,
     pub secret: String,
 }
 
-/// Connectors (SPEC §7, §8).
+/// Connectors (docs/reference/connectors.md, docs/reference/callbacks.md#polling).
 #[derive(Clone, Debug)]
 pub struct ConnectorsConfig {
     /// How long a pending result waits for its callback before it is polled.
@@ -90,7 +91,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
 }
 
-/// The defaults of SPEC §1 and §6, as the layers below them see them.
+/// The defaults of docs/reference/configuration.md#variables, as the layers below them see them.
 pub const DEFAULTS: &[(&str, &str)] = &[
     ("listen", "127.0.0.1:8080"),
     ("database_url", "sqlite://gatepost.db"),
@@ -133,7 +134,8 @@ impl Config {
             webhooks: WebhookConfig {
                 retry_schedule: layers.parse("webhooks.retry_schedule", parse_schedule)?,
                 timeout: layers.parse("webhooks.timeout", parse_positive_duration)?,
-                // SPEC §1: private targets are fine on a developer's machine, never in live mode.
+                // Private targets are fine on a developer's machine, never in live mode
+                // (docs/reference/urls.md#private-addresses).
                 allow_private_targets: layers
                     .parse_optional("webhooks.allow_private_targets", parse_bool)?
                     .unwrap_or(mode == Mode::Sandbox),

@@ -1,4 +1,4 @@
-//! Secret keys (SPEC §2, §9): every API route needs one.
+//! Secret keys (docs/reference/api.md#authentication): every API route needs one.
 
 use crate::on_both_backends;
 use crate::support::{TestApp, problem};

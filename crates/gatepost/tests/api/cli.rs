@@ -1,4 +1,5 @@
-//! The `gatepost` command line (SPEC §1), run as a separate process.
+//! The `gatepost` command line (docs/reference/configuration.md#commands), run as a
+//! separate process.
 
 use crate::support::{Backend, TestDatabase};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! A payment whose 201 was received survives `kill -9` (SPEC §10, §13).
+//! A payment whose 201 was received survives `kill -9` (docs/reference/configuration.md#storage).
 
 use crate::cli::{create_merchant, serve, serve_with};
 use crate::receiver::{Receiver, Reply};
@@ -50,7 +50,7 @@ async fn postgres_payments_survive_kill_9() {
 }
 
 /// Every event is delivered at least once across a `kill -9` with a backlog and
-/// attempts in flight (SPEC §6, §10).
+/// attempts in flight (docs/reference/webhooks.md#at-least-once).
 async fn no_webhook_is_lost_when_the_server_is_killed(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let merchant = create_merchant(&database.url).await;

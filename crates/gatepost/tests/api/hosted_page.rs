@@ -1,4 +1,4 @@
-//! The hosted payment page, row by row of SPEC §4, over plain HTTP.
+//! The hosted payment page, row by row of docs/reference/hosted-page.md#pages, over plain HTTP.
 
 use crate::checkout::{Page, card_form, location, query_pairs};
 use crate::on_both_backends;

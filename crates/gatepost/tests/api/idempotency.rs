@@ -1,4 +1,4 @@
-//! `Idempotency-Key` (SPEC §2).
+//! `Idempotency-Key` (docs/reference/api.md#idempotency).
 
 use crate::on_both_backends;
 use crate::support::{TestApp, problem};

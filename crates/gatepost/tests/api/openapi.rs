@@ -1,4 +1,5 @@
-//! `GET /openapi.json` describes what the server really does (SPEC §2).
+//! `GET /openapi.json` describes what the server really does
+//! (docs/reference/api.md#openapi-document).
 
 use crate::support::{Backend, TestApp};
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
-//! Capture, cancel (void) and refunds on the sandbox connector (SPEC §3), including many
-//! at once on the same payment.
+//! Capture, cancel (void) and refunds on the sandbox connector
+//! (docs/reference/payments.md#capture), including many at once on the same payment.
 
 use crate::on_both_backends;
 use crate::on_both_backends_with_clock;

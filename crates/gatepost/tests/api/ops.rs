@@ -1,4 +1,4 @@
-//! Operations endpoints and unknown routes (SPEC §12).
+//! Operations endpoints and unknown routes (docs/reference/operations.md).
 
 use crate::on_both_backends;
 use crate::support::{TestApp, problem};

@@ -1,4 +1,4 @@
-//! Creating, reading, listing and cancelling payments (SPEC §3).
+//! Creating, reading, listing and cancelling payments (docs/reference/payments.md).
 
 use crate::on_both_backends;
 use crate::support::{TestApp, problem};

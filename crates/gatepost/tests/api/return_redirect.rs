@@ -1,4 +1,4 @@
-//! The return redirect, the shopper's channel (SPEC §5).
+//! The return redirect, the shopper's channel (docs/reference/returns.md).
 
 use crate::checkout::{Page, location, query_pairs};
 use crate::on_both_backends;

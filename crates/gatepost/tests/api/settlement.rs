@@ -1,4 +1,6 @@
-//! What happens after the shopper leaves: async settlement and expiry (SPEC §3, §4).
+//! What happens after the shopper leaves: async settlement and expiry
+//! (docs/reference/hosted-page.md#asynchronous-payments,
+//! docs/reference/payments.md#expiry).
 
 use crate::checkout::location;
 use crate::on_both_backends_with_clock;
@@ -129,7 +131,8 @@ async fn an_attempt_cut_off_mid_call_is_closed_and_the_shopper_can_retry(app: Te
 }
 
 /// A shopper who leaves the issuer's page does not keep the payment PENDING for ever: at
-/// its expiry the challenge counts as failed and the payment expires (SPEC §3).
+/// its expiry the challenge counts as failed and the payment expires
+/// (docs/reference/payments.md#expiry).
 async fn an_abandoned_challenge_expires_with_its_payment(app: TestApp, clock: ManualClock) {
     let checkout = app.checkout(json!({"expires_in": 60})).await;
     app.pay(&checkout, "4000000000003220").await;

@@ -1,4 +1,4 @@
-//! 3-D Secure on the sandbox issuer page (SPEC §4).
+//! 3-D Secure on the sandbox issuer page (docs/reference/hosted-page.md#3-d-secure).
 
 use crate::checkout::{Page, location};
 use crate::on_both_backends;

@@ -1,4 +1,5 @@
-//! Bad input gets a clear answer and writes nothing (SPEC §2, §3, §9).
+//! Bad input gets a clear answer and writes nothing (docs/reference/api.md#errors,
+//! docs/reference/payments.md#creating-a-payment, docs/reference/urls.md).
 
 use crate::on_both_backends;
 use crate::support::{TestApp, problem};

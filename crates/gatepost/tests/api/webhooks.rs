@@ -1,4 +1,5 @@
-//! Webhooks, the system's channel (SPEC §6, §9), delivered to a real receiver.
+//! Webhooks, the system's channel (docs/reference/webhooks.md,
+//! docs/reference/urls.md#webhook-urls), delivered to a real receiver.
 
 use crate::for_each_backend;
 use crate::receiver::{Receiver, Reply, python_verifies};
@@ -283,7 +284,7 @@ for_each_backend!(
 );
 
 /// Live mode refuses loopback targets even when they are written as https URLs, by
-/// address and by a name that resolves to it (SPEC §9).
+/// address and by a name that resolves to it (docs/reference/urls.md#private-addresses).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_mode_blocks_loopback_webhooks_by_address_and_by_name() {
     let app = TestApp::spawn_configured(Backend::Sqlite, |config| {

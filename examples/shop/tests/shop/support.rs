@@ -196,7 +196,8 @@ impl Shop {
     }
 }
 
-/// A webhook body as the gateway sends it (SPEC §6), for an event as the events API lists it.
+/// A webhook body as the gateway sends it (docs/reference/webhooks.md#body), for an event
+/// as the events API lists it.
 pub fn webhook_body(event: &Value) -> String {
     json!({
         "id": event["id"],

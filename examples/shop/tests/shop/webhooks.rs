@@ -18,7 +18,8 @@ async fn an_order_is_paid_by_the_webhook_alone_when_the_shopper_never_comes_back
     assert_eq!(response.status(), 303);
     assert!(location(&response).starts_with(&shop.url(&format!("/orders/{}/return?", placed.order_id))));
 
-    // SPEC §6: the first delivery starts within 100 ms of the change; a second is plenty.
+    // The first delivery starts within 100 ms of the change
+    // (docs/reference/webhooks.md#at-least-once); a second is plenty.
     let order = shop.wait_for_status(&placed.order_id, "paid", Duration::from_secs(1)).await;
     let elapsed = answered.elapsed();
     assert_eq!(order, json!({"id": placed.order_id, "status": "paid", "payment_id": placed.payment_id}));

@@ -22,8 +22,8 @@ use gatepost_browser::{Browser, in_browser};
 use gatepost_core::signing::{ReturnFields, WebhookSecret};
 use merchant::{MerchantReceiver, ReceivedReturn};
 
-/// Checks a return's parameters (SPEC §5) and that its signature verifies with the
-/// merchant's webhook secret, and fails for any other status.
+/// Checks a return's parameters (docs/reference/returns.md#parameters) and that its
+/// signature verifies with the merchant's webhook secret, and fails for any other status.
 fn assert_signed_return(
     app: &TestApp,
     received: &ReceivedReturn,

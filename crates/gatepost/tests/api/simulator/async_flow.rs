@@ -1,5 +1,5 @@
 //! The shopper's way through a well-behaved simulator: answers at once, and answers later by
-//! callback (SPEC §4, §5, §7).
+//! callback (docs/reference/hosted-page.md#asynchronous-payments, docs/reference/callbacks.md).
 
 use super::cards::{APPROVED, ASYNC_APPROVED, ASYNC_DECLINED, DECLINED};
 use super::on_backend;

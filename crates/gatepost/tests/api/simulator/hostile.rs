@@ -1,6 +1,8 @@
-//! An acquirer that misbehaves as `acquirer-sim`'s flags ask (SPEC §8): duplicated, reordered
-//! and dropped callbacks, failed requests, and all of them at once. However it behaves, the
-//! payment ends in the right state with one event per status move (SPEC §3, §6, §7).
+//! An acquirer that misbehaves as `acquirer-sim`'s flags ask
+//! (docs/reference/connectors.md#simulator): duplicated, reordered and dropped callbacks,
+//! failed requests, and all of them at once. However it behaves, the payment ends in the
+//! right state with one event per status move
+//! (docs/reference/payments.md#late-and-duplicate-results).
 
 use super::cards::{APPROVED, ASYNC_APPROVED, ASYNC_DECLINED};
 use super::on_backend;
@@ -62,7 +64,8 @@ async fn a_stale_pending_after_the_result_changes_nothing(backend: Backend) {
     watch.finish().await;
 }
 
-/// No callback ever comes: polling settles payments and refunds (SPEC §7).
+/// No callback ever comes: polling settles payments and refunds
+/// (docs/reference/callbacks.md#polling).
 async fn dropped_callbacks_are_made_up_for_by_polling(backend: Backend) {
     let world = World::on(backend).sim(&["--drop-callbacks", "1"]).poll_after("1s").start().await;
     let approved = world.paid(json!({}), ASYNC_APPROVED).await;

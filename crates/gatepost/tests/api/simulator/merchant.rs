@@ -1,4 +1,5 @@
-//! A merchant moves from the sandbox to the simulator with `PATCH /v1/merchant` (SPEC §8).
+//! A merchant moves from the sandbox to the simulator with `PATCH /v1/merchant`
+//! (docs/reference/connectors.md#choosing-a-connector).
 
 use super::cards::{APPROVED, ASYNC_APPROVED};
 use super::on_backend;

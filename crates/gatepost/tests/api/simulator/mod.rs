@@ -1,8 +1,9 @@
 //! The gateway and `gatepost acquirer-sim` as two processes on loopback, wired to each other
-//! as SPEC §8 runs them: the shopper is driven over HTTP, the acquirer answers later by
-//! signed callbacks (SPEC §7) and misbehaves as its flags ask. Every scenario checks the
-//! final state, one event per status move, the merchant's signed webhooks, and that no
-//! status ever moved backwards (SPEC §3).
+//! as docs/reference/connectors.md#simulator runs them: the shopper is driven over HTTP, the
+//! acquirer answers later by signed callbacks (docs/reference/callbacks.md) and misbehaves
+//! as its flags ask. Every scenario checks the final state, one event per status move, the
+//! merchant's signed webhooks, and that no status ever moved backwards
+//! (docs/reference/payments.md#transitions).
 //!
 //! # Layout
 //! - `world`: both processes, a merchant on the simulator, and the checks scenarios share.
@@ -22,7 +23,7 @@ mod operations;
 mod races;
 mod signatures;
 
-/// Test cards of SPEC §4.
+/// Test cards of docs/reference/connectors.md#test-cards.
 pub mod cards {
     pub const APPROVED: &str = "4242424242424242";
     pub const DECLINED: &str = "4000000000000002";

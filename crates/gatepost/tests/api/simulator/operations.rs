@@ -1,5 +1,5 @@
-//! Capture, void and refunds through the simulator (SPEC §3): the acquirer in the other
-//! process agrees with the gateway, also when requests race.
+//! Capture, void and refunds through the simulator (docs/reference/payments.md#capture):
+//! the acquirer in the other process agrees with the gateway, also when requests race.
 
 use super::cards::{APPROVED, ASYNC_APPROVED};
 use super::on_backend;

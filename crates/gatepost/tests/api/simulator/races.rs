@@ -1,6 +1,7 @@
 //! Results that meet: a callback and the shopper's 3-D Secure answer, a callback and the
 //! merchant's cancel, duplicated callbacks and the poll. The status machine and row locks
-//! decide; whatever the order, one result counts and one event is written (SPEC §3, §7).
+//! decide; whatever the order, one result counts and one event is written
+//! (docs/reference/payments.md#late-and-duplicate-results).
 
 use super::cards::{ASYNC_APPROVED, CHALLENGE};
 use super::on_backend;

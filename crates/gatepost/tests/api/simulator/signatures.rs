@@ -1,6 +1,6 @@
 //! Callbacks to `/callbacks/simulator` that the simulator did not sign, and well-signed ones
-//! that come again or too late (SPEC §7): refused with 401, or acknowledged with 200, and
-//! in neither case a change to the payment.
+//! that come again or too late (docs/reference/callbacks.md#callbacks): refused with 401, or
+//! acknowledged with 200, and in neither case a change to the payment.
 
 use super::cards::ASYNC_APPROVED;
 use super::on_backend;

@@ -1,12 +1,13 @@
 //! Samples a payment's status in the background while a scenario runs, then checks that the
-//! statuses seen only ever moved forward along the status machine of SPEC §3.
+//! statuses seen only ever moved forward along the status machine of
+//! docs/reference/payments.md#transitions.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// The moves SPEC §3 allows, from each status.
+/// The moves docs/reference/payments.md#transitions allows, from each status.
 const MOVES: &[(&str, &[&str])] = &[
     ("OPEN", &["PENDING", "AUTHORIZED", "SUCCESS", "FAILED", "CANCELLED", "EXPIRED"]),
     ("PENDING", &["OPEN", "AUTHORIZED", "SUCCESS", "FAILED"]),

@@ -1,7 +1,7 @@
 //! Starts `gatepost serve` and `gatepost acquirer-sim` as two processes wired to each other
-//! (SPEC §8), a merchant on the simulator whose webhooks go to a [`Receiver`], and offers
-//! what scenarios do and check: pay as a shopper, call the API as the merchant, sign
-//! callbacks as the acquirer.
+//! (docs/reference/connectors.md#simulator), a merchant on the simulator whose webhooks go
+//! to a [`Receiver`], and offers what scenarios do and check: pay as a shopper, call the
+//! API as the merchant, sign callbacks as the acquirer.
 
 use super::relay::Relay;
 use super::watch::StatusWatch;
@@ -289,7 +289,8 @@ impl World {
         StatusWatch::start(self.http.clone(), url, self.merchant.api_key.clone(), id)
     }
 
-    /// The payment's events, oldest first; their `sequence` must run 1, 2, 3… (SPEC §6).
+    /// The payment's events, oldest first; their `sequence` must run 1, 2, 3…
+    /// (docs/reference/webhooks.md#body).
     pub async fn events(&self, payment: &str) -> Vec<Value> {
         let listed = self.get_json(&format!("/v1/events?payment_id={payment}&limit=100")).await;
         let mut events = listed["data"].as_array().unwrap().clone();
