@@ -90,7 +90,11 @@ const SHARED_ANSWERS: [(&str, &str); 8] = [
     ("404", "No such object for this merchant (`not_found`), or an id that cannot be one"),
     ("408", "The body did not arrive within the body timeout (`request_timeout`)"),
     ("413", "The body is over 64 KiB (`payload_too_large`)"),
-    ("422", "A parameter, header or field is not valid (`validation_failed`)"),
+    (
+        "422",
+        "A parameter, header or field is not valid (`validation_failed`), or an `Idempotency-Key` \
+         reused with another request (`idempotency_key_reused`)",
+    ),
     ("429", "Over the API key's rate limit (`rate_limited`); see `Retry-After`"),
     ("500", "A failure on our side (`internal`); the body names only a reference to the log line"),
 ];

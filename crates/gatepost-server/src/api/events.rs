@@ -136,7 +136,6 @@ const DELIVERY_STATUSES: [&str; 4] = ["PENDING", "DELIVERED", "FAILED", "SKIPPED
     params(EventListParams),
     responses(
         (status = 200, description = "A page of events", body = List<EventOut>),
-        (status = 422, description = "A bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]

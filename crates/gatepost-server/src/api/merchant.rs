@@ -97,7 +97,6 @@ pub(crate) async fn retrieve_merchant(
     request_body = MerchantPatch,
     responses(
         (status = 200, description = "The merchant", body = MerchantOut),
-        (status = 422, description = "Validation failed", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]

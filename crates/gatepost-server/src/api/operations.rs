@@ -68,7 +68,6 @@ fn checked_amount(amount: Option<i64>) -> Result<Option<i64>, ApiError> {
     params(("id" = String, Path, description = "The `pay_` id"), IdempotencyKeyHeader),
     responses(
         (status = 200, description = "The cancelled payment", body = Payment),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The payment cannot be cancelled in its status", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The acquirer did not answer; nothing changed", body = Problem, content_type = "application/problem+json"),
@@ -101,10 +100,8 @@ pub(crate) struct CaptureIn {
     request_body(content = CaptureIn, description = "Optional: an empty body captures everything"),
     responses(
         (status = 200, description = "The captured payment, now SUCCESS", body = Payment),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The payment is not AUTHORIZED, or the acquirer refused", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad amount", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The acquirer did not answer; nothing changed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -144,7 +141,6 @@ pub(crate) struct RefundIn {
     request_body(content = RefundIn, description = "Optional: an empty body refunds everything left"),
     responses(
         (status = 201, description = "The refund", body = Refund),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The payment is not SUCCESS", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad amount, or more than is left to refund (`refund_exceeds_captured`)", body = Problem, content_type = "application/problem+json"),
@@ -189,9 +185,7 @@ pub(crate) struct RefundListParams {
     params(("id" = String, Path, description = "The `pay_` id"), RefundListParams),
     responses(
         (status = 200, description = "A page of the payment's refunds", body = List<Refund>),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad query parameter", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]

@@ -37,11 +37,7 @@ const CHECKOUT_TOKEN_BYTES: usize = 24;
     params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "The new payment", body = Payment),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency key in use", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Validation failed or idempotency key reused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -108,7 +104,6 @@ pub(crate) fn payment_id(raw: &str) -> Result<PaymentId, ApiError> {
     params(("id" = String, Path, description = "The `pay_` id")),
     responses(
         (status = 200, description = "The payment", body = Payment),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment for this merchant", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -164,8 +159,6 @@ impl ListParams {
     params(ListParams),
     responses(
         (status = 200, description = "A page of payments", body = List<Payment>),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad query parameter", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
