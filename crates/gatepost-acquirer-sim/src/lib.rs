@@ -89,8 +89,12 @@ impl SimOptions {
         }
     }
 
-    /// Refuses values that cannot work, with a message naming the flag.
-    fn check(&self) -> Result<(), String> {
+    /// Refuses values that cannot work, with a message naming the flag. [`start`] checks
+    /// its options with it; the command line parses flags and leaves the rules to it.
+    ///
+    /// # Errors
+    /// A one-line message naming the flag whose value cannot work.
+    pub fn check(&self) -> Result<(), String> {
         match reqwest::Url::parse(&self.gateway_url) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
             _ => return Err(format!("--gateway-url: {:?} is not an http(s) URL", self.gateway_url)),
@@ -133,8 +137,6 @@ pub struct RunningSim {
 /// Binds `options.listen` and serves in the background of the current tokio runtime.
 pub async fn start(options: SimOptions) -> io::Result<RunningSim> {
     options.check().map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
-    // reqwest is built without a crypto provider of its own; the process picks ring once.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let listener = TcpListener::bind(options.listen)
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", options.listen)))?;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,6 +35,27 @@ impl Timestamp {
     #[must_use]
     pub fn plus_millis(self, millis: i64) -> Self {
         Self(self.0.saturating_add(millis))
+    }
+
+    /// This time plus `duration`, saturating: a delay too long to represent is "never".
+    #[must_use]
+    pub fn plus(self, duration: Duration) -> Self {
+        self.plus_millis(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// How long after `earlier` this is; zero when it is not after it.
+    #[must_use]
+    pub fn since(self, earlier: Self) -> Duration {
+        Duration::from_millis(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
+    }
+
+    /// The same instant as a `SystemTime`, for APIs that take one (HTTP dates).
+    #[must_use]
+    pub fn to_system_time(self) -> SystemTime {
+        match u64::try_from(self.0) {
+            Ok(millis) => UNIX_EPOCH + Duration::from_millis(millis),
+            Err(_) => UNIX_EPOCH - Duration::from_millis(self.0.unsigned_abs()),
+        }
     }
 
     /// `(year, month)` in UTC: what a card's expiry is compared with.
@@ -98,6 +120,16 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_add_and_subtract_saturating() {
+        let t = Timestamp::from_millis(1_000);
+        assert_eq!(t.plus(Duration::from_millis(1_500)), Timestamp::from_millis(2_500));
+        assert_eq!(t.plus(Duration::MAX), Timestamp::from_millis(i64::MAX), "too far is never");
+        assert_eq!(Timestamp::from_millis(2_500).since(t), Duration::from_millis(1_500));
+        assert_eq!(t.since(Timestamp::from_millis(2_500)), Duration::ZERO);
+        assert_eq!(t.to_system_time(), UNIX_EPOCH + Duration::from_secs(1));
+    }
 
     #[test]
     fn timestamps_format_as_utc_with_milliseconds() {

@@ -20,7 +20,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).cloned().unwrap_or_else(|| usage());
     let number = |i: usize| arg(i).parse::<u64>().unwrap_or_else(|_| usage());
-    // The workspace builds reqwest without a default crypto provider (see gatepost-webhooks).
+    // The workspace builds reqwest without a crypto provider of its own: each binary picks one.
     let _ = rustls::crypto::ring::default_provider().install_default();
     match arg(0).as_str() {
         "shopper" => shopper::run(&arg(1), &arg(2), usize::try_from(number(3)).unwrap_or(64), number(4)).await,

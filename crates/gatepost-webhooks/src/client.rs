@@ -48,16 +48,10 @@ pub struct WebhookClient {
     pub(crate) guard: bool,
 }
 
-/// Makes ring the process's rustls crypto provider, unless one is installed already.
-/// Every reqwest client in the process needs it, not only the webhook client.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Builds the client.
+/// Builds the client. reqwest takes TLS from the process's rustls crypto provider, which
+/// the binary installs (`gatepost::install_crypto_provider`) before building any client.
 #[must_use]
 pub fn build(settings: &ClientSettings) -> WebhookClient {
-    install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("gatepost/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())

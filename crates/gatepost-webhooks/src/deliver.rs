@@ -107,7 +107,7 @@ async fn send(
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+        .and_then(|v| parse_retry_after(v, now.to_system_time()));
     let mut body = Vec::new();
     let mut read_error = None;
     loop {
@@ -163,7 +163,7 @@ fn next_step(event: &StoredEvent, verdict: &Verdict, schedule: &RetrySchedule, n
             Some(delay) => {
                 // The receiver's own Retry-After (already capped at 24 h) wins.
                 let wait = retry_after.unwrap_or(delay);
-                NextStep::RetryAt(now.plus_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)))
+                NextStep::RetryAt(now.plus(wait))
             }
         },
     }

@@ -159,7 +159,7 @@ impl Dispatcher {
         if ids.is_empty() {
             return;
         }
-        let due = self.clock.now().plus_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+        let due = self.clock.now().plus(wait);
         // In chunks: one statement binds each id, and databases bound how many it may.
         for chunk in ids.chunks(HAND_BACK_CHUNK) {
             if let Err(error) = self.store.release_events(chunk, due).await {
@@ -193,7 +193,7 @@ impl Dispatcher {
             return true;
         }
         let now = self.clock.now();
-        let lease_until = now.plus_millis(i64::try_from(lease(self.timeout).as_millis()).unwrap_or(i64::MAX));
+        let lease_until = now.plus(lease(self.timeout));
         let events = match self.store.claim_due_events(now, lease_until, limit, scope).await {
             Ok(events) => events,
             Err(error) => {

@@ -134,6 +134,7 @@ const EXIT_CONFIG: u8 = 2;
 
 /// Parses the process's arguments and runs the command.
 pub fn main() -> ExitCode {
+    crate::install_crypto_provider();
     let cli = Cli::parse();
     let command = match cli.command {
         Command::Gateway(command) => command,
@@ -296,8 +297,6 @@ fn acquirer_sim(args: &AcquirerSimArgs) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    // Its callbacks go out on reqwest, which needs the process's rustls provider first.
-    gatepost_webhooks::client::install_crypto_provider();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async {
         match gatepost_acquirer_sim::start(options).await {
@@ -322,13 +321,6 @@ fn sim_options(args: &AcquirerSimArgs) -> Result<SimOptions, String> {
         .listen
         .parse()
         .map_err(|_| format!("--listen: {:?} is not an address such as 127.0.0.1:9090", args.listen))?;
-    match url::Url::parse(&args.gateway_url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
-        _ => return Err(format!("--gateway-url: {:?} is not an http(s) URL", args.gateway_url)),
-    }
-    if args.secret.is_empty() {
-        return Err("--secret: must not be empty".to_owned());
-    }
     let callback_delay = humantime::parse_duration(args.callback_delay.trim()).map_err(|_| {
         format!("--callback-delay: {:?} is not a duration such as 500ms, 1s or 2m", args.callback_delay)
     })?;
@@ -340,7 +332,7 @@ fn sim_options(args: &AcquirerSimArgs) -> Result<SimOptions, String> {
         Some(seed) => Some(seed.parse().map_err(|_| format!("--seed: {seed:?} is not a whole number"))?),
         None => None,
     };
-    Ok(SimOptions {
+    let options = SimOptions {
         listen,
         gateway_url: args.gateway_url.clone(),
         secret: args.secret.clone(),
@@ -350,13 +342,16 @@ fn sim_options(args: &AcquirerSimArgs) -> Result<SimOptions, String> {
         drop_callbacks: probability("--drop-callbacks", &args.drop_callbacks)?,
         fail_requests: probability("--fail-requests", &args.fail_requests)?,
         seed,
-    })
+    };
+    options.check()?;
+    Ok(options)
 }
 
+/// A number; whether it is a probability between 0 and 1 is `SimOptions::check`'s rule.
 fn probability(flag: &str, value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err(format!("{flag}: {value:?} is not a probability between 0 and 1")),
+        Ok(p) => Ok(p),
+        Err(_) => Err(format!("{flag}: {value:?} is not a probability between 0 and 1")),
     }
 }
 

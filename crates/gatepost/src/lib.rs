@@ -72,6 +72,13 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, gatepost_stor
     Ok(store)
 }
 
+/// Makes ring the process's rustls crypto provider, unless one is installed already. The
+/// libraries build their reqwest clients without a provider of their own, so the process
+/// chooses one, once: `gatepost`'s `main` and [`Server::start_with_clock`] call this.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Server {
     /// Opens the database, migrates it, binds `config.listen` and serves.
     pub async fn start(config: &Config) -> Result<Self, StartError> {
@@ -80,6 +87,7 @@ impl Server {
 
     /// As [`Server::start`], with a clock the caller controls (tests move time).
     pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        install_crypto_provider();
         let store = open_store(config).await?;
         let listener = TcpListener::bind(config.listen)
             .await

@@ -45,6 +45,7 @@ pub(crate) async fn spawn_sim(configure: impl FnOnce(&mut SimOptions)) -> TestSi
 
 /// As [`spawn_sim`], calling back `receiver`.
 pub(crate) async fn spawn_sim_calling(receiver: Receiver, configure: impl FnOnce(&mut SimOptions)) -> TestSim {
+    install_crypto_provider();
     let mut options = SimOptions::well_behaved(localhost(), &receiver.url, SECRET, DELAY);
     configure(&mut options);
     let sim = gatepost_acquirer_sim::start(options).await.expect("the simulator starts");
@@ -56,7 +57,13 @@ pub(crate) fn localhost() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
+/// The libraries leave the choice of TLS provider to the process; each test is one.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub(crate) fn connector(url: &str, secret: &str, timeout: Duration) -> Simulator {
+    install_crypto_provider();
     Simulator::new(SimulatorSettings {
         url: url.to_owned(),
         secret: secret.to_owned(),

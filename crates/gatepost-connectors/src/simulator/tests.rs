@@ -7,7 +7,13 @@ use gatepost_core::ids::{AttemptId, RefundId};
 const SECRET: &str = "S";
 const NOW: i64 = 1_800_000_000;
 
+/// The library leaves the choice of TLS provider to the process; each test is one.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn simulator() -> Simulator {
+    install_crypto_provider();
     Simulator::new(SimulatorSettings {
         url: "http://127.0.0.1:9".to_owned(),
         secret: SECRET.to_owned(),
@@ -89,6 +95,7 @@ fn a_signed_callback_with_the_wrong_shape_is_malformed() {
 
 #[test]
 fn settings_and_connector_never_show_the_secret() {
+    install_crypto_provider();
     let settings = SimulatorSettings {
         url: "http://sim".to_owned(),
         secret: "very-secret".to_owned(),

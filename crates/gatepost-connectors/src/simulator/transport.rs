@@ -31,9 +31,7 @@ pub(super) struct Transport {
 
 impl Transport {
     pub(super) fn new(url: &str, secret: &str, timeout: Duration) -> Self {
-        // reqwest is built without a crypto provider of its own (the workspace picks ring
-        // once); a connector must work whichever client of the process is built first.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        // TLS comes from the process's rustls crypto provider, which the binary installs.
         let http = reqwest::Client::builder()
             .user_agent(concat!("gatepost/", env!("CARGO_PKG_VERSION")))
             .timeout(timeout)

@@ -29,7 +29,6 @@ use gatepost_core::time::Timestamp;
 use gatepost_store::{ChangeOutcome, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The connectors this gateway can use, by name
 /// (docs/reference/connectors.md#choosing-a-connector).
@@ -191,13 +190,9 @@ fn settlement_for(
         },
         Outcome::Pending => Settlement {
             status: AttemptStatus::Pending,
-            next_poll_at: Some(after(now, connector.first_poll_after())),
+            next_poll_at: Some(now.plus(connector.first_poll_after())),
             effect: AttemptEffect::Pending,
             ..base
         },
     }
-}
-
-fn after(now: Timestamp, delay: Duration) -> Timestamp {
-    now.plus_millis(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
 }

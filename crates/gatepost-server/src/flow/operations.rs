@@ -8,7 +8,7 @@
 //! refunds can never add up to more than was captured, and a refund whose answer was lost
 //! is asked about again.
 
-use super::{FlowError, after, connector_named};
+use super::{FlowError, connector_named};
 use crate::AppState;
 use gatepost_connectors::{Connector, ConnectorError, OperationOutcome, RefundAnswer, RefundOutcome, RefundRequest};
 use gatepost_core::changes::{NewRefund, RefundSettlement};
@@ -176,7 +176,7 @@ pub(super) fn refund_settlement(
         status: RefundStatus::Pending,
         connector_reference: reference,
         failure_code: None,
-        next_poll_at: Some(after(now, connector.first_poll_after())),
+        next_poll_at: Some(now.plus(connector.first_poll_after())),
     };
     match answer {
         Ok(RefundAnswer { reference, outcome: RefundOutcome::Succeeded }) => RefundSettlement {

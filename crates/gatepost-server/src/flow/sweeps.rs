@@ -3,7 +3,7 @@
 
 use super::cards::{abandoned_challenge, unreachable_acquirer};
 use super::operations::{refund_request, refund_settlement};
-use super::{FlowError, after, settle, settlement_for};
+use super::{FlowError, settle, settlement_for};
 use crate::AppState;
 use futures_util::{StreamExt as _, stream};
 use gatepost_connectors::{Connector, ConnectorError, Outcome, RefundAnswer, RefundOutcome};
@@ -62,8 +62,9 @@ async fn poll_attempt(state: &AppState, attempt: Attempt, now: Timestamp) -> Res
         return Ok(false);
     };
     let Some(reference) = attempt.connector_reference.clone() else {
-        // Started, but the connector's answer was never recorded before the answer
-        // deadline (docs/reference/callbacks.md#polling): the process died mid-call.
+        // Started, but the connector's answer was never recorded within
+        // gatepost_core::changes::ANSWER_DEADLINE_SECONDS (docs/reference/callbacks.md#polling):
+        // the process died mid-call.
         tracing::warn!(attempt = %attempt.id, "attempt without an answer closed as an error");
         let error = ConnectorError::Unavailable("no answer was recorded".to_owned());
         settle(state, &attempt.id, None, unreachable_acquirer(&error, &attempt.id)).await?;
@@ -98,9 +99,9 @@ fn count_settled(results: Vec<Result<bool, FlowError>>, what: &'static str) -> u
 /// When to ask again about something pending since `since`: after about half its age,
 /// at least the connector's first wait, at most an hour (docs/reference/callbacks.md#polling).
 fn next_poll(now: Timestamp, since: Timestamp, connector: &dyn Connector) -> Timestamp {
-    let age = Duration::from_millis(u64::try_from(now.millis() - since.millis()).unwrap_or(0));
+    let age = now.since(since);
     let wait = (age / 2).clamp(connector.first_poll_after().max(Duration::from_secs(1)), MAX_POLL_INTERVAL);
-    after(now, wait)
+    now.plus(wait)
 }
 
 /// Asks connectors about pending refunds, and records what settled. A refund whose

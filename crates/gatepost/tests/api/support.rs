@@ -87,7 +87,7 @@ pub fn test_clock() -> ManualClock {
 
 /// A client that does not follow redirects, so tests see the gateway's own answers.
 pub fn http() -> reqwest::Client {
-    gatepost_webhooks::client::install_crypto_provider();
+    gatepost::install_crypto_provider();
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
