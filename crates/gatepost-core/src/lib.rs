@@ -4,7 +4,9 @@
 //! # Layout
 //! - [`card`]: card fields from the hosted page, and what may be kept of them.
 //! - [`idempotency`]: what a repeated `Idempotency-Key` gets.
+//! - [`delivery`]: what the webhook outbox records about each event and attempt.
 //! - [`ids`]: prefixed, opaque identifiers (`pay_…`, `evt_…`) and random secrets.
+//! - [`names`]: [`names::Named`], the one `as_str`/`parse` of every enum with wire names.
 //! - [`money`]: [`money::Currency`] with its ISO 4217 exponent and [`money::Amount`].
 //! - [`status`]: the one status machine every payment change goes through.
 //! - [`payment`]: the payment as the rest of the system sees it, and its validated input.
@@ -17,9 +19,11 @@
 
 pub mod card;
 pub mod changes;
+pub mod delivery;
 pub mod idempotency;
 pub mod ids;
 pub mod money;
+pub mod names;
 pub mod payment;
 pub mod returns;
 pub mod signing;

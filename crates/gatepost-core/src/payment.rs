@@ -15,51 +15,23 @@ use std::collections::BTreeMap;
 
 /// When the funds are taken (docs/reference/payments.md#capture).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum CaptureMode {
     Automatic,
     Manual,
 }
 
-impl CaptureMode {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Automatic => "automatic",
-            Self::Manual => "manual",
-        }
-    }
-
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Automatic, Self::Manual].into_iter().find(|m| m.as_str() == s)
-    }
-}
-
 /// How the shopper's browser is sent back (docs/reference/returns.md#get-and-post).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum ReturnMethod {
     #[serde(rename = "GET")]
     Get,
     #[serde(rename = "POST")]
     Post,
-}
-
-impl ReturnMethod {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "GET",
-            Self::Post => "POST",
-        }
-    }
-
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Get, Self::Post].into_iter().find(|m| m.as_str() == s)
-    }
 }
 
 /// The shopper, as the merchant describes them.
@@ -186,8 +158,9 @@ fn serialize_optional_webhook_url<S: Serializer>(url: &Option<WebhookUrl>, s: S)
 
 /// Where one card attempt stands (docs/reference/payments.md#attempts).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum AttemptStatus {
     Succeeded,
     Declined,
@@ -200,26 +173,6 @@ pub enum AttemptStatus {
 }
 
 impl AttemptStatus {
-    pub const ALL: [Self; 6] =
-        [Self::Succeeded, Self::Declined, Self::Error, Self::Pending, Self::ActionRequired, Self::Cancelled];
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Succeeded => "SUCCEEDED",
-            Self::Declined => "DECLINED",
-            Self::Error => "ERROR",
-            Self::Pending => "PENDING",
-            Self::ActionRequired => "ACTION_REQUIRED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
     /// Whether the attempt still waits for a result; a result for a settled attempt is
     /// late or duplicated, and ignored.
     #[must_use]
@@ -276,8 +229,9 @@ pub struct ThreeDs {
 
 /// Where a refund stands (docs/reference/payments.md#refunds).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum RefundStatus {
     Succeeded,
     /// Sent to the acquirer, result not known yet. Its amount is reserved: refunds
@@ -285,24 +239,6 @@ pub enum RefundStatus {
     Pending,
     /// Refused by the acquirer; its amount is refundable again.
     Failed,
-}
-
-impl RefundStatus {
-    pub const ALL: [Self; 3] = [Self::Succeeded, Self::Pending, Self::Failed];
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Succeeded => "SUCCEEDED",
-            Self::Pending => "PENDING",
-            Self::Failed => "FAILED",
-        }
-    }
-
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
 }
 
 /// A refund of part or all of the captured amount.
@@ -413,28 +349,14 @@ pub fn event_body(
 }
 
 /// How webhooks are acknowledged (docs/reference/webhooks.md#acknowledgement).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum AckMode {
     /// Any 2xx acknowledges.
     Status,
     /// A 2xx whose JSON body echoes the payment id acknowledges.
     Echo,
-}
-
-impl AckMode {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Status => "status",
-            Self::Echo => "echo",
-        }
-    }
-
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Status, Self::Echo].into_iter().find(|m| m.as_str() == s)
-    }
 }
 
 /// A merchant account and its settings (docs/reference/api.md#merchant-settings).
@@ -483,6 +405,17 @@ impl ApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::{Named as _, serde_names_agree};
+
+    #[test]
+    fn every_enum_has_the_same_name_in_json_as_in_the_database() {
+        assert!(serde_names_agree::<CaptureMode>());
+        assert!(serde_names_agree::<ReturnMethod>());
+        assert!(serde_names_agree::<AttemptStatus>());
+        assert!(serde_names_agree::<RefundStatus>());
+        assert!(serde_names_agree::<AckMode>());
+        assert_eq!((ReturnMethod::Post.as_str(), AttemptStatus::ActionRequired.as_str()), ("POST", "ACTION_REQUIRED"));
+    }
 
     #[test]
     fn a_callback_settles_only_its_own_connectors_objects_under_their_reference() {

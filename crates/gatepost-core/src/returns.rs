@@ -1,6 +1,7 @@
 //! The return redirect (docs/reference/returns.md): which merchant URL the shopper goes
 //! back to, and the signed parameters appended to it.
 
+use crate::names::Named as _;
 use crate::payment::Payment;
 use crate::signing::{ReturnFields, WebhookSecret};
 use crate::status::PaymentStatus;

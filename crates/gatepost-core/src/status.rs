@@ -5,13 +5,17 @@
 //! call, the expiry sweeper — asks [`transition`] first and stores exactly what it
 //! answers, together with the events it names, in one transaction.
 
+use crate::names::Named as _;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Where a payment stands.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum PaymentStatus {
     /// Waiting for the shopper; declined attempts may already exist.
     Open,
@@ -32,36 +36,6 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
-    pub const ALL: [Self; 8] = [
-        Self::Open,
-        Self::Pending,
-        Self::Authorized,
-        Self::Success,
-        Self::Failed,
-        Self::Cancelled,
-        Self::Expired,
-        Self::Refunded,
-    ];
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "OPEN",
-            Self::Pending => "PENDING",
-            Self::Authorized => "AUTHORIZED",
-            Self::Success => "SUCCESS",
-            Self::Failed => "FAILED",
-            Self::Cancelled => "CANCELLED",
-            Self::Expired => "EXPIRED",
-            Self::Refunded => "REFUNDED",
-        }
-    }
-
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
     /// Nothing leaves a final status (docs/reference/payments.md#statuses). `SUCCESS` is
     /// not final: it can be refunded.
     #[must_use]
@@ -114,7 +88,10 @@ pub enum PaymentEvent {
 
 /// The webhook event types (docs/reference/webhooks.md#event-types).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case", prefix = "payment.")]
 pub enum EventType {
     #[serde(rename = "payment.pending")]
     Pending,
@@ -132,38 +109,6 @@ pub enum EventType {
     Refunded,
     #[serde(rename = "payment.attempt_failed")]
     AttemptFailed,
-}
-
-impl EventType {
-    pub const ALL: [Self; 8] = [
-        Self::Pending,
-        Self::Authorized,
-        Self::Succeeded,
-        Self::Failed,
-        Self::Cancelled,
-        Self::Expired,
-        Self::Refunded,
-        Self::AttemptFailed,
-    ];
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "payment.pending",
-            Self::Authorized => "payment.authorized",
-            Self::Succeeded => "payment.succeeded",
-            Self::Failed => "payment.failed",
-            Self::Cancelled => "payment.cancelled",
-            Self::Expired => "payment.expired",
-            Self::Refunded => "payment.refunded",
-            Self::AttemptFailed => "payment.attempt_failed",
-        }
-    }
-
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
 }
 
 /// What the machine decided.

@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use gatepost_core::names::Named as _;
 use gatepost_core::status::PaymentStatus;
 use gatepost_store::ChangeOutcome;
 use gatepost_webhooks::WebhookMetrics;
@@ -121,8 +122,8 @@ impl Metrics {
 /// partial refund leaves it `SUCCESS`).
 fn counted_transitions() -> impl Iterator<Item = (PaymentStatus, PaymentStatus)> {
     let moves = PaymentStatus::ALL
-        .into_iter()
-        .flat_map(|from| PaymentStatus::ALL.into_iter().map(move |to| (from, to)))
+        .iter()
+        .flat_map(|&from| PaymentStatus::ALL.iter().map(move |&to| (from, to)))
         .filter(|(from, to)| from.may_move_to(*to));
     moves.chain([(PaymentStatus::Open, PaymentStatus::Open), (PaymentStatus::Success, PaymentStatus::Success)])
 }

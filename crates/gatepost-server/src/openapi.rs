@@ -237,9 +237,6 @@ fn with_input_rules(mut document: Value) -> Value {
                     (Some("query"), Some("starting_after")) => json!({"pattern": id_pattern(listed_id)}),
                     (Some("query"), Some("payment_id")) => json!({"pattern": id_pattern("pay_")}),
                     (Some("query"), Some("reference")) => json!({"pattern": ONE_LINE, "minLength": 1}),
-                    (Some("query"), Some("delivery_status")) => {
-                        json!({"enum": ["PENDING", "DELIVERED", "FAILED", "SKIPPED"]})
-                    }
                     (Some("header"), Some("Idempotency-Key")) => {
                         json!({"pattern": IDEMPOTENCY_KEY, "minLength": 1, "maxLength": 255})
                     }

@@ -4,17 +4,15 @@ use crate::StoreError;
 use crate::tx::Tx;
 use crate::values::{INSERT_EVENT, Value};
 use gatepost_core::changes::Emitted;
+use gatepost_core::delivery::DeliveryStatus;
+use gatepost_core::names::Named as _;
 use gatepost_core::payment::Payment;
-
-/// Delivery status of an event that has a URL to go to, and of one that has none.
-const DELIVERY_PENDING: &str = "PENDING";
-const DELIVERY_SKIPPED: &str = "SKIPPED";
 
 /// The row of an event, in `EVENT_COLUMNS` order: one with a URL is due at once.
 fn event_values(payment: &Payment, event: &Emitted) -> Vec<Value> {
     let (delivery_status, next_attempt_at) = match event.webhook_url {
-        Some(_) => (DELIVERY_PENDING, Some(event.created_at.millis())),
-        None => (DELIVERY_SKIPPED, None),
+        Some(_) => (DeliveryStatus::Pending, Some(event.created_at.millis())),
+        None => (DeliveryStatus::Skipped, None),
     };
     vec![
         event.id.as_str().into(),
@@ -25,7 +23,7 @@ fn event_values(payment: &Payment, event: &Emitted) -> Vec<Value> {
         event.body.clone().into(),
         event.created_at.millis().into(),
         event.webhook_url.clone().into(),
-        delivery_status.into(),
+        delivery_status.as_str().into(),
         0i64.into(),
         next_attempt_at.into(),
         Value::Int(None),

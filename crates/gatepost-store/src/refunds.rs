@@ -10,7 +10,8 @@ use crate::values::{UPDATE_PAYMENT_STATE, Value, insert_sql, payment_state_value
 use gatepost_core::changes::{NewRefund, RefundRefusal, RefundSettlement, Reporter, SettledRefund};
 use gatepost_core::ids::{MerchantId, PaymentId, RefundId};
 use gatepost_core::money::Currency;
-use gatepost_core::payment::{Payment, Refund, RefundStatus};
+use gatepost_core::names::Named as _;
+use gatepost_core::payment::{Payment, Refund};
 use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;
 use std::sync::LazyLock;
@@ -98,13 +99,12 @@ const REFUNDS_DUE_FOR_POLL: &str = "SELECT r.*, p.currency AS payment_currency, 
 const RESCHEDULE_REFUND_POLL: &str = "UPDATE refunds SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
 
 pub(crate) fn refund_from_row(row: &dyn Row) -> Result<Refund, StoreError> {
-    let status = row.text("status")?;
     Ok(Refund {
         id: RefundId::from_trusted(row.text("id")?),
         object: "refund",
         payment_id: PaymentId::from_trusted(row.text("payment_id")?),
         amount: row.int("amount")?,
-        status: RefundStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("refund status {status}")))?,
+        status: row.named("status")?,
         reason: row.opt_text("reason")?,
         failure_code: row.opt_text("failure_code")?,
         created_at: row.time("created_at")?,

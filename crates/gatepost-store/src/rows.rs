@@ -3,11 +3,8 @@
 use crate::StoreError;
 use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
 use gatepost_core::money::Currency;
-use gatepost_core::payment::{
-    AckMode, Attempt, AttemptStatus, CaptureMode, CardSummary, Customer, Merchant, Payment, ReturnMethod, ReturnUrls,
-    ThreeDs,
-};
-use gatepost_core::status::PaymentStatus;
+use gatepost_core::names::Named;
+use gatepost_core::payment::{Attempt, CardSummary, Customer, Merchant, Payment, ReturnUrls, ThreeDs};
 use gatepost_core::time::Timestamp;
 use gatepost_core::urls::{ReturnUrl, WebhookUrl};
 use std::collections::BTreeMap;
@@ -28,6 +25,19 @@ pub(crate) trait Row {
 
     fn time(&self, column: &str) -> Result<Timestamp, StoreError> {
         self.int(column).map(Timestamp::from_millis)
+    }
+}
+
+impl dyn Row + '_ {
+    /// A column holding the name of one of an enum's variants.
+    pub(crate) fn named<T: Named>(&self, column: &str) -> Result<T, StoreError> {
+        let text = self.text(column)?;
+        T::parse(&text).ok_or_else(|| corrupt(column, &text))
+    }
+
+    /// The same, where NULL is allowed.
+    pub(crate) fn opt_named<T: Named>(&self, column: &str) -> Result<Option<T>, StoreError> {
+        self.opt_text(column)?.map(|text| T::parse(&text).ok_or_else(|| corrupt(column, &text))).transpose()
     }
 }
 
@@ -58,7 +68,7 @@ pub(crate) fn payment_from_row(row: &dyn Row) -> Result<Payment, StoreError> {
         id: PaymentId::from_trusted(row.text("id")?),
         object: "payment",
         merchant_id: MerchantId::from_trusted(row.text("merchant_id")?),
-        status: parse("status", &row.text("status")?, PaymentStatus::parse)?,
+        status: row.named("status")?,
         amount: row.int("amount")?,
         currency: parse("currency", &row.text("currency")?, Currency::parse)?,
         amount_captured: row.int("amount_captured")?,
@@ -67,14 +77,14 @@ pub(crate) fn payment_from_row(row: &dyn Row) -> Result<Payment, StoreError> {
         description: row.opt_text("description")?,
         customer,
         metadata,
-        capture: parse("capture", &row.text("capture")?, CaptureMode::parse)?,
+        capture: row.named("capture")?,
         max_attempts: small("max_attempts", row.int("max_attempts")?)?,
         attempts_remaining: small("attempts_remaining", row.int("attempts_remaining")?)?,
         checkout_url: row.text("checkout_url")?,
         checkout_token: row.text("checkout_token")?,
         return_url: row.opt_text("return_url")?.map(ReturnUrl::from_trusted),
         return_urls,
-        return_method: parse("return_method", &row.text("return_method")?, ReturnMethod::parse)?,
+        return_method: row.named("return_method")?,
         webhook_url: row.opt_text("webhook_url")?.map(WebhookUrl::from_trusted),
         attempts: Vec::new(),
         refunds: Vec::new(),
@@ -97,7 +107,7 @@ pub(crate) struct AttemptRow {
 pub(crate) fn attempt_from_row(row: &dyn Row) -> Result<AttemptRow, StoreError> {
     let attempt = Attempt {
         id: AttemptId::from_trusted(row.text("id")?),
-        status: parse("status", &row.text("status")?, AttemptStatus::parse)?,
+        status: row.named("status")?,
         card: CardSummary {
             brand: row.text("card_brand")?,
             last4: row.text("card_last4")?,
@@ -136,7 +146,7 @@ pub(crate) fn merchant_from_row(row: &dyn Row) -> Result<Merchant, StoreError> {
         id: MerchantId::from_trusted(row.text("id")?),
         name: row.text("name")?,
         default_webhook_url: row.opt_text("default_webhook_url")?.map(WebhookUrl::from_trusted),
-        webhook_ack_mode: parse("webhook_ack_mode", &row.text("webhook_ack_mode")?, AckMode::parse)?,
+        webhook_ack_mode: row.named("webhook_ack_mode")?,
         allowed_return_hosts: serde_json::from_str(&row.text("allowed_return_hosts")?)?,
         connector: row.text("connector")?,
         created_at: row.time("created_at")?,

@@ -1,6 +1,7 @@
 //! Column values shared by both backends, so each insert is written once.
 
 use gatepost_core::ids::PaymentId;
+use gatepost_core::names::Named as _;
 use gatepost_core::payment::{Attempt, Payment};
 use gatepost_core::time::Timestamp;
 use std::sync::LazyLock;
@@ -32,6 +33,11 @@ impl From<Option<String>> for Value {
 impl From<i64> for Value {
     fn from(v: i64) -> Self {
         Self::Int(Some(v))
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Self::Text(v.map(str::to_owned))
     }
 }
 impl From<Option<i64>> for Value {

@@ -6,9 +6,12 @@ use crate::StoreError;
 use crate::rows::{Row, into_page};
 use crate::tx::{Dialect, Tx};
 use crate::values::{Value, insert_sql};
+use gatepost_core::delivery::{DeliveryError, DeliveryStatus, Trigger};
 use gatepost_core::ids::{DeliveryId, EventId, MerchantId, PaymentId};
+use gatepost_core::names::Named as _;
 use gatepost_core::payment::AckMode;
 use gatepost_core::signing::WebhookSecret;
+use gatepost_core::status::EventType;
 use gatepost_core::time::Timestamp;
 use std::sync::LazyLock;
 
@@ -18,14 +21,13 @@ pub struct StoredEvent {
     pub id: EventId,
     pub merchant_id: MerchantId,
     pub payment_id: PaymentId,
-    pub event_type: String,
+    pub event_type: EventType,
     pub sequence: i64,
     /// The exact bytes every attempt sends; shared, not copied, by each attempt.
     pub body: bytes::Bytes,
     pub created_at: Timestamp,
     pub url: Option<String>,
-    /// `PENDING`, `DELIVERED`, `FAILED` or `SKIPPED`.
-    pub delivery_status: String,
+    pub delivery_status: DeliveryStatus,
     pub attempts: u32,
     pub next_attempt_at: Option<Timestamp>,
     pub last_attempt_at: Option<Timestamp>,
@@ -42,12 +44,10 @@ pub struct Delivery {
     pub attempted_at: Timestamp,
     pub duration_ms: i64,
     pub status_code: Option<u16>,
-    /// `timeout`, `connection_refused`, `blocked_address`, `invalid_ack`, …
-    pub error: Option<String>,
+    pub error: Option<DeliveryError>,
     /// The first 4 KiB of the response body.
     pub response_body: String,
-    /// `automatic` or `manual`.
-    pub trigger: String,
+    pub trigger: Trigger,
 }
 
 /// What follows an attempt.
@@ -75,8 +75,8 @@ pub struct WebhookSigning {
 #[derive(Clone, Debug, Default)]
 pub struct EventQuery {
     pub payment_id: Option<PaymentId>,
-    pub event_type: Option<String>,
-    pub delivery_status: Option<String>,
+    pub event_type: Option<EventType>,
+    pub delivery_status: Option<DeliveryStatus>,
     pub starting_after: Option<EventId>,
     pub limit: u32,
 }
@@ -151,7 +151,7 @@ fn delivery_values(d: &Delivery) -> Vec<Value> {
         d.attempted_at.millis().into(),
         d.duration_ms.into(),
         d.status_code.map(i64::from).into(),
-        d.error.clone().into(),
+        d.error.map(|e| e.as_str()).into(),
         d.response_body.as_str().into(),
         d.trigger.as_str().into(),
     ]
@@ -165,13 +165,13 @@ const RECORD_ATTEMPT_ON_EVENT: &str = "UPDATE events SET \
     WHERE id = $1";
 
 fn record_values(d: &Delivery, next: NextStep) -> Vec<Value> {
-    let (status, next_at): (Option<&str>, Option<i64>) = match next {
-        NextStep::Delivered => (Some("DELIVERED"), None),
-        NextStep::RetryAt(at) => (Some("PENDING"), Some(at.millis())),
-        NextStep::Failed => (Some("FAILED"), None),
+    let (status, next_at) = match next {
+        NextStep::Delivered => (Some(DeliveryStatus::Delivered), None),
+        NextStep::RetryAt(at) => (Some(DeliveryStatus::Pending), Some(at.millis())),
+        NextStep::Failed => (Some(DeliveryStatus::Failed), None),
         NextStep::Unchanged => (None, None),
     };
-    vec![d.event_id.as_str().into(), d.attempted_at.millis().into(), status.map(str::to_owned).into(), next_at.into()]
+    vec![d.event_id.as_str().into(), d.attempted_at.millis().into(), status.map(|s| s.as_str()).into(), next_at.into()]
 }
 
 const EVENT_BY_ID: &str = "SELECT * FROM events WHERE id = $1 AND merchant_id = $2";
@@ -189,8 +189,8 @@ fn list_events_sql(query: &EventQuery) -> (String, Vec<Value>) {
     let mut params: Vec<Value> = Vec::new();
     let filters: [(&str, Option<Value>); 4] = [
         ("payment_id =", query.payment_id.as_ref().map(|id| id.as_str().into())),
-        ("type =", query.event_type.clone().map(Value::from)),
-        ("delivery_status =", query.delivery_status.clone().map(Value::from)),
+        ("type =", query.event_type.map(|t| t.as_str().into())),
+        ("delivery_status =", query.delivery_status.map(|s| s.as_str().into())),
         ("id <", query.starting_after.as_ref().map(|id| id.as_str().into())),
     ];
     for (clause, value) in filters {
@@ -208,12 +208,12 @@ fn event_from_row(row: &dyn Row) -> Result<StoredEvent, StoreError> {
         id: EventId::from_trusted(row.text("id")?),
         merchant_id: MerchantId::from_trusted(row.text("merchant_id")?),
         payment_id: PaymentId::from_trusted(row.text("payment_id")?),
-        event_type: row.text("type")?,
+        event_type: row.named("type")?,
         sequence: row.int("sequence")?,
         body: row.bytes("body")?.into(),
         created_at: row.time("created_at")?,
         url: row.opt_text("webhook_url")?,
-        delivery_status: row.text("delivery_status")?,
+        delivery_status: row.named("delivery_status")?,
         attempts: u32::try_from(row.int("delivery_attempts")?).unwrap_or(u32::MAX),
         next_attempt_at: row.opt_int("next_attempt_at")?.map(Timestamp::from_millis),
         last_attempt_at: row.opt_int("last_attempt_at")?.map(Timestamp::from_millis),
@@ -229,9 +229,9 @@ fn delivery_from_row(row: &dyn Row) -> Result<Delivery, StoreError> {
         attempted_at: row.time("attempted_at")?,
         duration_ms: row.int("duration_ms")?,
         status_code: row.opt_int("status_code")?.and_then(|code| u16::try_from(code).ok()),
-        error: row.opt_text("error")?,
+        error: row.opt_named("error")?,
         response_body: row.text("response_body")?,
-        trigger: row.text("trigger")?,
+        trigger: row.named("trigger")?,
     })
 }
 

@@ -1,5 +1,6 @@
 //! What the receiver's answer means (docs/reference/webhooks.md#acknowledgement).
 
+use gatepost_core::delivery::DeliveryError;
 use gatepost_core::payment::AckMode;
 use std::time::Duration;
 
@@ -23,18 +24,18 @@ pub fn judge(
     mode: AckMode,
     payment_id: &str,
     retry_after: Option<Duration>,
-) -> (Verdict, Option<&'static str>) {
+) -> (Verdict, Option<DeliveryError>) {
     match status {
         200..=299 => match mode {
             AckMode::Status => (Verdict::Delivered, None),
             AckMode::Echo if echoes(body, payment_id) => (Verdict::Delivered, None),
-            AckMode::Echo => (Verdict::Retry { retry_after: None }, Some("invalid_ack")),
+            AckMode::Echo => (Verdict::Retry { retry_after: None }, Some(DeliveryError::InvalidAck)),
         },
         // Redirects are not followed: a receiver that moved must be updated by its owner.
-        300..=399 => (Verdict::Retry { retry_after: None }, Some("redirect")),
-        410 => (Verdict::Gone, Some("gone")),
-        429 | 503 => (Verdict::Retry { retry_after }, Some("http_status")),
-        _ => (Verdict::Retry { retry_after: None }, Some("http_status")),
+        300..=399 => (Verdict::Retry { retry_after: None }, Some(DeliveryError::Redirect)),
+        410 => (Verdict::Gone, Some(DeliveryError::Gone)),
+        429 | 503 => (Verdict::Retry { retry_after }, Some(DeliveryError::HttpStatus)),
+        _ => (Verdict::Retry { retry_after: None }, Some(DeliveryError::HttpStatus)),
     }
 }
 
@@ -62,10 +63,10 @@ mod tests {
         assert_eq!(judge(200, echo, AckMode::Echo, "pay_1", None).0, Verdict::Delivered);
         assert_eq!(
             judge(200, b"ok", AckMode::Echo, "pay_1", None),
-            (Verdict::Retry { retry_after: None }, Some("invalid_ack"))
+            (Verdict::Retry { retry_after: None }, Some(DeliveryError::InvalidAck))
         );
         let other = br#"{"payment_reference":"pay_2"}"#;
-        assert_eq!(judge(200, other, AckMode::Echo, "pay_1", None).1, Some("invalid_ack"));
+        assert_eq!(judge(200, other, AckMode::Echo, "pay_1", None).1, Some(DeliveryError::InvalidAck));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::ack::{Verdict, judge};
 use crate::client::{WebhookClient, is_blocked, literal_address_allowed};
 use crate::schedule::{RetrySchedule, parse_retry_after};
+use gatepost_core::delivery::{DeliveryError, DeliveryStatus, Trigger};
 use gatepost_core::ids::DeliveryId;
 use gatepost_core::time::Timestamp;
 use gatepost_store::{Delivery, NextStep, StoredEvent, WebhookSigning};
@@ -54,7 +55,7 @@ pub async fn attempt(
 ) -> Attempted {
     let url = event.url.clone().unwrap_or_default();
     let started = Instant::now();
-    let (status_code, body, error, verdict) = send(client, event, signing, &url, now).await;
+    let Answer { status_code, body, error, verdict } = send(client, event, signing, &url, now).await;
     let delivery = Delivery {
         id: DeliveryId::generate(),
         event_id: event.id.clone(),
@@ -62,17 +63,33 @@ pub async fn attempt(
         attempted_at: now,
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         status_code,
-        error: error.map(str::to_owned),
+        error,
         response_body: response_excerpt(&body),
-        trigger: if event.resend_requested { "manual" } else { "automatic" }.to_owned(),
+        trigger: if event.resend_requested { Trigger::Manual } else { Trigger::Automatic },
     };
     let next = next_step(event, &verdict, schedule, now);
     let outcome = match (&verdict, error) {
         (Verdict::Delivered, _) => "delivered",
-        (_, Some("blocked_address")) => "blocked",
+        (_, Some(DeliveryError::BlockedAddress)) => "blocked",
         _ => "failed",
     };
     Attempted { delivery, next, outcome }
+}
+
+/// What came back from one request: the receiver's status and body when it answered,
+/// why the attempt did not deliver, and the verdict.
+struct Answer {
+    status_code: Option<u16>,
+    body: Vec<u8>,
+    error: Option<DeliveryError>,
+    verdict: Verdict,
+}
+
+impl Answer {
+    /// No answer at all: the request failed before the receiver said anything.
+    fn none(error: DeliveryError) -> Self {
+        Self { status_code: None, body: Vec::new(), error: Some(error), verdict: Verdict::Retry { retry_after: None } }
+    }
 }
 
 async fn send(
@@ -81,13 +98,12 @@ async fn send(
     signing: &WebhookSigning,
     url: &str,
     now: Timestamp,
-) -> (Option<u16>, Vec<u8>, Option<&'static str>, Verdict) {
-    let retry = Verdict::Retry { retry_after: None };
+) -> Answer {
     let Ok(parsed) = reqwest::Url::parse(url) else {
-        return (None, Vec::new(), Some("invalid_url"), retry);
+        return Answer::none(DeliveryError::InvalidUrl);
     };
     if client.guard && !literal_address_allowed(&parsed) {
-        return (None, Vec::new(), Some("blocked_address"), retry);
+        return Answer::none(DeliveryError::BlockedAddress);
     }
     let timestamp = now.unix_seconds();
     let request = client
@@ -100,7 +116,7 @@ async fn send(
         .body(event.body.clone());
     let mut response = match request.send().await {
         Ok(response) => response,
-        Err(error) => return (None, Vec::new(), Some(error_kind(&error)), retry),
+        Err(error) => return Answer::none(error_kind(&error)),
     };
     let status = response.status().as_u16();
     let retry_after = response
@@ -126,34 +142,34 @@ async fn send(
         }
     }
     let payment_id = event.payment_id.as_str();
-    let (verdict, reason) = match read_error {
+    let (verdict, error) = match read_error {
         // An answer cut short (timeout while reading) is no acknowledgement.
-        Some(kind) => (retry, Some(kind)),
+        Some(kind) => (Verdict::Retry { retry_after: None }, Some(kind)),
         None => judge(status, &body, signing.ack_mode, payment_id, retry_after),
     };
-    (Some(status), body, reason, verdict)
+    Answer { status_code: Some(status), body, error, verdict }
 }
 
-fn error_kind(error: &reqwest::Error) -> &'static str {
+fn error_kind(error: &reqwest::Error) -> DeliveryError {
     if is_blocked(error) {
-        "blocked_address"
+        DeliveryError::BlockedAddress
     } else if error.is_timeout() {
-        "timeout"
+        DeliveryError::Timeout
     } else if error.is_connect() {
         let refused = std::error::Error::source(error)
             .and_then(|e| e.source())
             .and_then(|e| e.downcast_ref::<std::io::Error>())
             .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
-        if refused { "connection_refused" } else { "connection_error" }
+        if refused { DeliveryError::ConnectionRefused } else { DeliveryError::ConnectionError }
     } else {
-        "connection_error"
+        DeliveryError::ConnectionError
     }
 }
 
 /// What follows the attempt (docs/reference/webhooks.md#retries). A manual resend of an
 /// event that had already ended only changes it when it succeeds.
 fn next_step(event: &StoredEvent, verdict: &Verdict, schedule: &RetrySchedule, now: Timestamp) -> NextStep {
-    let ended = event.delivery_status != "PENDING";
+    let ended = event.delivery_status != DeliveryStatus::Pending;
     match verdict {
         Verdict::Delivered => NextStep::Delivered,
         _ if ended => NextStep::Unchanged,

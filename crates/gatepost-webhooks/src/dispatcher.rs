@@ -9,6 +9,7 @@ use crate::destinations::{Destinations, Next, Placed, QUEUED_PER_SLOT, destinati
 use crate::metrics::WebhookMetrics;
 use crate::schedule::RetrySchedule;
 use gatepost_core::ids::{EventId, MerchantId};
+use gatepost_core::names::Named as _;
 use gatepost_core::time::Clock;
 use gatepost_store::{ClaimScope, Store, StoredEvent, WebhookSigning};
 use std::collections::HashMap;
@@ -270,7 +271,7 @@ impl Dispatcher {
         let delivery = attempted.delivery;
         tracing::info!(
             status = delivery.status_code,
-            error = delivery.error.as_deref(),
+            error = delivery.error.map(|e| e.as_str()),
             duration_ms = delivery.duration_ms,
             next = ?attempted.next,
             "webhook attempt"

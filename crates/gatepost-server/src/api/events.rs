@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use gatepost_core::delivery::{DeliveryError, DeliveryStatus, Trigger};
 use gatepost_core::ids::{EventId, PaymentId};
+use gatepost_core::names::Named as _;
 use gatepost_core::payment::Merchant;
 use gatepost_core::status::EventType;
 use gatepost_store::{Delivery, EventQuery, Page, StoredEvent};
@@ -30,8 +32,7 @@ pub(crate) struct EventOut {
     /// Always `event`.
     object: &'static str,
     #[serde(rename = "type")]
-    #[schema(value_type = EventType)]
-    event_type: String,
+    event_type: EventType,
     payment_id: String,
     /// Increases by one per event of the same payment.
     sequence: i64,
@@ -45,8 +46,7 @@ pub(crate) struct EventOut {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct DeliveryState {
-    /// `PENDING`, `DELIVERED`, `FAILED` or `SKIPPED` (no webhook URL).
-    status: String,
+    status: DeliveryStatus,
     attempts: u32,
     url: Option<String>,
     #[schema(format = DateTime)]
@@ -89,12 +89,11 @@ pub(crate) struct DeliveryOut {
     attempted_at: String,
     duration_ms: i64,
     status_code: Option<u16>,
-    /// `timeout`, `connection_refused`, `blocked_address`, `invalid_ack`, `redirect`, `http_status`, …
-    error: Option<String>,
+    /// Why the attempt did not deliver; none when it did.
+    error: Option<DeliveryError>,
     /// The first 4 KiB of the receiver's answer.
     response_body: String,
-    /// `automatic` or `manual` (a resend).
-    trigger: String,
+    trigger: Trigger,
 }
 
 impl From<Delivery> for DeliveryOut {
@@ -124,11 +123,9 @@ pub(crate) struct EventListParams {
     #[param(value_type = Option<EventType>)]
     #[serde(rename = "type")]
     event_type: Option<String>,
-    /// `PENDING`, `DELIVERED`, `FAILED` or `SKIPPED`.
+    #[param(value_type = Option<DeliveryStatus>)]
     delivery_status: Option<String>,
 }
-
-const DELIVERY_STATUSES: [&str; 4] = ["PENDING", "DELIVERED", "FAILED", "SKIPPED"];
 
 /// The merchant's events, newest first.
 #[utoipa::path(
@@ -157,13 +154,13 @@ pub(crate) async fn list_events(
         event_type: query_params.parse(
             "type",
             params.event_type.as_deref(),
-            |t| EventType::parse(t).map(|t| t.as_str().to_owned()),
+            EventType::parse,
             "an event type such as payment.succeeded",
         ),
         delivery_status: query_params.parse(
             "delivery_status",
             params.delivery_status.as_deref(),
-            |s| DELIVERY_STATUSES.contains(&s).then(|| s.to_owned()),
+            DeliveryStatus::parse,
             "PENDING, DELIVERED, FAILED or SKIPPED",
         ),
     };

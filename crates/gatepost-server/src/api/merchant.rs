@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use gatepost_core::names::Named as _;
 use gatepost_core::payment::{AckMode, Merchant};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::urls::WebhookUrl;

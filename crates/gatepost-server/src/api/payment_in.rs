@@ -3,6 +3,7 @@
 
 use crate::error::FieldError;
 use gatepost_core::money::{Amount, Currency};
+use gatepost_core::names::Named as _;
 use gatepost_core::payment::{CaptureMode, Customer, Merchant, NewPayment, ReturnMethod, ReturnUrls};
 use gatepost_core::urls::{Mode, ReturnUrl, UrlError, WebhookUrl};
 use serde::Deserialize;

@@ -12,6 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use gatepost_core::ids::{PaymentId, random_token};
+use gatepost_core::names::Named as _;
 use gatepost_core::payment::{Merchant, NewPayment, Payment, new_form_token};
 use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;

@@ -14,6 +14,7 @@ use gatepost_connectors::{Connector, ConnectorError, OperationOutcome, RefundAns
 use gatepost_core::changes::{NewRefund, RefundSettlement};
 use gatepost_core::ids::{MerchantId, PaymentId, RefundId};
 use gatepost_core::money::Currency;
+use gatepost_core::names::Named as _;
 use gatepost_core::payment::{Attempt, AttemptStatus, Payment, Refund, RefundStatus};
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_core::time::Timestamp;
