@@ -1,11 +1,9 @@
 //! Merchants and their settings, each operation written once over [`Tx`].
 
-use crate::queries::{
-    LIST_MERCHANTS, MERCHANT_BY_ID, MERCHANT_BY_KEY_HASH, ROTATE_WEBHOOK_SECRET, UPDATE_MERCHANT_SETTINGS,
-};
+use crate::queries::{LIST_MERCHANTS, MERCHANT_BY_ID, MERCHANT_BY_KEY_HASH, ROTATE_WEBHOOK_SECRET};
 use crate::rows::merchant_from_row;
 use crate::tx::Tx;
-use crate::values::{INSERT_MERCHANT, Value, merchant_settings_values, merchant_values};
+use crate::values::{Value, merchant_row, merchant_settings};
 use crate::{NewMerchant, StoreError};
 use gatepost_core::ids::MerchantId;
 use gatepost_core::payment::Merchant;
@@ -13,7 +11,7 @@ use gatepost_core::signing::WebhookSecret;
 use gatepost_core::time::Timestamp;
 
 pub(crate) async fn create(tx: &mut dyn Tx, new: NewMerchant) -> Result<(), StoreError> {
-    tx.execute(&INSERT_MERCHANT, &merchant_values(&new)).await.map(drop)
+    tx.insert("merchants", merchant_row(&new)).await.map(drop)
 }
 
 pub(crate) async fn list(tx: &mut dyn Tx) -> Result<Vec<Merchant>, StoreError> {
@@ -29,7 +27,7 @@ pub(crate) async fn by_id(tx: &mut dyn Tx, id: MerchantId) -> Result<Option<Merc
 }
 
 pub(crate) async fn update_settings(tx: &mut dyn Tx, merchant: Merchant) -> Result<(), StoreError> {
-    tx.execute(UPDATE_MERCHANT_SETTINGS, &merchant_settings_values(&merchant)).await.map(drop)
+    tx.update("merchants", ("id", merchant.id.as_str().into()), merchant_settings(&merchant)).await.map(drop)
 }
 
 pub(crate) async fn rotate_webhook_secret(

@@ -12,10 +12,7 @@ use crate::rows::{
     Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql, payment_from_row,
 };
 use crate::tx::Tx;
-use crate::values::{
-    INSERT_ATTEMPT, INSERT_PAYMENT, UPDATE_ATTEMPT, UPDATE_PAYMENT_STATE, Value, attempt_update_values, attempt_values,
-    payment_state_values, payment_values,
-};
+use crate::values::{Value, attempt_result, attempt_row, payment_row, payment_state};
 use crate::{AttemptStart, Checkout, DueAttempt, Page, PaymentQuery, StoreError};
 use gatepost_core::changes::{NewAttempt, Reporter, SettledAttempt, Settlement};
 use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
@@ -79,7 +76,7 @@ pub(crate) async fn merchant_webhook_url(tx: &mut dyn Tx, merchant: &MerchantId)
 }
 
 pub(crate) async fn create_payment(tx: &mut dyn Tx, payment: Payment) -> Result<(), StoreError> {
-    tx.execute(&INSERT_PAYMENT, &payment_values(&payment)).await.map(drop)
+    tx.insert("payments", payment_row(&payment)).await.map(drop)
 }
 
 pub(crate) async fn payment(
@@ -117,9 +114,14 @@ pub(crate) async fn apply(
     let Ok(events) = payment.apply(event, now, webhook_url.as_deref()) else {
         return Ok(ChangeOutcome::Rejected(payment));
     };
-    tx.execute(UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
+    update_payment(tx, &payment).await?;
     insert_events(tx, &payment, &events).await?;
     Ok(ChangeOutcome::Applied { payment, from })
+}
+
+/// Writes what a change made of `payment`.
+pub(crate) async fn update_payment(tx: &mut dyn Tx, payment: &Payment) -> Result<(), StoreError> {
+    tx.update("payments", ("id", payment.id.as_str().into()), payment_state(payment)).await.map(drop)
 }
 
 /// The merchant columns a checkout needs.
@@ -156,8 +158,8 @@ pub(crate) async fn start_attempt(
     let Some(started) = payment.start_attempt(&form_token, attempt, now) else {
         return Ok(AttemptStart::Stale(payment));
     };
-    tx.execute(&INSERT_ATTEMPT, &attempt_values(&payment.id, &started.attempt, Some(started.answer_due))).await?;
-    tx.execute(UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
+    tx.insert("attempts", attempt_row(&payment.id, &started.attempt, Some(started.answer_due))).await?;
+    update_payment(tx, &payment).await?;
     Ok(AttemptStart::Started(payment))
 }
 
@@ -184,8 +186,8 @@ pub(crate) async fn settle_attempt(
     else {
         return Ok(ChangeOutcome::Rejected(payment));
     };
-    tx.execute(UPDATE_ATTEMPT, &attempt_update_values(&attempt, next_poll_at, now)).await?;
-    tx.execute(UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
+    tx.update("attempts", ("id", attempt.id.as_str().into()), attempt_result(&attempt, next_poll_at, now)).await?;
+    update_payment(tx, &payment).await?;
     insert_events(tx, &payment, &events).await?;
     Ok(ChangeOutcome::Applied { payment, from })
 }

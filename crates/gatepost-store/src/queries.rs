@@ -21,8 +21,6 @@ pub(crate) const ABANDONED_CHALLENGES: &str = "SELECT a.* FROM attempts a JOIN p
 pub(crate) const RESCHEDULE_POLL: &str = "UPDATE attempts SET next_poll_at = $2 WHERE id = $1 AND status = 'PENDING'";
 
 pub(crate) const MERCHANT_BY_ID: &str = "SELECT * FROM merchants WHERE id = $1";
-pub(crate) const UPDATE_MERCHANT_SETTINGS: &str = "UPDATE merchants SET default_webhook_url = $2, \
-    webhook_ack_mode = $3, allowed_return_hosts = $4, connector = $5 WHERE id = $1";
 pub(crate) const ROTATE_WEBHOOK_SECRET: &str = "UPDATE merchants SET \
     previous_webhook_secret = webhook_secret, previous_secret_expires_at = $3, webhook_secret = $2 \
     WHERE id = $1";

@@ -3,10 +3,10 @@
 
 use crate::StoreError;
 use crate::outbox::insert_events;
-use crate::payments::{ChangeOutcome, merchant_webhook_url, payment_by_id};
+use crate::payments::{ChangeOutcome, merchant_webhook_url, payment_by_id, update_payment};
 use crate::rows::Row;
 use crate::tx::Tx;
-use crate::values::{UPDATE_PAYMENT_STATE, Value, insert_sql, payment_state_values};
+use crate::values::{Columns, Value};
 use gatepost_core::changes::{NewRefund, RefundRefusal, RefundSettlement, Reporter, SettledRefund};
 use gatepost_core::ids::{MerchantId, PaymentId, RefundId};
 use gatepost_core::money::Currency;
@@ -14,7 +14,6 @@ use gatepost_core::names::Named as _;
 use gatepost_core::payment::{Payment, Refund};
 use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;
-use std::sync::LazyLock;
 
 /// What [`crate::Store::start_refund`] found.
 #[derive(Debug)]
@@ -41,49 +40,28 @@ pub struct DueRefund {
     pub currency: Currency,
 }
 
-const REFUND_COLUMNS: [&str; 11] = [
-    "id",
-    "payment_id",
-    "amount",
-    "status",
-    "reason",
-    "failure_code",
-    "connector",
-    "connector_reference",
-    "next_poll_at",
-    "created_at",
-    "updated_at",
-];
-
-static INSERT_REFUND: LazyLock<String> = LazyLock::new(|| insert_sql("refunds", &REFUND_COLUMNS));
-
-fn refund_values(refund: &Refund) -> Vec<Value> {
-    vec![
-        refund.id.as_str().into(),
-        refund.payment_id.as_str().into(),
-        refund.amount.into(),
-        refund.status.as_str().into(),
-        refund.reason.clone().into(),
-        refund.failure_code.clone().into(),
-        refund.connector.as_str().into(),
-        refund.connector_reference.clone().into(),
-        Value::Int(None),
-        refund.created_at.millis().into(),
-        refund.created_at.millis().into(),
-    ]
+/// The row of a new refund.
+fn refund_row(refund: &Refund) -> Columns {
+    let mut row: Columns = vec![
+        ("id", refund.id.as_str().into()),
+        ("payment_id", refund.payment_id.as_str().into()),
+        ("amount", refund.amount.into()),
+        ("reason", refund.reason.clone().into()),
+        ("connector", refund.connector.as_str().into()),
+        ("created_at", refund.created_at.millis().into()),
+    ];
+    row.extend(refund_result(refund, None, refund.created_at));
+    row
 }
 
-const UPDATE_REFUND: &str = "UPDATE refunds SET status = $2, failure_code = $3, \
-    connector_reference = $4, next_poll_at = $5, updated_at = $6 WHERE id = $1";
-
-fn refund_update_values(refund: &Refund, next_poll_at: Option<Timestamp>, now: Timestamp) -> Vec<Value> {
+/// The columns a refund's result rewrites.
+fn refund_result(refund: &Refund, next_poll_at: Option<Timestamp>, now: Timestamp) -> Columns {
     vec![
-        refund.id.as_str().into(),
-        refund.status.as_str().into(),
-        refund.failure_code.clone().into(),
-        refund.connector_reference.clone().into(),
-        next_poll_at.map(Timestamp::millis).into(),
-        now.millis().into(),
+        ("status", refund.status.as_str().into()),
+        ("failure_code", refund.failure_code.clone().into()),
+        ("connector_reference", refund.connector_reference.clone().into()),
+        ("next_poll_at", next_poll_at.map(Timestamp::millis).into()),
+        ("updated_at", now.millis().into()),
     ]
 }
 
@@ -167,7 +145,7 @@ pub(crate) async fn start_refund(
     };
     match payment.reserve_refund(refund, now) {
         Ok(refund) => {
-            tx.execute(&INSERT_REFUND, &refund_values(&refund)).await?;
+            tx.insert("refunds", refund_row(&refund)).await?;
             Ok(RefundStart::Started(refund))
         }
         Err(refused) => Ok(refused.into()),
@@ -195,8 +173,8 @@ pub(crate) async fn settle_refund(
     else {
         return Ok(ChangeOutcome::Rejected(payment));
     };
-    tx.execute(UPDATE_REFUND, &refund_update_values(&refund, next_poll_at, now)).await?;
-    tx.execute(UPDATE_PAYMENT_STATE, &payment_state_values(&payment)).await?;
+    tx.update("refunds", ("id", refund.id.as_str().into()), refund_result(&refund, next_poll_at, now)).await?;
+    update_payment(tx, &payment).await?;
     insert_events(tx, &payment, &events).await?;
     Ok(ChangeOutcome::Applied { payment, from })
 }

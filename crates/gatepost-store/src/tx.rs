@@ -4,7 +4,7 @@
 
 use crate::StoreError;
 use crate::rows::Row;
-use crate::values::Value;
+use crate::values::{Columns, Value, insert_sql, update_sql};
 use async_trait::async_trait;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +26,18 @@ pub(crate) trait Tx: Send {
 }
 
 impl dyn Tx + '_ {
+    /// Inserts one row into `table`.
+    pub(crate) async fn insert(&mut self, table: &str, row: Columns) -> Result<u64, StoreError> {
+        let (sql, values) = insert_sql(table, row);
+        self.execute(&sql, &values).await
+    }
+
+    /// Rewrites `set` on the row of `table` whose `key` column has the key's value.
+    pub(crate) async fn update(&mut self, table: &str, key: (&str, Value), set: Columns) -> Result<u64, StoreError> {
+        let (sql, values) = update_sql(table, key, set);
+        self.execute(&sql, &values).await
+    }
+
     /// All rows of a query, each mapped by `map`.
     pub(crate) async fn query<T: Send>(
         &mut self,

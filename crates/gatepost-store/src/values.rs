@@ -4,7 +4,6 @@ use gatepost_core::ids::PaymentId;
 use gatepost_core::names::Named as _;
 use gatepost_core::payment::{Attempt, Payment};
 use gatepost_core::time::Timestamp;
-use std::sync::LazyLock;
 
 /// A value bound to a statement parameter. Both backends bind it (`sqlite::bind`,
 /// `postgres::bind`); the schemas use only these three shapes.
@@ -51,161 +50,97 @@ impl From<Vec<u8>> for Value {
     }
 }
 
-/// `INSERT INTO table (a, b) VALUES ($1, $2)`: SQLite reads `$N` as positional too.
-pub(crate) fn insert_sql(table: &str, columns: &[&str]) -> String {
-    let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
-    format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", "))
+/// Columns with their values, side by side: a write names each column where it gives its
+/// value, so the two cannot drift apart.
+pub(crate) type Columns = Vec<(&'static str, Value)>;
+
+/// `INSERT INTO table (a, b) VALUES ($1, $2)` and its parameters.
+pub(crate) fn insert_sql(table: &str, row: Columns) -> (String, Vec<Value>) {
+    let (names, values): (Vec<&str>, Vec<Value>) = row.into_iter().unzip();
+    let placeholders: Vec<String> = (1..=names.len()).map(|n| format!("${n}")).collect();
+    (format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", ")), values)
 }
 
-pub(crate) const PAYMENT_COLUMNS: [&str; 27] = [
-    "id",
-    "merchant_id",
-    "status",
-    "amount",
-    "currency",
-    "amount_captured",
-    "amount_refunded",
-    "reference",
-    "description",
-    "customer",
-    "metadata",
-    "capture",
-    "max_attempts",
-    "attempts_remaining",
-    "checkout_token",
-    "checkout_url",
-    "return_url",
-    "return_urls",
-    "return_method",
-    "webhook_url",
-    "livemode",
-    "event_sequence",
-    "created_at",
-    "updated_at",
-    "expires_at",
-    "form_token",
-    "capture_before",
-];
+/// `UPDATE table SET a = $1, b = $2 WHERE key = $3` and its parameters.
+pub(crate) fn update_sql(table: &str, key: (&str, Value), set: Columns) -> (String, Vec<Value>) {
+    let (names, mut values): (Vec<&str>, Vec<Value>) = set.into_iter().unzip();
+    let assignments: Vec<String> = names.iter().zip(1..).map(|(name, n)| format!("{name} = ${n}")).collect();
+    values.push(key.1);
+    (format!("UPDATE {table} SET {} WHERE {} = ${}", assignments.join(", "), key.0, values.len()), values)
+}
 
-pub(crate) static INSERT_PAYMENT: LazyLock<String> = LazyLock::new(|| insert_sql("payments", &PAYMENT_COLUMNS));
+/// The row of a new payment.
+pub(crate) fn payment_row(p: &Payment) -> Columns {
+    let state = payment_state(p);
+    let mut row: Columns = vec![
+        ("id", p.id.as_str().into()),
+        ("merchant_id", p.merchant_id.as_str().into()),
+        ("amount", p.amount.into()),
+        ("currency", p.currency.code().into()),
+        ("reference", p.reference.clone().into()),
+        ("description", p.description.clone().into()),
+        ("customer", p.customer.as_ref().map(json).into()),
+        ("metadata", json(&p.metadata).into()),
+        ("capture", p.capture.as_str().into()),
+        ("max_attempts", i64::from(p.max_attempts).into()),
+        ("checkout_token", p.checkout_token.as_str().into()),
+        ("checkout_url", p.checkout_url.as_str().into()),
+        ("return_url", p.return_url.as_ref().map(|u| u.as_str()).into()),
+        ("return_urls", json(&p.return_urls).into()),
+        ("return_method", p.return_method.as_str().into()),
+        ("webhook_url", p.webhook_url.as_ref().map(|u| u.as_str()).into()),
+        ("livemode", i64::from(p.livemode).into()),
+        ("created_at", p.created_at.millis().into()),
+        ("expires_at", p.expires_at.millis().into()),
+    ];
+    row.extend(state);
+    row
+}
 
-/// The row of a payment, in [`PAYMENT_COLUMNS`] order.
-pub(crate) fn payment_values(p: &Payment) -> Vec<Value> {
+/// The columns a change to a payment rewrites.
+pub(crate) fn payment_state(p: &Payment) -> Columns {
     vec![
-        p.id.as_str().into(),
-        p.merchant_id.as_str().into(),
-        p.status.as_str().into(),
-        p.amount.into(),
-        p.currency.code().into(),
-        p.amount_captured.into(),
-        p.amount_refunded.into(),
-        p.reference.clone().into(),
-        p.description.clone().into(),
-        p.customer.as_ref().map(json).into(),
-        json(&p.metadata).into(),
-        p.capture.as_str().into(),
-        i64::from(p.max_attempts).into(),
-        i64::from(p.attempts_remaining).into(),
-        p.checkout_token.as_str().into(),
-        p.checkout_url.as_str().into(),
-        p.return_url.as_ref().map(|u| u.as_str().to_owned()).into(),
-        json(&p.return_urls).into(),
-        p.return_method.as_str().into(),
-        p.webhook_url.as_ref().map(|u| u.as_str().to_owned()).into(),
-        i64::from(p.livemode).into(),
-        p.event_sequence.into(),
-        p.created_at.millis().into(),
-        p.updated_at.millis().into(),
-        p.expires_at.millis().into(),
-        p.form_token.as_str().into(),
-        p.capture_before.map(Timestamp::millis).into(),
+        ("status", p.status.as_str().into()),
+        ("amount_captured", p.amount_captured.into()),
+        ("amount_refunded", p.amount_refunded.into()),
+        ("attempts_remaining", i64::from(p.attempts_remaining).into()),
+        ("event_sequence", p.event_sequence.into()),
+        ("updated_at", p.updated_at.millis().into()),
+        ("form_token", p.form_token.as_str().into()),
+        ("capture_before", p.capture_before.map(Timestamp::millis).into()),
     ]
 }
 
-/// The columns a change rewrites, then the payment id.
-pub(crate) const UPDATE_PAYMENT_STATE: &str = "UPDATE payments SET status = $1, \
-    amount_captured = $2, amount_refunded = $3, attempts_remaining = $4, \
-    event_sequence = $5, updated_at = $6, form_token = $7, capture_before = $8 WHERE id = $9";
-
-pub(crate) fn payment_state_values(p: &Payment) -> Vec<Value> {
-    vec![
-        p.status.as_str().into(),
-        p.amount_captured.into(),
-        p.amount_refunded.into(),
-        i64::from(p.attempts_remaining).into(),
-        p.event_sequence.into(),
-        p.updated_at.millis().into(),
-        p.form_token.as_str().into(),
-        p.capture_before.map(Timestamp::millis).into(),
-        p.id.as_str().into(),
-    ]
+/// The row of a new attempt; the connector is asked about it at `next_poll_at` if it
+/// never answers.
+pub(crate) fn attempt_row(payment: &PaymentId, a: &Attempt, next_poll_at: Option<Timestamp>) -> Columns {
+    let mut row: Columns = vec![
+        ("id", a.id.as_str().into()),
+        ("payment_id", payment.as_str().into()),
+        ("number", i64::from(a.number).into()),
+        ("card_brand", a.card.brand.as_str().into()),
+        ("card_last4", a.card.last4.as_str().into()),
+        ("card_exp_month", i64::from(a.card.exp_month).into()),
+        ("card_exp_year", i64::from(a.card.exp_year).into()),
+        ("connector", a.connector.as_str().into()),
+        ("created_at", a.created_at.millis().into()),
+    ];
+    row.extend(attempt_result(a, next_poll_at, a.created_at));
+    row
 }
 
-pub(crate) const ATTEMPT_COLUMNS: [&str; 18] = [
-    "id",
-    "payment_id",
-    "number",
-    "status",
-    "card_brand",
-    "card_last4",
-    "card_exp_month",
-    "card_exp_year",
-    "decline_code",
-    "decline_message",
-    "three_ds_required",
-    "three_ds_result",
-    "connector",
-    "connector_reference",
-    "challenge_token",
-    "next_poll_at",
-    "created_at",
-    "updated_at",
-];
-
-pub(crate) static INSERT_ATTEMPT: LazyLock<String> = LazyLock::new(|| insert_sql("attempts", &ATTEMPT_COLUMNS));
-
-/// The row of an attempt, in [`ATTEMPT_COLUMNS`] order.
-pub(crate) fn attempt_values(payment: &PaymentId, a: &Attempt, next_poll_at: Option<Timestamp>) -> Vec<Value> {
+/// The columns an attempt's result rewrites: everything but the card and its place.
+pub(crate) fn attempt_result(a: &Attempt, next_poll_at: Option<Timestamp>, now: Timestamp) -> Columns {
     vec![
-        a.id.as_str().into(),
-        payment.as_str().into(),
-        i64::from(a.number).into(),
-        a.status.as_str().into(),
-        a.card.brand.as_str().into(),
-        a.card.last4.as_str().into(),
-        i64::from(a.card.exp_month).into(),
-        i64::from(a.card.exp_year).into(),
-        a.decline_code.clone().into(),
-        a.decline_message.clone().into(),
-        i64::from(a.three_ds.required).into(),
-        a.three_ds.result.clone().into(),
-        a.connector.as_str().into(),
-        a.connector_reference.clone().into(),
-        a.challenge_token.clone().into(),
-        next_poll_at.map(Timestamp::millis).into(),
-        a.created_at.millis().into(),
-        a.created_at.millis().into(),
-    ]
-}
-
-/// Rewrites an attempt's result: everything but the card and its place.
-pub(crate) const UPDATE_ATTEMPT: &str = "UPDATE attempts SET status = $2, decline_code = $3, \
-    decline_message = $4, three_ds_required = $5, three_ds_result = $6, \
-    connector_reference = $7, challenge_token = $8, next_poll_at = $9, updated_at = $10 \
-    WHERE id = $1";
-
-pub(crate) fn attempt_update_values(a: &Attempt, next_poll_at: Option<Timestamp>, now: Timestamp) -> Vec<Value> {
-    vec![
-        a.id.as_str().into(),
-        a.status.as_str().into(),
-        a.decline_code.clone().into(),
-        a.decline_message.clone().into(),
-        i64::from(a.three_ds.required).into(),
-        a.three_ds.result.clone().into(),
-        a.connector_reference.clone().into(),
-        a.challenge_token.clone().into(),
-        next_poll_at.map(Timestamp::millis).into(),
-        now.millis().into(),
+        ("status", a.status.as_str().into()),
+        ("decline_code", a.decline_code.clone().into()),
+        ("decline_message", a.decline_message.clone().into()),
+        ("three_ds_required", i64::from(a.three_ds.required).into()),
+        ("three_ds_result", a.three_ds.result.clone().into()),
+        ("connector_reference", a.connector_reference.clone().into()),
+        ("challenge_token", a.challenge_token.clone().into()),
+        ("next_poll_at", next_poll_at.map(Timestamp::millis).into()),
+        ("updated_at", now.millis().into()),
     ]
 }
 
@@ -214,63 +149,26 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data always serializes")
 }
 
-pub(crate) const MERCHANT_COLUMNS: [&str; 11] = [
-    "id",
-    "name",
-    "api_key_hash",
-    "webhook_secret",
-    "previous_webhook_secret",
-    "previous_secret_expires_at",
-    "default_webhook_url",
-    "webhook_ack_mode",
-    "allowed_return_hosts",
-    "connector",
-    "created_at",
-];
-
-pub(crate) static INSERT_MERCHANT: LazyLock<String> = LazyLock::new(|| insert_sql("merchants", &MERCHANT_COLUMNS));
-
-pub(crate) fn merchant_values(new: &crate::NewMerchant) -> Vec<Value> {
+/// The row of a new merchant, with its credentials.
+pub(crate) fn merchant_row(new: &crate::NewMerchant) -> Columns {
     let m = &new.merchant;
-    vec![
-        m.id.as_str().into(),
-        m.name.as_str().into(),
-        new.api_key_hash.as_str().into(),
-        new.webhook_secret.expose().into(),
-        Value::Text(None),
-        Value::Int(None),
-        m.default_webhook_url.as_ref().map(|u| u.as_str().to_owned()).into(),
-        m.webhook_ack_mode.as_str().into(),
-        json(&m.allowed_return_hosts).into(),
-        m.connector.as_str().into(),
-        m.created_at.millis().into(),
-    ]
+    let mut row: Columns = vec![
+        ("id", m.id.as_str().into()),
+        ("name", m.name.as_str().into()),
+        ("api_key_hash", new.api_key_hash.as_str().into()),
+        ("webhook_secret", new.webhook_secret.expose().into()),
+        ("created_at", m.created_at.millis().into()),
+    ];
+    row.extend(merchant_settings(m));
+    row
 }
 
-pub(crate) const EVENT_COLUMNS: [&str; 12] = [
-    "id",
-    "merchant_id",
-    "payment_id",
-    "type",
-    "sequence",
-    "body",
-    "created_at",
-    "webhook_url",
-    "delivery_status",
-    "delivery_attempts",
-    "next_attempt_at",
-    "last_attempt_at",
-];
-
-pub(crate) static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| insert_sql("events", &EVENT_COLUMNS));
-
-/// Parameters of `UPDATE_MERCHANT_SETTINGS`.
-pub(crate) fn merchant_settings_values(m: &gatepost_core::payment::Merchant) -> Vec<Value> {
+/// The settings a merchant may change (`PATCH /v1/merchant`).
+pub(crate) fn merchant_settings(m: &gatepost_core::payment::Merchant) -> Columns {
     vec![
-        m.id.as_str().into(),
-        m.default_webhook_url.as_ref().map(|u| u.as_str().to_owned()).into(),
-        m.webhook_ack_mode.as_str().into(),
-        json(&m.allowed_return_hosts).into(),
-        m.connector.as_str().into(),
+        ("default_webhook_url", m.default_webhook_url.as_ref().map(|u| u.as_str()).into()),
+        ("webhook_ack_mode", m.webhook_ack_mode.as_str().into()),
+        ("allowed_return_hosts", json(&m.allowed_return_hosts).into()),
+        ("connector", m.connector.as_str().into()),
     ]
 }

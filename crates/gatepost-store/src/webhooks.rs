@@ -5,7 +5,7 @@ use crate::Page;
 use crate::StoreError;
 use crate::rows::{Row, into_page};
 use crate::tx::{Dialect, Tx};
-use crate::values::{Value, insert_sql};
+use crate::values::{Columns, Value};
 use gatepost_core::delivery::{DeliveryError, DeliveryStatus, Trigger};
 use gatepost_core::ids::{DeliveryId, EventId, MerchantId, PaymentId};
 use gatepost_core::names::Named as _;
@@ -13,7 +13,6 @@ use gatepost_core::payment::AckMode;
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::EventType;
 use gatepost_core::time::Timestamp;
-use std::sync::LazyLock;
 
 /// An event with its delivery state.
 #[derive(Clone, Debug)]
@@ -138,22 +137,18 @@ fn release_sql(count: usize) -> String {
     format!("UPDATE events SET next_attempt_at = $1 WHERE next_attempt_at IS NOT NULL AND id IN ({})", ids.join(", "))
 }
 
-const DELIVERY_COLUMNS: [&str; 9] =
-    ["id", "event_id", "url", "attempted_at", "duration_ms", "status_code", "error", "response_body", "trigger"];
-
-static INSERT_DELIVERY: LazyLock<String> = LazyLock::new(|| insert_sql("deliveries", &DELIVERY_COLUMNS));
-
-fn delivery_values(d: &Delivery) -> Vec<Value> {
+/// The row of one attempt.
+fn delivery_row(d: &Delivery) -> Columns {
     vec![
-        d.id.as_str().into(),
-        d.event_id.as_str().into(),
-        d.url.as_str().into(),
-        d.attempted_at.millis().into(),
-        d.duration_ms.into(),
-        d.status_code.map(i64::from).into(),
-        d.error.map(|e| e.as_str()).into(),
-        d.response_body.as_str().into(),
-        d.trigger.as_str().into(),
+        ("id", d.id.as_str().into()),
+        ("event_id", d.event_id.as_str().into()),
+        ("url", d.url.as_str().into()),
+        ("attempted_at", d.attempted_at.millis().into()),
+        ("duration_ms", d.duration_ms.into()),
+        ("status_code", d.status_code.map(i64::from).into()),
+        ("error", d.error.map(|e| e.as_str()).into()),
+        ("response_body", d.response_body.as_str().into()),
+        ("trigger", d.trigger.as_str().into()),
     ]
 }
 
@@ -276,7 +271,7 @@ pub(crate) async fn release(tx: &mut dyn Tx, ids: Vec<EventId>, at: Timestamp) -
 /// Records attempts and what follows each.
 pub(crate) async fn record(tx: &mut dyn Tx, attempts: Vec<(Delivery, NextStep)>) -> Result<(), StoreError> {
     for (delivery, next) in &attempts {
-        tx.execute(&INSERT_DELIVERY, &delivery_values(delivery)).await?;
+        tx.insert("deliveries", delivery_row(delivery)).await?;
         tx.execute(RECORD_ATTEMPT_ON_EVENT, &record_values(delivery, *next)).await?;
     }
     Ok(())
