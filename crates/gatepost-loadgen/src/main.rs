@@ -5,10 +5,12 @@
 //! gatepost-loadgen shopper BASE_URL API_KEY CONCURRENCY SECONDS
 //! gatepost-loadgen receive COUNT
 //! gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS
+//! gatepost-loadgen changes BASE_URL API_KEY CONCURRENCY SECONDS
 //! ```
 //!
 //! Each prints one line of `key=value` figures on stdout.
 
+mod changes;
 mod latency;
 mod receiver;
 mod shopper;
@@ -26,6 +28,7 @@ async fn main() {
         "shopper" => shopper::run(&arg(1), &arg(2), usize::try_from(number(3)).unwrap_or(64), number(4)).await,
         "receive" => receiver::count(usize::try_from(number(1)).unwrap_or(1)).await,
         "latency" => latency::run(&arg(1), &arg(2), number(3), Duration::from_secs(number(4))).await,
+        "changes" => changes::run(&arg(1), &arg(2), usize::try_from(number(3)).unwrap_or(64), number(4)).await,
         _ => usage(),
     }
 }
@@ -33,7 +36,8 @@ async fn main() {
 fn usage() -> ! {
     eprintln!(
         "usage: gatepost-loadgen shopper BASE_URL API_KEY CONCURRENCY SECONDS\n       \
-         gatepost-loadgen receive COUNT\n       gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS"
+         gatepost-loadgen receive COUNT\n       gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS\n       \
+         gatepost-loadgen changes BASE_URL API_KEY CONCURRENCY SECONDS"
     );
     std::process::exit(2);
 }

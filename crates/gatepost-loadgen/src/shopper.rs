@@ -14,7 +14,8 @@ pub(crate) async fn run(base: &str, key: &str, concurrency: usize, seconds: u64)
 
     // Payments are made first, so the measured part is the shopper's alone.
     let wanted = 60_000.min(20_000 * usize::try_from(seconds).unwrap_or(1));
-    let pages = Arc::new(Mutex::new(create_payments(&http, &base, &key, wanted, concurrency).await));
+    let body = r#"{"amount":1050,"currency":"EUR","return_url":"https://shop.example/return"}"#;
+    let pages = Arc::new(Mutex::new(create_payments(&http, &base, &key, body, "checkout_url", wanted, concurrency).await));
 
     let errors = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -53,10 +54,13 @@ pub(crate) async fn run(base: &str, key: &str, concurrency: usize, seconds: u64)
     );
 }
 
-async fn create_payments(
+/// Creates `count` payments with `body`, `concurrency` at a time; returns each one's `field`.
+pub(crate) async fn create_payments(
     http: &reqwest::Client,
     base: &str,
     key: &str,
+    body: &str,
+    field: &str,
     count: usize,
     concurrency: usize,
 ) -> Vec<String> {
@@ -64,16 +68,17 @@ async fn create_payments(
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
         let (http, next, base, key) = (http.clone(), Arc::clone(&next), base.to_owned(), key.to_owned());
+        let (body, field) = (body.to_owned(), field.to_owned());
         tasks.push(tokio::spawn(async move {
             let mut urls = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < count {
-                let body = r#"{"amount":1050,"currency":"EUR","return_url":"https://shop.example/return"}"#;
-                let Ok(response) = http.post(format!("{base}/v1/payments")).bearer_auth(&key).body(body).send().await
+                let request = http.post(format!("{base}/v1/payments")).bearer_auth(&key).body(body.clone());
+                let Ok(response) = request.send().await
                 else {
                     continue;
                 };
                 if let Ok(payment) = response.json::<serde_json::Value>().await
-                    && let Some(url) = payment["checkout_url"].as_str()
+                    && let Some(url) = payment[field.as_str()].as_str()
                 {
                     urls.push(url.to_owned());
                 }
