@@ -15,7 +15,8 @@ pub(crate) async fn run(base: &str, key: &str, concurrency: usize, seconds: u64)
     // Payments are made first, so the measured part is the shopper's alone.
     let wanted = 60_000.min(20_000 * usize::try_from(seconds).unwrap_or(1));
     let body = r#"{"amount":1050,"currency":"EUR","return_url":"https://shop.example/return"}"#;
-    let pages = Arc::new(Mutex::new(create_payments(&http, &base, &key, body, "checkout_url", wanted, concurrency).await));
+    let pages =
+        Arc::new(Mutex::new(create_payments(&http, &base, &key, body, "checkout_url", wanted, concurrency).await));
 
     let errors = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -73,8 +74,7 @@ pub(crate) async fn create_payments(
             let mut urls = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < count {
                 let request = http.post(format!("{base}/v1/payments")).bearer_auth(&key).body(body.clone());
-                let Ok(response) = request.send().await
-                else {
+                let Ok(response) = request.send().await else {
                     continue;
                 };
                 if let Ok(payment) = response.json::<serde_json::Value>().await

@@ -14,21 +14,7 @@ const BODIES: [&str; 3] = [
     "{\n  \"spaced\" : [1, 2, 3],\n  \"emoji\": \"☕\"\n}",
 ];
 
-/// Runs `script` with the `.venv` Python, `input` as JSON on stdin, and returns its stdout.
-fn python(script: &str, input: &Value) -> String {
-    let python = std::env::var("GATEPOST_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/../../.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
-    let mut child = std::process::Command::new(&python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{python} with standardwebhooks is needed (run scripts/test): {e}"));
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.to_string().as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{python} failed (run scripts/test to install standardwebhooks)");
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
+use gatepost_testkit::receiver::python;
 
 /// Signs each message with Python's `Webhook.sign` and returns the signatures.
 fn python_signs(messages: &[Value]) -> Vec<String> {

@@ -6,12 +6,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use gatepost::Server;
-use gatepost::config::Config;
-use gatepost_core::urls::Mode;
 use gatepost_merchant::{Client, RetryPolicy};
+use gatepost_testkit::{Backend, Shopper, TestApp};
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,29 +21,14 @@ pub struct Gateway {
     pub api_key: String,
     pub webhook_secret: String,
     /// Keeps serving until the test ends.
-    _server: Server,
-    directory: PathBuf,
+    app: TestApp,
 }
 
 impl Gateway {
     pub async fn start() -> Self {
-        let directory = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("merchant-kit-{}", gatepost_core::ids::random_token(9).replace(['-', '_'], "x")));
-        std::fs::create_dir_all(&directory).expect("test directory");
-        let mut config = Config::with_database(&format!("sqlite://{}", directory.join("gatepost.db").display()));
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        let server = Server::start(&config).await.expect("gateway starts");
-        let store = gatepost::open_store(&config).await.expect("store opens");
-        let merchant = gatepost::merchants::create_merchant(store.as_ref(), Mode::Sandbox, "Kit Shop", None, "sandbox")
-            .await
-            .expect("merchant created");
-        Self {
-            base_url: format!("http://{}", server.addr),
-            api_key: merchant.api_key,
-            webhook_secret: merchant.webhook_secret,
-            _server: server,
-            directory,
-        }
+        let app = TestApp::spawn(Backend::Sqlite).await;
+        let merchant = app.merchant.clone();
+        Self { base_url: app.base_url.clone(), api_key: merchant.api_key, webhook_secret: merchant.webhook_secret, app }
     }
 
     /// The merchant's client, retrying quickly.
@@ -54,63 +36,18 @@ impl Gateway {
         Client::new(&self.base_url, &self.api_key).unwrap().with_retry_policy(quick_retries())
     }
 
-    /// A plain HTTP client that does not follow redirects: the shopper's browser.
-    pub fn browser(&self) -> reqwest::Client {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-    }
-
     /// Pays on the hosted page with `card`, as a shopper without JavaScript would, and
     /// returns where the gateway sends the browser next.
     pub async fn pay(&self, checkout_url: &str, card: &str) -> String {
-        let browser = self.browser();
-        let page = browser.get(checkout_url).send().await.unwrap().text().await.unwrap();
-        let form_token = input_value(&page, "form_token");
-        let form = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("form_token", form_token.as_str()),
-                ("card_number", card),
-                ("card_expiry", "12/34"),
-                ("card_cvc", "123"),
-                ("cardholder_name", "Ana Example"),
-            ])
-            .finish();
-        let response = browser
-            .post(checkout_url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 303, "the payment page redirects after paying");
-        response.headers()["location"].to_str().unwrap().to_owned()
+        Shopper::new().pay(checkout_url, card).await
     }
 
     /// Cancels an open payment through the API.
     pub async fn cancel(&self, payment_id: &str) {
-        let response = self
-            .browser()
-            .post(format!("{}/v1/payments/{payment_id}/cancel", self.base_url))
-            .bearer_auth(&self.api_key)
-            .send()
-            .await
-            .unwrap();
+        let url = self.app.url(&format!("/v1/payments/{payment_id}/cancel"));
+        let response = self.app.http.post(url).bearer_auth(&self.api_key).send().await.unwrap();
         assert_eq!(response.status(), 200, "cancel {payment_id}");
     }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.directory);
-    }
-}
-
-/// The value of the first input named `name` in `html`.
-fn input_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in:\n{html}")) + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
 }
 
 /// Retries that keep tests fast: a few milliseconds apart.

@@ -1,7 +1,6 @@
 //! Secret keys (docs/reference/api.md#authentication): every API route needs one.
 
-use crate::on_both_backends;
-use crate::support::{TestApp, problem};
+use gatepost_testkit::{TestApp, problem};
 
 async fn requests_without_a_valid_key_are_401_on_every_route(app: TestApp) {
     let routes = [
@@ -47,7 +46,7 @@ async fn api_keys_are_stored_only_as_hashes(app: TestApp) {
     assert_eq!(found.id.as_str(), app.merchant.id);
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     requests_without_a_valid_key_are_401_on_every_route,
     a_key_created_while_the_server_runs_works_at_once,
     api_keys_are_stored_only_as_hashes,

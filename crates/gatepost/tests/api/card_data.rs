@@ -3,7 +3,7 @@
 
 use crate::checkout::{Page, card_form};
 use crate::cli::{create_merchant, serve_with};
-use crate::support::{Backend, TestDatabase};
+use gatepost_testkit::{Backend, TestDatabase};
 
 const NUMBERS: [&str; 3] = ["4242424242424242", "4000000000000002", "4000000000003220"];
 const CVC: &str = "987";
@@ -19,7 +19,7 @@ async fn card_numbers_and_cvcs_are_neither_stored_nor_logged() {
     let log = std::fs::File::create(&log_path).unwrap();
     // The most talkative level there is, JSON included, so nothing is filtered out.
     let server = serve_with(&database.url, &[("GATEPOST_LOG", "trace"), ("GATEPOST_LOG_FORMAT", "json")], log).await;
-    let http = crate::support::http();
+    let http = gatepost_testkit::http();
 
     let mut tokens = Vec::new();
     for number in NUMBERS {

@@ -1,7 +1,7 @@
 //! Helpers for driving the hosted payment page over HTTP like a browser without
 //! JavaScript would.
 
-use crate::support::TestApp;
+use gatepost_testkit::TestApp;
 use reqwest::Response;
 use serde_json::{Value, json};
 
@@ -59,9 +59,18 @@ pub fn card_form(form_token: &str, number: &str) -> Vec<(&'static str, String)> 
     ]
 }
 
-impl TestApp {
+/// The hosted page as these tests drive it, on a [`TestApp`].
+pub(crate) trait HostedPage {
     /// Creates a payment with `body` merged into a default one, and returns its page.
-    pub async fn checkout(&self, body: Value) -> Checkout {
+    async fn checkout(&self, body: Value) -> Checkout;
+    async fn page(&self, path: &str) -> Page;
+    async fn submit(&self, path: &str, fields: &[(&str, String)]) -> Response;
+    /// Opens the page and pays with `number`, as a shopper would.
+    async fn pay(&self, checkout: &Checkout, number: &str) -> Response;
+}
+
+impl HostedPage for TestApp {
+    async fn checkout(&self, body: Value) -> Checkout {
         let mut payment = json!({"amount": 1050, "currency": "EUR"});
         payment.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
         let created = self.create_payment(&payment).await;
@@ -72,22 +81,17 @@ impl TestApp {
         }
     }
 
-    pub async fn page(&self, path: &str) -> Page {
+    async fn page(&self, path: &str) -> Page {
         Page::from(self.http.get(self.url(path)).send().await.unwrap()).await
     }
 
-    pub async fn submit(&self, path: &str, fields: &[(&str, String)]) -> Response {
+    async fn submit(&self, path: &str, fields: &[(&str, String)]) -> Response {
         self.http.post(self.url(path)).form(fields).send().await.unwrap()
     }
 
-    /// Opens the page and pays with `number`, as a shopper would.
-    pub async fn pay(&self, checkout: &Checkout, number: &str) -> Response {
+    async fn pay(&self, checkout: &Checkout, number: &str) -> Response {
         let token = self.page(&checkout.path).await.form_token();
         self.submit(&checkout.path, &card_form(&token, number)).await
-    }
-
-    pub async fn payment_json(&self, id: &str) -> Value {
-        self.get(&format!("/v1/payments/{id}")).await.json().await.unwrap()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `gatepost` command line (docs/reference/configuration.md#commands), run as a
 //! separate process.
 
-use crate::support::{Backend, TestDatabase};
+use gatepost_testkit::{Backend, TestDatabase};
 use serde_json::Value;
 use std::process::Output;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
@@ -42,13 +42,13 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// `POST path` with a JSON `body`, as the merchant whose key is `key`.
     pub async fn post(&self, key: &str, path: &str, body: &str) -> reqwest::Response {
-        let http = crate::support::http();
+        let http = gatepost_testkit::http();
         http.post(format!("{}{path}", self.base_url)).bearer_auth(key).body(body.to_owned()).send().await.unwrap()
     }
 
     /// `GET path` as the merchant whose key is `key`: the answer's JSON.
     pub async fn get_json(&self, key: &str, path: &str) -> Value {
-        let http = crate::support::http();
+        let http = gatepost_testkit::http();
         http.get(format!("{}{path}", self.base_url)).bearer_auth(key).send().await.unwrap().json().await.unwrap()
     }
 }
@@ -159,7 +159,7 @@ async fn a_key_created_by_the_cli_works_on_the_running_server_at_once(backend: B
     let server = serve(&database.url).await;
 
     let merchant = create_merchant(&database.url).await;
-    let response = crate::support::http()
+    let response = gatepost_testkit::http()
         .post(format!("{}/v1/payments", server.base_url))
         .bearer_auth(merchant["api_key"].as_str().unwrap())
         .body(r#"{"amount":1050,"currency":"EUR"}"#)

@@ -1,8 +1,8 @@
 //! A payment whose 201 was received survives `kill -9` (docs/reference/configuration.md#storage).
 
 use crate::cli::{create_merchant, serve, serve_with};
-use crate::receiver::{Receiver, Reply};
-use crate::support::{Backend, TestDatabase};
+use gatepost_testkit::receiver::{Receiver, Reply};
+use gatepost_testkit::{Backend, TestDatabase};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -10,7 +10,7 @@ async fn acknowledged_payments_survive_kill_9(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let merchant = create_merchant(&database.url).await;
     let key = merchant["api_key"].as_str().unwrap().to_owned();
-    let http = crate::support::http();
+    let http = gatepost_testkit::http();
     let mut server = serve(&database.url).await;
 
     // Many concurrent creations, so some share a group commit with others.
@@ -98,4 +98,4 @@ fn events_data_statuses(events: &Value) -> Vec<String> {
     events["data"].as_array().unwrap().iter().map(|e| e["delivery"]["status"].as_str().unwrap().to_owned()).collect()
 }
 
-crate::for_each_backend!(no_webhook_is_lost_when_the_server_is_killed);
+gatepost_testkit::for_each_backend!(no_webhook_is_lost_when_the_server_is_killed);

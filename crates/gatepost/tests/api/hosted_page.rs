@@ -1,8 +1,8 @@
 //! The hosted payment page, row by row of docs/reference/hosted-page.md#pages, over plain HTTP.
 
+use crate::checkout::HostedPage as _;
 use crate::checkout::{Page, card_form, location, query_pairs};
-use crate::on_both_backends;
-use crate::support::TestApp;
+use gatepost_testkit::TestApp;
 use serde_json::json;
 
 async fn the_page_shows_the_payment_and_a_form_with_strict_headers(app: TestApp) {
@@ -241,7 +241,7 @@ async fn card_numbers_and_cvcs_are_never_shown_back(app: TestApp) {
     assert!(payment.contains("\"last4\":\"0002\""));
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     the_page_shows_the_payment_and_a_form_with_strict_headers,
     amounts_are_shown_with_the_currencys_exponent,
     merchant_text_is_escaped,

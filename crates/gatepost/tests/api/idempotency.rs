@@ -1,10 +1,9 @@
 //! `Idempotency-Key` (docs/reference/api.md#idempotency).
 
-use crate::on_both_backends;
-use crate::support::{TestApp, problem};
 use gatepost_core::idempotency::IdempotencyClaim;
 use gatepost_core::ids::MerchantId;
 use gatepost_core::time::{Clock as _, SystemClock};
+use gatepost_testkit::{TestApp, problem};
 use serde_json::Value;
 
 const BODY: &str = r#"{"amount":1050,"currency":"EUR","reference":"order-1"}"#;
@@ -119,7 +118,7 @@ async fn keys_older_than_a_day_are_forgotten(app: TestApp) {
     assert_eq!(app.store.forget_expired_idempotency_keys(a_day_later).await.unwrap(), 1);
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     a_repeated_request_replays_the_first_response_byte_for_byte,
     the_same_key_with_another_body_is_422,
     the_same_key_while_the_first_runs_is_409,

@@ -7,7 +7,6 @@
 #![allow(unreachable_pub)]
 
 mod checkout;
-mod support;
 
 mod auth;
 mod browser;
@@ -21,7 +20,6 @@ mod openapi;
 mod operations;
 mod ops;
 mod payments;
-mod receiver;
 mod return_redirect;
 mod settlement;
 mod simulator;

@@ -1,7 +1,8 @@
 //! `GET /openapi.json` describes what the server really does
 //! (docs/reference/api.md#openapi-document).
 
-use crate::support::{Backend, TestApp};
+use crate::checkout::HostedPage as _;
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 

@@ -1,10 +1,9 @@
 //! Capture, cancel (void) and refunds on the sandbox connector
 //! (docs/reference/payments.md#capture), including many at once on the same payment.
 
-use crate::on_both_backends;
-use crate::on_both_backends_with_clock;
-use crate::support::{TestApp, problem};
+use crate::checkout::HostedPage as _;
 use gatepost_core::time::ManualClock;
+use gatepost_testkit::{TestApp, problem};
 use serde_json::{Value, json};
 
 /// A payment the shopper paid with an approved card: `SUCCESS`, or `AUTHORIZED` when
@@ -223,7 +222,7 @@ async fn a_payment_with_an_attempt_in_flight_is_not_cancelled(app: TestApp) {
     assert_eq!(app.payment_json(id.as_str()).await["status"], "OPEN");
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     a_payment_with_an_attempt_in_flight_is_not_cancelled,
     a_manual_payment_is_captured_in_part_once,
     capture_needs_an_authorized_payment,
@@ -237,5 +236,5 @@ on_both_backends!(
 
 mod with_clock {
     use super::*;
-    on_both_backends_with_clock!(an_async_refund_settles_by_polling);
+    gatepost_testkit::on_both_backends_with_clock!(an_async_refund_settles_by_polling);
 }

@@ -1,7 +1,7 @@
 //! Operations endpoints and unknown routes (docs/reference/operations.md).
 
-use crate::on_both_backends;
-use crate::support::{TestApp, problem};
+use crate::checkout::HostedPage as _;
+use gatepost_testkit::{TestApp, problem};
 
 async fn health_and_readiness_answer_200(app: TestApp) {
     assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
@@ -25,7 +25,7 @@ async fn shutdown_finishes_cleanly(mut app: TestApp) {
 }
 
 async fn metrics_count_payments_transitions_and_webhook_attempts(app: TestApp) {
-    let receiver = crate::receiver::Receiver::start().await;
+    let receiver = gatepost_testkit::receiver::Receiver::start().await;
     let checkout = app.checkout(serde_json::json!({"webhook_url": receiver.url})).await;
     app.pay(&checkout, "4242424242424242").await;
     receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
@@ -49,7 +49,7 @@ async fn metrics_count_payments_transitions_and_webhook_attempts(app: TestApp) {
     assert!(text.contains("gatepost_webhook_backlog 0"), "{text}");
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     metrics_count_payments_transitions_and_webhook_attempts,
     health_and_readiness_answer_200,
     unknown_routes_and_methods_answer_in_problem_details,

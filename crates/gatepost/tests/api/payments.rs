@@ -1,7 +1,6 @@
 //! Creating, reading, listing and cancelling payments (docs/reference/payments.md).
 
-use crate::on_both_backends;
-use crate::support::{TestApp, problem};
+use gatepost_testkit::{TestApp, problem};
 use serde_json::{Value, json};
 
 fn full_payment() -> Value {
@@ -192,7 +191,7 @@ async fn cancelling_writes_exactly_one_event_in_the_same_transaction(app: TestAp
     assert_eq!(stored.event_sequence, 1, "one move, one event");
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     creating_a_payment_answers_201_with_the_payment_object,
     only_amount_and_currency_are_required,
     a_payment_reads_back_as_it_was_created,

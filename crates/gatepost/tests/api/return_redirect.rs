@@ -1,9 +1,9 @@
 //! The return redirect, the shopper's channel (docs/reference/returns.md).
 
+use crate::checkout::HostedPage as _;
 use crate::checkout::{Page, location, query_pairs};
-use crate::on_both_backends;
-use crate::support::TestApp;
 use gatepost_core::signing::{ReturnFields, WebhookSecret};
+use gatepost_testkit::TestApp;
 use serde_json::json;
 
 /// Checks the appended parameters: names in order, values, and the signature.
@@ -161,7 +161,7 @@ async fn without_a_return_url_the_gateway_shows_its_own_result(app: TestApp) {
     assert!(page.contains("You can close this page."));
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     an_approved_payment_returns_with_303_and_signed_parameters_after_the_merchants_query,
     merchant_reference_is_left_out_when_the_payment_has_none,
     each_outcome_uses_its_url_or_falls_back,

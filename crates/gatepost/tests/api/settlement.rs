@@ -2,10 +2,10 @@
 //! (docs/reference/hosted-page.md#asynchronous-payments,
 //! docs/reference/payments.md#expiry).
 
+use crate::checkout::HostedPage as _;
 use crate::checkout::location;
-use crate::on_both_backends_with_clock;
-use crate::support::TestApp;
 use gatepost_core::time::{Clock as _, ManualClock};
+use gatepost_testkit::TestApp;
 use serde_json::json;
 
 async fn an_async_card_returns_pending_and_settles_later(app: TestApp, clock: ManualClock) {
@@ -146,7 +146,7 @@ async fn an_abandoned_challenge_expires_with_its_payment(app: TestApp, clock: Ma
     assert_eq!(expired["attempts"][0]["three_ds"]["result"], "FAILED");
 }
 
-on_both_backends_with_clock!(
+gatepost_testkit::on_both_backends_with_clock!(
     an_async_card_returns_pending_and_settles_later,
     an_async_decline_with_no_attempts_left_fails_the_payment,
     an_async_decline_with_attempts_left_reopens_the_payment,

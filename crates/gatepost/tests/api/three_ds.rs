@@ -1,8 +1,8 @@
 //! 3-D Secure on the sandbox issuer page (docs/reference/hosted-page.md#3-d-secure).
 
+use crate::checkout::HostedPage as _;
 use crate::checkout::{Page, location};
-use crate::on_both_backends;
-use crate::support::TestApp;
+use gatepost_testkit::TestApp;
 use serde_json::json;
 
 /// Pays with a challenge card and answers the issuer page.
@@ -90,7 +90,7 @@ async fn the_issuer_form_is_single_use(app: TestApp) {
     assert_eq!(payment["attempts"].as_array().unwrap().len(), 1);
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     authenticating_continues_to_the_approval,
     while_the_issuer_waits_the_payment_is_pending,
     failing_or_a_wrong_password_is_a_declined_attempt,

@@ -1,8 +1,7 @@
 //! Bad input gets a clear answer and writes nothing (docs/reference/api.md#errors,
 //! docs/reference/payments.md#creating-a-payment, docs/reference/urls.md).
 
-use crate::on_both_backends;
-use crate::support::{TestApp, problem};
+use gatepost_testkit::{TestApp, problem};
 use serde_json::{Value, json};
 
 /// A valid body with one field replaced (or removed, for `Value::Null` on a required one).
@@ -127,7 +126,7 @@ async fn a_body_over_64_kib_is_a_413(app: TestApp) {
     assert_eq!(app.list_payments("").await["data"], json!([]));
 }
 
-on_both_backends!(
+gatepost_testkit::on_both_backends!(
     every_invalid_body_is_a_422_naming_the_field_and_nothing_is_written,
     all_problems_of_a_body_are_reported_together,
     boundary_values_are_accepted,

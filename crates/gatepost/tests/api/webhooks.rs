@@ -1,10 +1,10 @@
 //! Webhooks, the system's channel (docs/reference/webhooks.md,
 //! docs/reference/urls.md#webhook-urls), delivered to a real receiver.
 
-use crate::for_each_backend;
-use crate::receiver::{Receiver, Reply, python_verifies};
-use crate::support::{Backend, TestApp};
+use crate::checkout::HostedPage as _;
 use gatepost_core::signing::WebhookSecret;
+use gatepost_testkit::receiver::{Receiver, Reply, python_verifies};
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -121,7 +121,7 @@ async fn events_without_a_url_are_skipped_and_the_merchant_default_is_used(backe
     let skipped = events_of(&app, &without.payment_id).await;
     assert_eq!(skipped[0]["delivery"]["status"], "SKIPPED");
 
-    let patched = crate::support::http()
+    let patched = gatepost_testkit::http()
         .patch(app.url("/v1/merchant"))
         .bearer_auth(&app.merchant.api_key)
         .body(json!({"default_webhook_url": receiver.url}).to_string())
@@ -213,7 +213,7 @@ async fn retry_after_is_honoured(backend: Backend) {
 async fn echo_mode_needs_the_payment_reference_back(backend: Backend) {
     let app = quick_app(backend, &[100, 100]).await;
     let receiver = Receiver::start().await;
-    let patched = crate::support::http()
+    let patched = gatepost_testkit::http()
         .patch(app.url("/v1/merchant"))
         .bearer_auth(&app.merchant.api_key)
         .body(r#"{"webhook_ack_mode":"echo"}"#)
@@ -270,7 +270,7 @@ async fn private_targets_are_blocked_when_not_allowed(backend: Backend) {
     assert!(receiver.received().is_empty(), "no connection reached the receiver");
 }
 
-for_each_backend!(
+gatepost_testkit::for_each_backend!(
     a_paid_payment_delivers_a_signed_payment_succeeded,
     every_move_and_declined_attempt_makes_one_event_in_order,
     events_without_a_url_are_skipped_and_the_merchant_default_is_used,

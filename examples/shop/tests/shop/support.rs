@@ -1,10 +1,10 @@
 //! What the tests run: a gateway in this process, the shop as a process of its own, and
 //! a shopper who speaks plain HTTP and follows no redirect unless told to.
 
-use gatepost::Server;
 use gatepost::config::Config;
-use gatepost_core::urls::Mode;
 use gatepost_merchant::Webhook;
+pub use gatepost_testkit::location;
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -30,29 +30,23 @@ pub struct Gateway {
     pub webhook_secret: String,
     http: reqwest::Client,
     /// Serves until the test ends.
-    _server: Server,
-    _dir: tempfile::TempDir,
+    _app: TestApp,
 }
 
 impl Gateway {
     /// With the default sandbox settings: async cards settle after 2 s.
     pub async fn start() -> Self {
-        let dir = test_dir("gateway-");
-        let mut config = Config::with_database(&format!("sqlite://{}", dir.path().join("gatepost.db").display()));
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        let server = Server::start(&config).await.expect("the gateway starts");
-        let store = gatepost::open_store(&config).await.expect("the gateway's store opens");
-        let merchant =
-            gatepost::merchants::create_merchant(store.as_ref(), Mode::Sandbox, "Example Coffee", None, "sandbox")
-                .await
-                .expect("merchant created");
+        let app = TestApp::spawn_configured(Backend::Sqlite, |config| {
+            config.sandbox.async_delay = Config::with_database("sqlite://unused").sandbox.async_delay;
+        })
+        .await;
+        let merchant = app.merchant.clone();
         Self {
-            url: format!("http://{}", server.addr),
+            url: app.base_url.clone(),
             api_key: merchant.api_key,
             webhook_secret: merchant.webhook_secret,
-            http: plain_http(),
-            _server: server,
-            _dir: dir,
+            http: app.http.clone(),
+            _app: app,
         }
     }
 
@@ -138,7 +132,7 @@ impl Shop {
 
     /// `GET /orders/{id}`, which must answer 200.
     pub async fn order(&self, id: &str) -> Value {
-        let response = plain_http().get(self.url(&format!("/orders/{id}"))).send().await.unwrap();
+        let response = gatepost_testkit::http().get(self.url(&format!("/orders/{id}"))).send().await.unwrap();
         assert_eq!(response.status(), 200, "GET /orders/{id}");
         response.json().await.unwrap()
     }
@@ -188,7 +182,8 @@ impl Shop {
 
     /// `POST /webhooks/gatepost` with these headers and body; returns the status.
     pub async fn post_webhook(&self, headers: &[(&str, &str)], body: &str) -> u16 {
-        let mut request = plain_http().post(self.url("/webhooks/gatepost")).header("content-type", "application/json");
+        let mut request =
+            gatepost_testkit::http().post(self.url("/webhooks/gatepost")).header("content-type", "application/json");
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -214,11 +209,8 @@ pub fn unix_now() -> i64 {
     i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
 }
 
-/// A shopper with a plain HTTP client: it follows no redirect, so a test decides whether
-/// the browser ever gets back to the shop.
-pub struct Shopper {
-    http: reqwest::Client,
-}
+/// The example's shopper: the testkit's, who can also press Buy in the shop.
+pub struct Shopper(gatepost_testkit::Shopper);
 
 /// An order placed by a [`Shopper`].
 pub struct Placed {
@@ -227,14 +219,22 @@ pub struct Placed {
     pub checkout_url: String,
 }
 
+impl std::ops::Deref for Shopper {
+    type Target = gatepost_testkit::Shopper;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 impl Shopper {
     pub fn new() -> Self {
-        Self { http: plain_http() }
+        Self(gatepost_testkit::Shopper::new())
     }
 
     /// Presses Buy: `POST /orders`, which must send the browser to the payment page.
     pub async fn place_order(&self, shop: &Shop, gateway: &Gateway) -> Placed {
-        let response = self.http.post(shop.url("/orders")).send().await.unwrap();
+        let response = self.http().post(shop.url("/orders")).send().await.unwrap();
         assert_eq!(response.status(), 303, "POST /orders sends the shopper to pay");
         let checkout_url = location(&response);
         assert!(checkout_url.starts_with(&format!("{}/pay/", gateway.url)), "{checkout_url}");
@@ -246,49 +246,6 @@ impl Shopper {
             checkout_url,
         }
     }
-
-    /// Pays on the hosted page with `card`, as a browser without JavaScript would, and
-    /// returns the gateway's answer, redirect not followed.
-    pub async fn submit_card(&self, checkout_url: &str, card: &str) -> reqwest::Response {
-        let page = self.http.get(checkout_url).send().await.unwrap().text().await.unwrap();
-        let form_token = input_value(&page, "form_token");
-        self.http
-            .post(checkout_url)
-            .form(&[
-                ("form_token", form_token.as_str()),
-                ("card_number", card),
-                ("card_expiry", "12/34"),
-                ("card_cvc", "123"),
-                ("cardholder_name", "Ana Example"),
-            ])
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// `GET url`: the status and the page.
-    pub async fn get(&self, url: &str) -> (u16, String) {
-        let response = self.http.get(url).send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    }
-}
-
-/// The `Location` of a redirect.
-pub fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").expect("a Location header").to_str().unwrap().to_owned()
-}
-
-/// The value of the first input named `name` in `html`.
-fn input_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in:\n{html}")) + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
-}
-
-/// An HTTP client that follows no redirect.
-fn plain_http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// The order id in a shop URL such as `http://…/orders/ord_…/return?…`.

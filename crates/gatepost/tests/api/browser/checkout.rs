@@ -1,7 +1,8 @@
 //! Paying, declining, retrying and cancelling on the card form, in Chromium.
 
 use super::{Browser, MerchantReceiver, assert_signed_return, in_browser};
-use crate::support::{Backend, TestApp};
+use crate::checkout::HostedPage as _;
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,8 +2,9 @@
 //! screenshots in `target/test-artifacts/` for a person to look at.
 
 use super::in_browser;
-use crate::support::{Backend, TestApp};
+use crate::checkout::HostedPage as _;
 use gatepost_browser::Browser;
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 

@@ -17,9 +17,9 @@ mod layout;
 mod return_post;
 mod three_ds;
 
-use crate::support::TestApp;
 use gatepost_browser::{Browser, in_browser};
 use gatepost_core::signing::{ReturnFields, WebhookSecret};
+use gatepost_testkit::TestApp;
 use merchant::{MerchantReceiver, ReceivedReturn};
 
 /// Checks a return's parameters (docs/reference/returns.md#parameters) and that its

@@ -1,7 +1,8 @@
 //! `return_method: POST` in Chromium: the nonce'd script submits the return form by itself.
 
 use super::{MerchantReceiver, assert_signed_return, in_browser};
-use crate::support::{Backend, TestApp};
+use crate::checkout::HostedPage as _;
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

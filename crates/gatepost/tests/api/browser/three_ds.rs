@@ -1,7 +1,8 @@
 //! 3-D Secure in Chromium: the redirect to the sandbox issuer page and both of its answers.
 
 use super::{MerchantReceiver, assert_signed_return, in_browser};
-use crate::support::{Backend, TestApp};
+use crate::checkout::HostedPage as _;
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::json;
 
 /// The card that asks for a 3-D Secure challenge and is approved after it.

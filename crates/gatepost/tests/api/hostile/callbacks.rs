@@ -5,8 +5,8 @@
 use crate::simulator::cards::ASYNC_APPROVED;
 use crate::simulator::on_backend;
 use crate::simulator::world::{SECRET, World, sign, unix_now};
-use crate::support::Backend;
 use gatepost_connectors::simulator::protocol::CALLBACK_PATH;
+use gatepost_testkit::Backend;
 use serde_json::json;
 
 fn approval(attempt: &str, reference: &str) -> Vec<u8> {

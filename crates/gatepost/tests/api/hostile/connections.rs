@@ -1,10 +1,10 @@
 //! Slow and greedy clients (docs/reference/limits.md#connections): a head that never ends, a
 //! body that dribbles, connections that idle or pile up, and clients over their rate.
 
+use crate::checkout::HostedPage as _;
 use crate::checkout::card_form;
-use crate::for_each_backend;
-use crate::support::{Backend, TestApp, problem};
 use gatepost_server::Rate;
+use gatepost_testkit::{Backend, TestApp, problem};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -158,7 +158,7 @@ async fn a_client_address_over_its_pay_rate_gets_an_html_429(backend: Backend) {
     assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "OPEN");
 }
 
-for_each_backend!(
+gatepost_testkit::for_each_backend!(
     a_request_head_that_never_ends_is_closed_after_the_header_timeout,
     a_dribbled_body_is_answered_408_and_creates_nothing,
     an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_header_timeout,

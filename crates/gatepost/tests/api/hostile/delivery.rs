@@ -1,9 +1,8 @@
 //! Receivers that answer what no one expects must not disturb delivery.
 
-use crate::for_each_backend;
-use crate::receiver::{Receiver, Reply};
-use crate::support::Backend;
 use crate::webhooks::{events_of, quick_app, wait_for_delivery_status};
+use gatepost_testkit::Backend;
+use gatepost_testkit::receiver::{Receiver, Reply};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -62,7 +61,7 @@ async fn a_failing_receiver_with_a_nul_body_still_runs_out_its_schedule(backend:
     assert_eq!(receiver.received().len(), 3, "three attempts, then nothing");
 }
 
-for_each_backend!(
+gatepost_testkit::for_each_backend!(
     response_bodies_of_any_bytes_are_recorded_and_end_delivery,
     a_failing_receiver_with_a_nul_body_still_runs_out_its_schedule,
 );

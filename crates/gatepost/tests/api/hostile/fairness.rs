@@ -3,10 +3,9 @@
 //! `GATEPOST_WEBHOOKS__MAX_IN_FLIGHT_PER_ENDPOINT` attempts in flight, and the rest of its
 //! backlog waits without taking anyone's turn.
 
-use crate::for_each_backend;
-use crate::receiver::Receiver;
-use crate::support::{Backend, TestApp};
 use futures::StreamExt as _;
+use gatepost_testkit::receiver::Receiver;
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -98,4 +97,4 @@ async fn a_tarpit_full_of_one_merchants_events_does_not_delay_anothers_first_att
     assert_eq!(tarpit.held(), 64, "the tarpit stayed full while the other merchant's webhooks went out");
 }
 
-for_each_backend!(a_tarpit_full_of_one_merchants_events_does_not_delay_anothers_first_attempts);
+gatepost_testkit::for_each_backend!(a_tarpit_full_of_one_merchants_events_does_not_delay_anothers_first_attempts);

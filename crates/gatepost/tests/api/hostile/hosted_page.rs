@@ -1,9 +1,9 @@
 //! The hosted page under hostile forms (docs/reference/limits.md#bodies): every answer is a
 //! page, and nothing a form sends can crash or bloat it.
 
+use crate::checkout::HostedPage as _;
 use crate::checkout::{Page, card_form};
-use crate::for_each_backend;
-use crate::support::{Backend, TestApp};
+use gatepost_testkit::{Backend, TestApp};
 use serde_json::json;
 
 async fn expiries_that_are_not_ascii_are_a_field_error_not_a_dropped_connection(backend: Backend) {
@@ -54,7 +54,7 @@ async fn fields_the_form_does_not_have_are_ignored(backend: Backend) {
     assert_eq!(app.payment_json(&checkout.payment_id).await["status"], "SUCCESS");
 }
 
-for_each_backend!(
+gatepost_testkit::for_each_backend!(
     expiries_that_are_not_ascii_are_a_field_error_not_a_dropped_connection,
     a_form_over_64_kib_is_refused_with_a_page,
     fields_the_form_does_not_have_are_ignored,

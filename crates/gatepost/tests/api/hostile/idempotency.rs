@@ -1,12 +1,12 @@
 //! What an `Idempotency-Key` never replays (docs/reference/api.md#idempotency): an answer
 //! that shows a secret, which is never stored, and one that asks the client to try again.
 
-use crate::for_each_backend;
-use crate::support::{Backend, TestApp, problem};
+use crate::checkout::HostedPage as _;
 use gatepost_core::changes::{NewAttempt, Settlement};
 use gatepost_core::ids::{AttemptId, PaymentId};
 use gatepost_core::payment::{AttemptEffect, AttemptStatus, CardSummary, ThreeDs};
 use gatepost_core::time::{Clock, SystemClock};
+use gatepost_testkit::{Backend, TestApp, problem};
 use serde_json::{Value, json};
 
 async fn a_rotated_secret_is_never_stored_for_replay(backend: Backend) {
@@ -61,4 +61,7 @@ async fn a_retry_shortly_answer_is_not_replayed(backend: Backend) {
     assert_eq!(replayed.headers()["idempotent-replayed"], "true", "a final answer is replayed as before");
 }
 
-for_each_backend!(a_rotated_secret_is_never_stored_for_replay, a_retry_shortly_answer_is_not_replayed);
+gatepost_testkit::for_each_backend!(
+    a_rotated_secret_is_never_stored_for_replay,
+    a_retry_shortly_answer_is_not_replayed
+);

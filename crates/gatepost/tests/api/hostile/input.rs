@@ -1,8 +1,7 @@
 //! Malformed and hostile input to the API (docs/reference/limits.md#input): the right status
 //! and code, as problem+json, the same on both backends, and nothing stored.
 
-use crate::for_each_backend;
-use crate::support::{Backend, TestApp, problem};
+use gatepost_testkit::{Backend, TestApp, problem};
 use serde_json::{Value, json};
 
 /// One payment body with `field` set to `value`, merged into a minimal payment.
@@ -60,7 +59,7 @@ async fn control_characters_in_text_fields_are_refused_alike_on_both_backends(ba
     for patch in
         [json!({"default_webhook_url": "https://shop.example/\0"}), json!({"allowed_return_hosts": ["shop\0.example"]})]
     {
-        let response = crate::support::http()
+        let response = gatepost_testkit::http()
             .patch(app.url("/v1/merchant"))
             .bearer_auth(&app.merchant.api_key)
             .body(patch.to_string())
@@ -150,7 +149,7 @@ async fn the_bearer_scheme_is_case_insensitive(backend: Backend) {
     assert_eq!(status, 401, "a key without a scheme");
 }
 
-for_each_backend!(
+gatepost_testkit::for_each_backend!(
     control_characters_in_text_fields_are_refused_alike_on_both_backends,
     a_key_given_twice_in_one_object_is_invalid_json,
     malformed_query_strings_and_path_segments_answer_problem_json,

@@ -1,8 +1,7 @@
 //! `/metrics` (docs/reference/operations.md): every series from the start, and behind a
 //! token when one is configured.
 
-use crate::for_each_backend;
-use crate::support::{Backend, TestApp, problem};
+use gatepost_testkit::{Backend, TestApp, problem};
 
 async fn metrics_text(app: &TestApp) -> String {
     let response = app.http.get(app.url("/metrics")).send().await.unwrap();
@@ -56,7 +55,7 @@ async fn a_metrics_token_keeps_metrics_from_anyone_without_it(backend: Backend) 
     }
 }
 
-for_each_backend!(
+gatepost_testkit::for_each_backend!(
     every_labelled_series_is_exported_at_zero_from_start_up,
     a_metrics_token_keeps_metrics_from_anyone_without_it,
 );

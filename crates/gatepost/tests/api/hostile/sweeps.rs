@@ -2,13 +2,13 @@
 //! at an acquirer that accepts connections and never answers hold up neither expiry nor
 //! each other.
 
-use crate::support::{Backend, TestApp, test_clock};
 use gatepost::config::SimulatorConfig;
 use gatepost_core::changes::{NewAttempt, Settlement};
 use gatepost_core::ids::AttemptId;
 use gatepost_core::payment::{AttemptEffect, AttemptStatus, CardSummary, ThreeDs};
 use gatepost_core::time::Clock;
 use gatepost_store::AttemptStart;
+use gatepost_testkit::{Backend, TestApp, test_clock};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -59,7 +59,7 @@ async fn pending_at_the_simulator(app: &TestApp, now: gatepost_core::time::Times
 async fn a_payment_expires_on_time_while_polls_hang(backend: Backend) {
     let (acquirer, _tarpit) = tarpit().await;
     let clock = test_clock();
-    let database = crate::support::TestDatabase::new(backend).await;
+    let database = gatepost_testkit::TestDatabase::new(backend).await;
     let mut config = TestApp::config(&database);
     config.connectors.simulator = Some(SimulatorConfig { url: acquirer, secret: "s".into() });
     let app = TestApp::spawn_with(config, database, std::sync::Arc::new(clock.clone())).await;
@@ -80,4 +80,4 @@ async fn a_payment_expires_on_time_while_polls_hang(backend: Backend) {
     assert!(waited < Duration::from_secs(5), "expired {waited:?} after its time, behind hanging polls");
 }
 
-crate::for_each_backend!(a_payment_expires_on_time_while_polls_hang);
+gatepost_testkit::for_each_backend!(a_payment_expires_on_time_while_polls_hang);

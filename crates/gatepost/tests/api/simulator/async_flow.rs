@@ -5,8 +5,8 @@ use super::cards::{APPROVED, ASYNC_APPROVED, ASYNC_DECLINED, DECLINED};
 use super::on_backend;
 use super::world::{World, attempt_statuses};
 use crate::checkout::{Page, location, query_pairs};
-use crate::receiver::python_verifies;
-use crate::support::Backend;
+use gatepost_testkit::Backend;
+use gatepost_testkit::receiver::python_verifies;
 use serde_json::json;
 
 async fn an_approved_card_returns_to_the_shop_and_a_declined_one_shows_the_form_again(backend: Backend) {

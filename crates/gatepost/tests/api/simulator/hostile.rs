@@ -9,9 +9,9 @@ use super::on_backend;
 use super::relay::Relayed;
 use super::world::{World, attempt_statuses};
 use crate::checkout::{Page, card_form};
-use crate::support::Backend;
 use axum::http::Method;
 use gatepost_connectors::simulator::protocol::AUTHORIZATIONS_PATH;
+use gatepost_testkit::Backend;
 use serde_json::{Value, json};
 
 const SUCCEEDED: [&str; 2] = ["payment.pending", "payment.succeeded"];

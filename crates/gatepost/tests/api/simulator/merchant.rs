@@ -4,7 +4,7 @@
 use super::cards::{APPROVED, ASYNC_APPROVED};
 use super::on_backend;
 use super::world::World;
-use crate::support::{Backend, problem};
+use gatepost_testkit::{Backend, problem};
 use serde_json::{Value, json};
 
 async fn a_sandbox_merchant_switches_to_the_simulator_and_its_next_payment_goes_there(backend: Backend) {

@@ -39,7 +39,7 @@ macro_rules! on_backend {
         mod $module {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $scenario() {
-                super::$scenario($crate::support::Backend::$backend).await;
+                super::$scenario(gatepost_testkit::Backend::$backend).await;
             })*
         }
     };

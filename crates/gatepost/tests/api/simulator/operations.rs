@@ -4,8 +4,8 @@
 use super::cards::{APPROVED, ASYNC_APPROVED};
 use super::on_backend;
 use super::world::World;
-use crate::support::{Backend, problem};
 use gatepost_connectors::simulator::protocol::capture_path;
+use gatepost_testkit::{Backend, problem};
 use serde_json::{Value, json};
 
 /// Asks the simulator itself to capture `amount` of the authorization `reference`: its

@@ -7,9 +7,9 @@ use super::cards::{ASYNC_APPROVED, CHALLENGE};
 use super::on_backend;
 use super::world::{SECRET, World, attempt_statuses, sign, unix_now};
 use crate::checkout::{Page, location};
-use crate::support::Backend;
 use axum::http::Method;
 use gatepost_connectors::simulator::protocol::{AUTHORIZATIONS_PATH, CALLBACK_PATH, capture_path};
+use gatepost_testkit::Backend;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -185,7 +185,7 @@ async fn pass_on(
     let header = |name: &str| headers.get(name).map_or("", |v| v.to_str().unwrap_or_default()).to_owned();
     let (signature, content_type) = (header(SIGNATURE_HEADER), header("content-type"));
     let target = shared.target.get().expect("the relay knows where to pass requests on");
-    let mut request = crate::support::http()
+    let mut request = gatepost_testkit::http()
         .request(method.clone(), format!("{target}{}", uri.path_and_query().map_or("/", |p| p.as_str())))
         .body(body.to_vec());
     for (name, value) in [(SIGNATURE_HEADER, &signature), ("content-type", &content_type)] {

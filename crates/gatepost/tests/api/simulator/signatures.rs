@@ -5,8 +5,8 @@
 use super::cards::ASYNC_APPROVED;
 use super::on_backend;
 use super::world::{SECRET, World, sign, unix_now};
-use crate::support::{Backend, problem};
 use gatepost_connectors::simulator::protocol::CALLBACK_PATH;
+use gatepost_testkit::{Backend, problem};
 use serde_json::json;
 
 async fn only_a_callback_signed_with_the_shared_secret_settles_a_payment(backend: Backend) {

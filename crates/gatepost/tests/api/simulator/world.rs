@@ -7,12 +7,12 @@ use super::relay::Relay;
 use super::watch::StatusWatch;
 use crate::checkout::{Checkout, Page, card_form};
 use crate::cli::{ServeProcess, gatepost, run, serve_with};
-use crate::receiver::Receiver;
-use crate::support::{Backend, TestDatabase};
 use gatepost_connectors::simulator::protocol::{CALLBACK_PATH, SIGNATURE_HEADER, SharedSecret};
 use gatepost_core::ids::{MerchantId, PaymentId};
 use gatepost_core::payment::Attempt;
 use gatepost_core::signing::WebhookSecret;
+use gatepost_testkit::receiver::Receiver;
+use gatepost_testkit::{Backend, TestDatabase};
 use serde_json::{Value, json};
 use std::collections::{HashSet, VecDeque};
 use std::process::Stdio;
@@ -83,7 +83,7 @@ impl Setup {
         requests.forward_to(&sim_url);
         let merchant = create_merchant(&database.url, &receiver.url, self.connector).await;
         World {
-            http: crate::support::http(),
+            http: gatepost_testkit::http(),
             gateway,
             sim_url,
             callbacks,

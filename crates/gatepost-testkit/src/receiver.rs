@@ -123,11 +123,34 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
     }
 }
 
-/// Verifies a delivered webhook with the official Standard Webhooks Python library
-/// (PyPI `standardwebhooks`, installed into `.venv` by `scripts/test`).
-pub fn python_verifies(secret: &str, received: &Received) -> bool {
+/// Runs `script` with the Python of `.venv` at the workspace root (where `scripts/test`
+/// installs the official `standardwebhooks` package), `input` as JSON on its stdin, and
+/// returns its stdout, trimmed. `GATEPOST_TEST_PYTHON` names another interpreter.
+///
+/// # Panics
+/// If the interpreter cannot run or the script fails.
+#[must_use]
+pub fn python(script: &str, input: &serde_json::Value) -> String {
     let python = std::env::var("GATEPOST_TEST_PYTHON")
         .unwrap_or_else(|_| format!("{}/../../.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{python} with standardwebhooks is needed (run scripts/test): {e}"));
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{python} failed (run scripts/test to install standardwebhooks)");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Verifies a delivered webhook with the official Standard Webhooks Python library.
+///
+/// # Panics
+/// If Python cannot run, or says neither verified nor rejected.
+#[must_use]
+pub fn python_verifies(secret: &str, received: &Received) -> bool {
     let script = r#"
 import json, sys
 from standardwebhooks.webhooks import Webhook
@@ -147,15 +170,7 @@ except Exception as error:
         "body": String::from_utf8(received.body.clone()).unwrap(),
         "headers": headers,
     });
-    let mut child = std::process::Command::new(&python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{python} with standardwebhooks is needed (run scripts/test): {e}"));
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.to_string().as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&output.stdout);
+    let said = python(script, &input);
     assert!(said.starts_with("verified") || said.starts_with("rejected"), "python said: {said}");
     said.starts_with("verified")
 }

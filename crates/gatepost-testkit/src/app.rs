@@ -1,5 +1,6 @@
-//! The test harness: [`TestApp`] starts a gateway and talks to it like a merchant.
+//! A running gateway with a merchant on it, and the merchant's side of the API.
 
+use crate::database::{Backend, TestDatabase};
 use gatepost::Server;
 use gatepost::config::Config;
 use gatepost::merchants::create_merchant;
@@ -8,77 +9,6 @@ use gatepost_core::urls::Mode;
 use gatepost_store::Store;
 use serde_json::Value;
 use std::sync::Arc;
-
-/// Which database a test runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Generates one `#[tokio::test]` per backend for each named scenario, e.g.
-/// `on_both_backends!(cancel_twice_is_invalid_state)` makes
-/// `sqlite::cancel_twice_is_invalid_state` and `postgres::cancel_twice_is_invalid_state`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $scenario() {
-                super::$scenario($crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $scenario() {
-                super::$scenario($crate::support::TestApp::spawn($crate::support::Backend::Postgres).await).await;
-            })*
-        }
-    };
-}
-
-/// As [`on_both_backends!`], for scenarios that move a [`ManualClock`]: each gets the
-/// app and the clock it runs on.
-#[macro_export]
-macro_rules! on_both_backends_with_clock {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $scenario() {
-                let clock = $crate::support::test_clock();
-                let app = $crate::support::TestApp::spawn_with_clock($crate::support::Backend::Sqlite, clock.clone()).await;
-                super::$scenario(app, clock).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $scenario() {
-                let clock = $crate::support::test_clock();
-                let app = $crate::support::TestApp::spawn_with_clock($crate::support::Backend::Postgres, clock.clone()).await;
-                super::$scenario(app, clock).await;
-            })*
-        }
-    };
-}
-
-/// As [`on_both_backends!`], for scenarios that start their own app: each gets the backend.
-#[macro_export]
-macro_rules! for_each_backend {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $scenario() {
-                super::$scenario($crate::support::Backend::Sqlite).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $scenario() {
-                super::$scenario($crate::support::Backend::Postgres).await;
-            })*
-        }
-    };
-}
 
 /// A manual clock that starts at the real time, so timestamps still look current.
 pub fn test_clock() -> ManualClock {
@@ -89,57 +19,6 @@ pub fn test_clock() -> ManualClock {
 pub fn http() -> reqwest::Client {
     gatepost::install_crypto_provider();
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// The PostgreSQL server tests use; `scripts/test` makes sure it runs.
-pub fn postgres_url() -> String {
-    std::env::var("GATEPOST_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// A fresh, empty database for one test: its URL and what keeps it alive.
-pub struct TestDatabase {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl TestDatabase {
-    pub async fn new(backend: Backend) -> Self {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("gatepost.db").display());
-                Self { url, _dir: Some(dir) }
-            }
-            Backend::Postgres => Self { url: fresh_postgres_schema().await, _dir: None },
-        }
-    }
-}
-
-/// Creates a schema of its own and returns a URL whose connections use it. Schemas of
-/// earlier runs are dropped once they are an hour old.
-async fn fresh_postgres_schema() -> String {
-    let base = postgres_url();
-    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is not reachable (run scripts/test): {e}"));
-    tokio::spawn(connection);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let stale = client
-        .query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'gp_test_%'", &[])
-        .await
-        .expect("list schemas");
-    for row in stale {
-        let name: String = row.get(0);
-        let created: u64 = name.split('_').nth(2).and_then(|t| t.parse().ok()).unwrap_or(now);
-        if created + 3600 < now {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).await;
-        }
-    }
-    let schema =
-        format!("gp_test_{now}_{}", gatepost_core::ids::random_token(6).to_lowercase().replace(['-', '_'], "x"));
-    client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options=-csearch_path%3D{schema}")
 }
 
 /// A merchant's credentials as `merchant create --json` prints them.
@@ -272,6 +151,11 @@ impl TestApp {
         let server = Server::start_with_clock(&config, self.clock.clone()).await.expect("server restarts");
         self.base_url = format!("http://{}", server.addr);
         self.server = Some(server);
+    }
+
+    /// The payment as the API shows it to the merchant.
+    pub async fn payment_json(&self, id: &str) -> Value {
+        self.get(&format!("/v1/payments/{id}")).await.json().await.unwrap()
     }
 
     /// Polls the payment until `done` holds for it, for at most ten seconds.
