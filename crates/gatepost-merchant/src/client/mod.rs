@@ -46,9 +46,12 @@ pub enum ClientError {
     /// An id that cannot name an object (empty, or `.` or `..`).
     #[error("{0:?} is not an id")]
     InvalidId(String),
-    /// The HTTP client could not be built (no TLS roots, for example).
+    /// The HTTP client could not be built.
     #[error("the HTTP client could not be set up: {0}")]
     Setup(#[source] reqwest::Error),
+    /// TLS could not be set up (the platform's certificate verification is unavailable).
+    #[error("TLS could not be set up: {0}")]
+    Tls(#[source] rustls::Error),
     /// The gateway could not be reached, or the connection broke, on every try.
     #[error("the gateway could not be reached: {0}")]
     Network(#[source] reqwest::Error),
@@ -165,9 +168,10 @@ impl Client {
         }
         url.set_query(None);
         url.set_fragment(None);
-        // Harmless when a provider is installed already: this one is then not used.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
+            // The kit brings its own TLS configuration (ring, the platform's certificate
+            // verification) instead of installing a process-wide provider in its host.
+            .tls_backend_preconfigured(tls_config()?)
             .user_agent(concat!("gatepost-merchant/", env!("CARGO_PKG_VERSION")))
             // The API never redirects; following one would send the key somewhere else.
             .redirect(reqwest::redirect::Policy::none())
@@ -406,6 +410,19 @@ impl Failure {
     }
 }
 
+/// The client's TLS: ring as the crypto provider, certificates checked as the platform
+/// does (the same verifier reqwest would use), HTTP/1.1.
+fn tls_config() -> Result<rustls::ClientConfig, ClientError> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(ClientError::Tls)?
+        .with_platform_verifier()
+        .map_err(ClientError::Tls)?
+        .with_no_client_auth())
+}
+
 fn unexpected(status: StatusCode, what: &str, body: &[u8]) -> ClientError {
     let excerpt: String = String::from_utf8_lossy(body).chars().take(BODY_EXCERPT_CHARS).collect();
     ClientError::UnexpectedResponse { status: status.as_u16(), detail: format!("{what}: {excerpt:?}") }
@@ -414,6 +431,14 @@ fn unexpected(status: StatusCode, what: &str, body: &[u8]) -> ClientError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_builds_without_a_process_wide_tls_provider() {
+        // Nothing in this test binary installs one: the kit must not need its host to.
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+        assert!(Client::new("https://pay.example", "sk_test_x").is_ok());
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none(), "and it installs none");
+    }
 
     #[test]
     fn endpoints_keep_a_path_prefix_and_encode_ids_as_one_segment() {
