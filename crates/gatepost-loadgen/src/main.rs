@@ -6,6 +6,7 @@
 //! gatepost-loadgen receive COUNT
 //! gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS
 //! gatepost-loadgen changes BASE_URL API_KEY CONCURRENCY SECONDS
+//! gatepost-loadgen store DATABASE_URL CONCURRENCY SECONDS
 //! ```
 //!
 //! Each prints one line of `key=value` figures on stdout.
@@ -14,6 +15,7 @@ mod changes;
 mod latency;
 mod receiver;
 mod shopper;
+mod store;
 
 use std::time::Duration;
 
@@ -29,6 +31,7 @@ async fn main() {
         "receive" => receiver::count(usize::try_from(number(1)).unwrap_or(1)).await,
         "latency" => latency::run(&arg(1), &arg(2), number(3), Duration::from_secs(number(4))).await,
         "changes" => changes::run(&arg(1), &arg(2), usize::try_from(number(3)).unwrap_or(64), number(4)).await,
+        "store" => store::run(&arg(1), usize::try_from(number(2)).unwrap_or(64), number(3)).await,
         _ => usage(),
     }
 }
@@ -37,7 +40,8 @@ fn usage() -> ! {
     eprintln!(
         "usage: gatepost-loadgen shopper BASE_URL API_KEY CONCURRENCY SECONDS\n       \
          gatepost-loadgen receive COUNT\n       gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS\n       \
-         gatepost-loadgen changes BASE_URL API_KEY CONCURRENCY SECONDS"
+         gatepost-loadgen changes BASE_URL API_KEY CONCURRENCY SECONDS\n       \
+         gatepost-loadgen store DATABASE_URL CONCURRENCY SECONDS"
     );
     std::process::exit(2);
 }
