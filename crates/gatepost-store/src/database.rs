@@ -55,7 +55,7 @@ impl<B: Backend> Store for Database<B> {
     }
 
     async fn create_merchant(&self, new: NewMerchant) -> Result<(), StoreError> {
-        self.backend.write(move |tx| Box::pin(merchants::create(tx, new))).await
+        self.backend.write_statement(move |tx| Box::pin(merchants::create(tx, new))).await
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
@@ -69,7 +69,7 @@ impl<B: Backend> Store for Database<B> {
 
     async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError> {
         let payment = payment.clone();
-        self.backend.write(move |tx| Box::pin(payments::create_payment(tx, payment))).await
+        self.backend.write_statement(move |tx| Box::pin(payments::create_payment(tx, payment))).await
     }
 
     async fn payment(&self, merchant: &MerchantId, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
@@ -181,7 +181,7 @@ impl<B: Backend> Store for Database<B> {
 
     async fn reschedule_refund_poll(&self, refund: &RefundId, at: Timestamp) -> Result<(), StoreError> {
         let refund = refund.clone();
-        self.backend.write(move |tx| Box::pin(refunds::reschedule_refund_poll(tx, refund, at))).await
+        self.backend.write_statement(move |tx| Box::pin(refunds::reschedule_refund_poll(tx, refund, at))).await
     }
 
     async fn payments_due_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<PaymentId>, StoreError> {
@@ -194,7 +194,7 @@ impl<B: Backend> Store for Database<B> {
 
     async fn reschedule_poll(&self, attempt: &AttemptId, at: Timestamp) -> Result<(), StoreError> {
         let attempt = attempt.clone();
-        self.backend.write(move |tx| Box::pin(payments::reschedule_poll(tx, attempt, at))).await
+        self.backend.write_statement(move |tx| Box::pin(payments::reschedule_poll(tx, attempt, at))).await
     }
 
     async fn abandoned_challenges(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError> {
@@ -209,7 +209,7 @@ impl<B: Backend> Store for Database<B> {
         scope: ClaimScope<'_>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let scope = ScopeFilter::from(scope);
-        self.backend.write(move |tx| Box::pin(webhooks::claim_due(tx, now, lease_until, limit, scope))).await
+        self.backend.write_statement(move |tx| Box::pin(webhooks::claim_due(tx, now, lease_until, limit, scope))).await
     }
 
     async fn release_events(&self, ids: &[EventId], at: Timestamp) -> Result<(), StoreError> {
@@ -217,7 +217,7 @@ impl<B: Backend> Store for Database<B> {
             return Ok(());
         }
         let ids = ids.to_vec();
-        self.backend.write(move |tx| Box::pin(webhooks::release(tx, ids, at))).await
+        self.backend.write_statement(move |tx| Box::pin(webhooks::release(tx, ids, at))).await
     }
 
     async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError> {
@@ -251,7 +251,7 @@ impl<B: Backend> Store for Database<B> {
 
     async fn request_resend(&self, merchant: &MerchantId, event: &EventId, now: Timestamp) -> Result<bool, StoreError> {
         let (merchant, event) = (merchant.clone(), event.clone());
-        self.backend.write(move |tx| Box::pin(webhooks::request_resend(tx, merchant, event, now))).await
+        self.backend.write_statement(move |tx| Box::pin(webhooks::request_resend(tx, merchant, event, now))).await
     }
 
     async fn webhook_backlog(&self) -> Result<u64, StoreError> {
@@ -265,7 +265,7 @@ impl<B: Backend> Store for Database<B> {
 
     async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError> {
         let merchant = merchant.clone();
-        self.backend.write(move |tx| Box::pin(merchants::update_settings(tx, merchant))).await
+        self.backend.write_statement(move |tx| Box::pin(merchants::update_settings(tx, merchant))).await
     }
 
     async fn rotate_webhook_secret(
@@ -276,7 +276,7 @@ impl<B: Backend> Store for Database<B> {
     ) -> Result<(), StoreError> {
         let (merchant, new) = (merchant.clone(), new.clone());
         self.backend
-            .write(move |tx| Box::pin(merchants::rotate_webhook_secret(tx, merchant, new, previous_until)))
+            .write_statement(move |tx| Box::pin(merchants::rotate_webhook_secret(tx, merchant, new, previous_until)))
             .await
     }
 
@@ -288,7 +288,16 @@ impl<B: Backend> Store for Database<B> {
         now: Timestamp,
     ) -> Result<IdempotencyClaim, StoreError> {
         let (merchant, key, request_hash) = (merchant.clone(), key.to_owned(), request_hash.to_owned());
-        self.backend.write(move |tx| Box::pin(idempotency::claim(tx, merchant, key, request_hash, now))).await
+        // A new key is claimed by its insert alone; one that exists is judged under a lock.
+        let new = (merchant.clone(), key.clone(), request_hash.clone());
+        if self
+            .backend
+            .write_statement(move |tx| Box::pin(idempotency::claim_new(tx, new.0, new.1, new.2, now)))
+            .await?
+        {
+            return Ok(IdempotencyClaim::Claimed);
+        }
+        self.backend.write(move |tx| Box::pin(idempotency::claim_existing(tx, merchant, key, request_hash, now))).await
     }
 
     async fn record_idempotent_response(
@@ -298,15 +307,17 @@ impl<B: Backend> Store for Database<B> {
         response: &StoredResponse,
     ) -> Result<(), StoreError> {
         let (merchant, key, response) = (merchant.clone(), key.to_owned(), response.clone());
-        self.backend.write(move |tx| Box::pin(idempotency::record_response(tx, merchant, key, response))).await
+        self.backend
+            .write_statement(move |tx| Box::pin(idempotency::record_response(tx, merchant, key, response)))
+            .await
     }
 
     async fn forget_expired_idempotency_keys(&self, now: Timestamp) -> Result<u64, StoreError> {
-        self.backend.write(move |tx| Box::pin(idempotency::forget_expired(tx, now))).await
+        self.backend.write_statement(move |tx| Box::pin(idempotency::forget_expired(tx, now))).await
     }
 
     async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError> {
         let (merchant, key) = (merchant.clone(), key.to_owned());
-        self.backend.write(move |tx| Box::pin(idempotency::release(tx, merchant, key))).await
+        self.backend.write_statement(move |tx| Box::pin(idempotency::release(tx, merchant, key))).await
     }
 }

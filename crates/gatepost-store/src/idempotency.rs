@@ -51,9 +51,22 @@ fn claim_values(merchant: &MerchantId, key: &str, claim: &KeyRecord) -> Vec<Valu
     ]
 }
 
-/// See `Store::claim_idempotency_key`. The stored key is locked while it is judged, so
-/// of two requests taking over a stale key, one claims it and the other finds it in use.
-pub(crate) async fn claim(
+/// Claims a key nobody used yet, in one statement; `false` when it exists already.
+pub(crate) async fn claim_new(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    key: String,
+    request_hash: String,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let claim = claim_values(&merchant, &key, &KeyRecord::claim(&request_hash, now));
+    Ok(tx.execute(INSERT_KEY, &claim).await? == 1)
+}
+
+/// See `Store::claim_idempotency_key`, for a key that exists. The stored key is locked
+/// while it is judged, so of two requests taking over a stale key, one claims it and the
+/// other finds it in use.
+pub(crate) async fn claim_existing(
     tx: &mut dyn Tx,
     merchant: MerchantId,
     key: String,
@@ -61,17 +74,17 @@ pub(crate) async fn claim(
     now: Timestamp,
 ) -> Result<IdempotencyClaim, StoreError> {
     let claim = claim_values(&merchant, &key, &KeyRecord::claim(&request_hash, now));
-    if tx.execute(INSERT_KEY, &claim).await? == 1 {
-        return Ok(IdempotencyClaim::Claimed);
-    }
     let locked = format!("{KEY}{}", tx.dialect().lock_for_update());
     let stored = tx.query_one(&locked, &[merchant.as_str().into(), key.into()], record_from_row).await?;
     match stored.map(|record| record.verdict(&request_hash, now)) {
         Some(Verdict::Answer(answer)) => Ok(answer),
-        Some(Verdict::TakeOver) | None => {
+        Some(Verdict::TakeOver) => {
             tx.execute(TAKE_OVER_KEY, &claim).await?;
             Ok(IdempotencyClaim::Claimed)
         }
+        // Forgotten since the first look: claim it afresh, unless a twin just did.
+        None if tx.execute(INSERT_KEY, &claim).await? == 1 => Ok(IdempotencyClaim::Claimed),
+        None => Ok(IdempotencyClaim::InUse),
     }
 }
 

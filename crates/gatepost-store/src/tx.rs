@@ -105,6 +105,14 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug + 'static {
         T: Send + 'static,
         W: for<'t> FnOnce(&'t mut dyn Tx) -> Work<'t, T> + Send + 'static;
 
+    /// Runs `work`, which makes exactly one statement, durably: a single statement is
+    /// atomic by itself, so PostgreSQL runs it without a transaction of its own (one round
+    /// trip instead of three); SQLite runs it in the writer's batch like any write.
+    fn write_statement<T, W>(&self, work: W) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        W: for<'t> FnOnce(&'t mut dyn Tx) -> Work<'t, T> + Send + 'static;
+
     /// Runs `work` on a connection that only reads.
     fn read<T, W>(&self, work: W) -> impl Future<Output = Result<T, StoreError>> + Send
     where

@@ -108,6 +108,15 @@ impl Backend for Postgres {
         Ok(result)
     }
 
+    async fn write_statement<T, W>(&self, work: W) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        W: for<'t> FnOnce(&'t mut dyn Tx) -> Work<'t, T> + Send + 'static,
+    {
+        // Autocommit: the statement commits (and PostgreSQL flushes it) on its own.
+        self.read(work).await
+    }
+
     async fn read<T, W>(&self, work: W) -> Result<T, StoreError>
     where
         T: Send + 'static,

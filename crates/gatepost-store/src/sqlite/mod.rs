@@ -152,6 +152,14 @@ impl Backend for Sqlite {
         self.writer.write(move |connection| run_here(connection, work)).await
     }
 
+    async fn write_statement<T, W>(&self, work: W) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        W: for<'t> FnOnce(&'t mut dyn Tx) -> Work<'t, T> + Send + 'static,
+    {
+        self.write(work).await
+    }
+
     async fn read<T, W>(&self, work: W) -> Result<T, StoreError>
     where
         T: Send + 'static,
