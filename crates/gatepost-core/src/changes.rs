@@ -5,9 +5,9 @@
 //! The rules are described in docs/reference/payments.md: transitions, late and duplicate
 //! results, the capture window, capture, cancel and refunds.
 
-use crate::ids::{AttemptId, EventId, RefundId};
+use crate::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId, random_token};
 use crate::payment::{
-    Attempt, AttemptEffect, AttemptStatus, CardSummary, Payment, Refund, RefundStatus, ThreeDs, event_body,
+    Attempt, AttemptEffect, AttemptStatus, CardSummary, NewPayment, Payment, Refund, RefundStatus, ThreeDs, event_body,
     new_form_token,
 };
 use crate::status::{Decision, EventType, PaymentEvent, PaymentStatus, transition};
@@ -21,6 +21,10 @@ pub const ANSWER_DEADLINE_SECONDS: i64 = 120;
 /// How long an authorization may wait for its capture before it expires
 /// (docs/reference/payments.md#capture-window).
 pub const CAPTURE_WINDOW_SECONDS: i64 = 7 * 24 * 3600;
+
+/// Random bytes of a checkout token, the secret part of `checkout_url`: 192 bits, so that
+/// it cannot be guessed from anything (docs/reference/payments.md#the-payment-object).
+pub const CHECKOUT_TOKEN_BYTES: usize = 24;
 
 /// An event a change emits, stored in the same transaction as the change (the outbox):
 /// a webhook exists if and only if its change was committed
@@ -151,6 +155,46 @@ pub struct SettledRefund {
 }
 
 impl Payment {
+    /// A new payment from a validated request: `OPEN`, with every attempt left, expiring
+    /// `expires_in_seconds` from `now`, and its hosted page at `{public_url}/pay/{token}`
+    /// behind a fresh checkout token and form token.
+    #[must_use]
+    pub fn open(new: NewPayment, merchant: &MerchantId, public_url: &str, livemode: bool, now: Timestamp) -> Self {
+        let checkout_token = random_token(CHECKOUT_TOKEN_BYTES);
+        Self {
+            id: PaymentId::generate(),
+            object: "payment",
+            merchant_id: merchant.clone(),
+            status: PaymentStatus::Open,
+            amount: new.amount.minor(),
+            currency: new.amount.currency(),
+            amount_captured: 0,
+            amount_refunded: 0,
+            reference: new.reference,
+            description: new.description,
+            customer: new.customer,
+            metadata: new.metadata,
+            capture: new.capture,
+            max_attempts: new.max_attempts,
+            attempts_remaining: new.max_attempts,
+            checkout_url: format!("{public_url}/pay/{checkout_token}"),
+            checkout_token,
+            return_url: new.return_url,
+            return_urls: new.return_urls,
+            return_method: new.return_method,
+            webhook_url: new.webhook_url,
+            attempts: Vec::new(),
+            refunds: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            expires_at: now.plus_seconds(new.expires_in_seconds),
+            livemode,
+            event_sequence: 0,
+            form_token: new_form_token(),
+            capture_before: None,
+        }
+    }
+
     /// Runs `event` through the status machine on the payment as it is now. On success
     /// the payment takes its new state, and the events to store with it are returned,
     /// addressed to the payment's webhook URL or else to `merchant_webhook_url`.

@@ -46,6 +46,52 @@ fn usage() -> ! {
     std::process::exit(2);
 }
 
+/// What [`work_through`] measured.
+struct Worked {
+    /// Each success's duration, sorted.
+    latencies: Vec<Duration>,
+    errors: usize,
+    seconds: f64,
+}
+
+/// Works through `items` with `concurrency` workers for at most `seconds`: each takes the
+/// next item and runs `one` on it, timed.
+async fn work_through<T, F, Fut>(items: Vec<T>, concurrency: usize, seconds: u64, one: F) -> Worked
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let items = std::sync::Arc::new(tokio::sync::Mutex::new(items));
+    let errors = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    let started = std::time::Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (items, errors, one) = (std::sync::Arc::clone(&items), std::sync::Arc::clone(&errors), one.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while std::time::Instant::now() < deadline {
+                let Some(item) = items.lock().await.pop() else { break };
+                let began = std::time::Instant::now();
+                if one(item).await {
+                    latencies.push(began.elapsed());
+                } else {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.expect("worker"));
+    }
+    latencies.sort();
+    let errors = errors.load(std::sync::atomic::Ordering::Relaxed);
+    Worked { latencies, errors, seconds: started.elapsed().as_secs_f64() }
+}
+
 /// The p-th percentile of sorted durations, in milliseconds.
 fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
 
 /// Runs `concurrency` shoppers for `seconds` and prints flows/s and latencies.
 pub(crate) async fn run(base: &str, key: &str, concurrency: usize, seconds: u64) {
@@ -15,43 +13,22 @@ pub(crate) async fn run(base: &str, key: &str, concurrency: usize, seconds: u64)
     // Payments are made first, so the measured part is the shopper's alone.
     let wanted = 60_000.min(20_000 * usize::try_from(seconds).unwrap_or(1));
     let body = r#"{"amount":1050,"currency":"EUR","return_url":"https://shop.example/return"}"#;
-    let pages =
-        Arc::new(Mutex::new(create_payments(&http, &base, &key, body, "checkout_url", wanted, concurrency).await));
+    let pages = create_payments(&http, &base, &key, body, "checkout_url", wanted, concurrency).await;
 
-    let errors = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (http, pages, errors) = (http.clone(), Arc::clone(&pages), Arc::clone(&errors));
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let Some(page) = pages.lock().await.pop() else { break };
-                let began = Instant::now();
-                if shop(&http, &page).await {
-                    latencies.push(began.elapsed());
-                } else {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.expect("worker"));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let percentile = |p: f64| crate::percentile_ms(&latencies, p);
+    let worked = crate::work_through(pages, concurrency, seconds, move |page: String| {
+        let http = http.clone();
+        async move { shop(&http, &page).await }
+    })
+    .await;
+    let percentile = |p: f64| crate::percentile_ms(&worked.latencies, p);
     println!(
-        "flows={} seconds={elapsed:.2} flows_per_s={:.0} p50_ms={:.2} p99_ms={:.2} errors={}",
-        latencies.len(),
-        latencies.len() as f64 / elapsed,
+        "flows={} seconds={:.2} flows_per_s={:.0} p50_ms={:.2} p99_ms={:.2} errors={}",
+        worked.latencies.len(),
+        worked.seconds,
+        worked.latencies.len() as f64 / worked.seconds,
         percentile(0.50),
         percentile(0.99),
-        errors.load(Ordering::Relaxed)
+        worked.errors
     );
 }
 

@@ -4,10 +4,10 @@
 //! database path can do on this machine: the ceiling the API's figures are measured
 //! against.
 
-use gatepost_core::ids::{MerchantId, PaymentId, random_token};
-use gatepost_core::money::Currency;
-use gatepost_core::payment::{CaptureMode, Payment, ReturnMethod, ReturnUrls, new_form_token};
-use gatepost_core::status::{PaymentEvent, PaymentStatus};
+use gatepost_core::ids::MerchantId;
+use gatepost_core::money::{Amount, Currency};
+use gatepost_core::payment::{CaptureMode, NewPayment, Payment, ReturnMethod, ReturnUrls};
+use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::{Clock as _, SystemClock};
 use gatepost_core::urls::Mode;
 use gatepost_store::ChangeOutcome;
@@ -87,38 +87,19 @@ where
 
 /// A payment as `POST /v1/payments` makes it for the benchmark's body.
 fn payment(merchant: &MerchantId) -> Payment {
-    let now = SystemClock.now();
-    let checkout_token = random_token(24);
-    Payment {
-        id: PaymentId::generate(),
-        object: "payment",
-        merchant_id: merchant.clone(),
-        status: PaymentStatus::Open,
-        amount: 1050,
-        currency: Currency::parse("EUR").expect("EUR"),
-        amount_captured: 0,
-        amount_refunded: 0,
+    let new = NewPayment {
+        amount: Amount::new(1050, Currency::parse("EUR").expect("EUR")).expect("an amount"),
         reference: Some("order-1234".to_owned()),
         description: Some("2 x coffee beans".to_owned()),
         customer: None,
-        metadata: Default::default(),
         capture: CaptureMode::Automatic,
-        max_attempts: 3,
-        attempts_remaining: 3,
-        checkout_url: format!("http://127.0.0.1/pay/{checkout_token}"),
-        checkout_token,
         return_url: None,
         return_urls: ReturnUrls::default(),
         return_method: ReturnMethod::Get,
         webhook_url: None,
-        attempts: Vec::new(),
-        refunds: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        expires_at: now.plus_seconds(3600),
-        livemode: false,
-        event_sequence: 0,
-        form_token: new_form_token(),
-        capture_before: None,
-    }
+        max_attempts: 3,
+        expires_in_seconds: 3600,
+        metadata: Default::default(),
+    };
+    Payment::open(new, merchant, "http://127.0.0.1", false, SystemClock.now())
 }

@@ -32,6 +32,11 @@ impl<B: Backend> Database<B> {
         Self { backend, outbox: Arc::default() }
     }
 
+    #[cfg(test)]
+    pub(crate) fn backend(&self) -> &B {
+        &self.backend
+    }
+
     /// Wakes the delivery worker after a change that wrote events has committed.
     fn signal_if_applied(&self, outcome: &ChangeOutcome) {
         if matches!(outcome, ChangeOutcome::Applied { .. }) {

@@ -1,6 +1,6 @@
 use super::*;
-use crate::ids::{MerchantId, PaymentId};
-use crate::money::Currency;
+use crate::ids::MerchantId;
+use crate::money::{Amount, Currency};
 use crate::payment::{CaptureMode, ReturnMethod, ReturnUrls};
 use crate::urls::WebhookUrl;
 
@@ -10,39 +10,38 @@ fn at(seconds: i64) -> Timestamp {
     Timestamp::from_millis(1_800_000_000_000 + seconds * 1000)
 }
 
-fn open(amount: i64, capture: CaptureMode) -> Payment {
-    Payment {
-        id: PaymentId::generate(),
-        object: "payment",
-        merchant_id: MerchantId::generate(),
-        status: PaymentStatus::Open,
-        amount,
-        currency: Currency::parse("EUR").unwrap(),
-        amount_captured: 0,
-        amount_refunded: 0,
+fn new_payment(amount: i64, capture: CaptureMode) -> NewPayment {
+    NewPayment {
+        amount: Amount::new(amount, Currency::parse("EUR").unwrap()).unwrap(),
         reference: None,
         description: None,
         customer: None,
-        metadata: Default::default(),
         capture,
-        max_attempts: 3,
-        attempts_remaining: 3,
-        checkout_url: String::new(),
-        checkout_token: String::new(),
         return_url: None,
         return_urls: ReturnUrls::default(),
         return_method: ReturnMethod::Get,
         webhook_url: None,
-        attempts: Vec::new(),
-        refunds: Vec::new(),
-        created_at: at(0),
-        updated_at: at(0),
-        expires_at: at(3600),
-        livemode: false,
-        event_sequence: 0,
-        form_token: "form-1".into(),
-        capture_before: None,
+        max_attempts: 3,
+        expires_in_seconds: 3600,
+        metadata: Default::default(),
     }
+}
+
+fn open(amount: i64, capture: CaptureMode) -> Payment {
+    Payment::open(new_payment(amount, capture), &MerchantId::generate(), "https://pay.example", false, at(0))
+}
+
+#[test]
+fn a_new_payment_is_open_with_every_attempt_and_its_own_page() {
+    let payment = open(1050, CaptureMode::Manual);
+    assert_eq!((payment.status, payment.attempts_remaining, payment.max_attempts), (PaymentStatus::Open, 3, 3));
+    assert_eq!((payment.amount, payment.amount_captured, payment.event_sequence), (1050, 0, 0));
+    assert_eq!(payment.expires_at, at(3600));
+    assert_eq!(payment.checkout_url, format!("https://pay.example/pay/{}", payment.checkout_token));
+    assert_eq!(payment.checkout_token.len(), 32, "24 random bytes, base64url");
+    let other = open(1050, CaptureMode::Manual);
+    assert_ne!(payment.checkout_token, other.checkout_token);
+    assert_ne!(payment.form_token, other.form_token);
 }
 
 fn paid(amount: i64) -> Payment {

@@ -11,11 +11,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use gatepost_core::ids::{PaymentId, random_token};
+use gatepost_core::ids::PaymentId;
 use gatepost_core::names::Named as _;
-use gatepost_core::payment::{Merchant, NewPayment, Payment, new_form_token};
+use gatepost_core::payment::{Merchant, Payment};
 use gatepost_core::status::PaymentStatus;
-use gatepost_core::time::Timestamp;
 use gatepost_core::urls::Mode;
 use gatepost_store::PaymentQuery;
 use serde::Deserialize;
@@ -26,10 +25,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/payments/{id}", get(retrieve_payment))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }
-
-/// 192 random bits: `checkout_url` must not be guessable from anything
-/// (docs/reference/payments.md#the-payment-object).
-const CHECKOUT_TOKEN_BYTES: usize = 24;
 
 /// Create a payment and get the `checkout_url` to send the shopper to.
 #[utoipa::path(
@@ -51,48 +46,12 @@ pub(crate) async fn create_payment(
     let settings = state.settings();
     let rules = Rules { mode: settings.mode, forbid_explicit_port: settings.forbid_explicit_port, merchant: &merchant };
     let new = body.validate(&rules).map_err(ApiError::validation)?;
-    let payment = new_payment(new, &merchant, &state, state.clock().now());
+    let livemode = settings.mode == Mode::Live;
+    let payment = Payment::open(new, &merchant.id, &settings.public_url, livemode, state.clock().now());
     state.store().create_payment(&payment).await?;
     state.metrics().payment_created();
     tracing::info!(payment = %payment.id, "payment created");
     Ok(json_response(StatusCode::CREATED, &payment))
-}
-
-fn new_payment(new: NewPayment, merchant: &Merchant, state: &AppState, now: Timestamp) -> Payment {
-    let checkout_token = random_token(CHECKOUT_TOKEN_BYTES);
-    let settings = state.settings();
-    Payment {
-        id: PaymentId::generate(),
-        object: "payment",
-        merchant_id: merchant.id.clone(),
-        status: PaymentStatus::Open,
-        amount: new.amount.minor(),
-        currency: new.amount.currency(),
-        amount_captured: 0,
-        amount_refunded: 0,
-        reference: new.reference,
-        description: new.description,
-        customer: new.customer,
-        metadata: new.metadata,
-        capture: new.capture,
-        max_attempts: new.max_attempts,
-        attempts_remaining: new.max_attempts,
-        checkout_url: format!("{}/pay/{checkout_token}", settings.public_url),
-        checkout_token,
-        return_url: new.return_url,
-        return_urls: new.return_urls,
-        return_method: new.return_method,
-        webhook_url: new.webhook_url,
-        attempts: Vec::new(),
-        refunds: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        expires_at: now.plus_seconds(new.expires_in_seconds),
-        livemode: settings.mode == Mode::Live,
-        event_sequence: 0,
-        form_token: new_form_token(),
-        capture_before: None,
-    }
 }
 
 pub(crate) fn payment_id(raw: &str) -> Result<PaymentId, ApiError> {

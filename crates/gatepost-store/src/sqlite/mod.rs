@@ -27,6 +27,9 @@ pub(crate) struct Sqlite {
     readers: Arc<Readers>,
 }
 
+/// Prepared statements kept per connection: more than gatepost has.
+const STATEMENT_CACHE: usize = 128;
+
 /// Opens a connection with the settings every gatepost connection needs.
 fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let connection = Connection::open(path)?;
@@ -40,6 +43,9 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     if read_only {
         connection.pragma_update(None, "query_only", "ON")?;
     }
+    // Every statement gatepost runs stays prepared: the operations' own, and on the
+    // writer the five that frame each batch and job (rusqlite keeps 16 by default).
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
 
@@ -238,5 +244,74 @@ mod tests {
             .await
             .unwrap();
         assert!(plan.contains("COVERING INDEX events_pending"), "{plan}");
+    }
+
+    #[tokio::test]
+    async fn an_event_this_build_cannot_read_holds_back_no_other() {
+        use crate::database::Database;
+        use crate::{ClaimScope, NewMerchant, Store as _};
+        use gatepost_core::ids::MerchantId;
+        use gatepost_core::money::{Amount, Currency};
+        use gatepost_core::payment::{AckMode, CaptureMode, Merchant, NewPayment, Payment, ReturnMethod, ReturnUrls};
+        use gatepost_core::status::PaymentEvent;
+        use gatepost_core::time::{Clock as _, SystemClock};
+        use gatepost_core::signing::WebhookSecret;
+        use gatepost_core::urls::WebhookUrl;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Database::new(Sqlite::open(dir.path().join("g.db").to_str().unwrap()).unwrap());
+        store.migrate().await.unwrap();
+        let now = SystemClock.now();
+        let merchant = Merchant {
+            id: MerchantId::generate(),
+            name: "Shop".into(),
+            default_webhook_url: Some(WebhookUrl::from_trusted("https://hooks.example/".into())),
+            webhook_ack_mode: AckMode::Status,
+            allowed_return_hosts: Vec::new(),
+            connector: "sandbox".into(),
+            created_at: now,
+        };
+        let new = NewMerchant {
+            merchant: merchant.clone(),
+            api_key_hash: "h".into(),
+            webhook_secret: WebhookSecret::generate(),
+        };
+        store.create_merchant(new).await.unwrap();
+        let mut cancelled = Vec::new();
+        for _ in 0..2 {
+            let new = NewPayment {
+                amount: Amount::new(1050, Currency::parse("EUR").unwrap()).unwrap(),
+                reference: None,
+                description: None,
+                customer: None,
+                capture: CaptureMode::Automatic,
+                return_url: None,
+                return_urls: ReturnUrls::default(),
+                return_method: ReturnMethod::Get,
+                webhook_url: None,
+                max_attempts: 3,
+                expires_in_seconds: 3600,
+                metadata: Default::default(),
+            };
+            let payment = Payment::open(new, &merchant.id, "http://gw", false, now);
+            store.create_payment(&payment).await.unwrap();
+            store.apply(None, &payment.id, PaymentEvent::Cancel, now).await.unwrap();
+            cancelled.push(payment.id);
+        }
+        // The first payment's event, as a newer version might have written it.
+        let first = cancelled[0].as_str().to_owned();
+        store
+            .backend()
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.execute("UPDATE events SET type = 'payment.disputed' WHERE payment_id = $1", &[first.into()])
+                        .await
+                })
+            })
+            .await
+            .unwrap();
+        let claimed = store.claim_due_events(now, now.plus_seconds(60), 10, ClaimScope::AllBut(&[])).await.unwrap();
+        let claimed: Vec<_> = claimed.iter().map(|event| event.payment_id.clone()).collect();
+        assert_eq!(claimed, [cancelled[1].clone()], "the readable event is claimed, the other is left leased");
     }
 }

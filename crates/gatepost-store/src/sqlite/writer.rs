@@ -65,6 +65,11 @@ fn run(mut connection: Connection, queue: &mpsc::Receiver<Job>) {
 /// issued by hand rather than through rusqlite's `Transaction`, so that each job gets the
 /// connection itself (`&mut`), which its operation can carry as `Send`.
 fn commit_batch(connection: &mut Connection, batch: Vec<Job>) -> Result<(), StoreError> {
+    if !connection.is_autocommit() {
+        // An earlier batch's ROLLBACK failed and left its transaction open: end it, or
+        // every later BEGIN would fail.
+        statement(connection, "ROLLBACK")?;
+    }
     statement(connection, "BEGIN IMMEDIATE")?;
     let replies =
         match run_jobs(connection, batch).and_then(|replies| statement(connection, "COMMIT").map(|()| replies)) {
