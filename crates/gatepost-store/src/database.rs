@@ -309,9 +309,10 @@ impl<B: Backend> Store for Database<B> {
         &self,
         merchant: &MerchantId,
         key: &str,
+        claimed_at: Timestamp,
         response: &StoredResponse,
     ) -> Result<(), StoreError> {
-        let (merchant, key, response) = (merchant.clone(), key.to_owned(), response.clone());
+        let (merchant, key, response) = ((merchant.clone(), claimed_at), key.to_owned(), response.clone());
         self.backend
             .write_statement(move |tx| Box::pin(idempotency::record_response(tx, merchant, key, response)))
             .await
@@ -321,8 +322,13 @@ impl<B: Backend> Store for Database<B> {
         self.backend.write_statement(move |tx| Box::pin(idempotency::forget_expired(tx, now))).await
     }
 
-    async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError> {
-        let (merchant, key) = (merchant.clone(), key.to_owned());
+    async fn release_idempotency_key(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        claimed_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (merchant, key) = ((merchant.clone(), claimed_at), key.to_owned());
         self.backend.write_statement(move |tx| Box::pin(idempotency::release(tx, merchant, key))).await
     }
 }

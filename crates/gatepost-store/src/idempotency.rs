@@ -17,11 +17,12 @@ const KEY: &str = "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key
 const TAKE_OVER_KEY: &str = "UPDATE idempotency_keys SET \
     request_hash = $3, created_at = $4, locked_until = $5, response_status = NULL, \
     response_content_type = NULL, response_body = NULL WHERE merchant_id = $1 AND key = $2";
+/// The claim is named by when it was made: a takeover claims the key anew, at a later time.
 const RECORD_RESPONSE: &str = "UPDATE idempotency_keys SET \
-    response_status = $3, response_content_type = $4, response_body = $5 \
-    WHERE merchant_id = $1 AND key = $2";
+    response_status = $4, response_content_type = $5, response_body = $6 \
+    WHERE merchant_id = $1 AND key = $2 AND created_at = $3";
 const DELETE_FORGETTABLE_KEYS: &str = "DELETE FROM idempotency_keys WHERE created_at <= $1";
-const DELETE_KEY: &str = "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
+const DELETE_CLAIM: &str = "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND created_at = $3";
 
 fn record_from_row(row: &dyn Row) -> Result<KeyRecord, StoreError> {
     let response = match row.opt_int("response_status")? {
@@ -88,15 +89,19 @@ pub(crate) async fn claim_existing(
     }
 }
 
+/// The claim a response or a release is about: the merchant, and when it claimed the key.
+pub(crate) type Claim = (MerchantId, Timestamp);
+
 pub(crate) async fn record_response(
     tx: &mut dyn Tx,
-    merchant: MerchantId,
+    (merchant, claimed_at): Claim,
     key: String,
     response: StoredResponse,
 ) -> Result<(), StoreError> {
-    let values: [Value; 5] = [
+    let values: [Value; 6] = [
         merchant.as_str().into(),
         key.into(),
+        claimed_at.millis().into(),
         i64::from(response.status).into(),
         response.content_type.into(),
         response.body.into(),
@@ -109,6 +114,6 @@ pub(crate) async fn forget_expired(tx: &mut dyn Tx, now: Timestamp) -> Result<u6
     tx.execute(DELETE_FORGETTABLE_KEYS, &[forgettable_before(now).millis().into()]).await
 }
 
-pub(crate) async fn release(tx: &mut dyn Tx, merchant: MerchantId, key: String) -> Result<(), StoreError> {
-    tx.execute(DELETE_KEY, &[merchant.as_str().into(), key.into()]).await.map(drop)
+pub(crate) async fn release(tx: &mut dyn Tx, (merchant, claimed_at): Claim, key: String) -> Result<(), StoreError> {
+    tx.execute(DELETE_CLAIM, &[merchant.as_str().into(), key.into(), claimed_at.millis().into()]).await.map(drop)
 }

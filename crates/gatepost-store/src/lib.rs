@@ -278,10 +278,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: Timestamp,
     ) -> Result<IdempotencyClaim, StoreError>;
 
+    /// Stores the response of the request that claimed `key` at `claimed_at`. A claim
+    /// that was taken over since (its request outlived the lock) is not overwritten.
     async fn record_idempotent_response(
         &self,
         merchant: &MerchantId,
         key: &str,
+        claimed_at: Timestamp,
         response: &StoredResponse,
     ) -> Result<(), StoreError>;
 
@@ -289,8 +292,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// how many.
     async fn forget_expired_idempotency_keys(&self, now: Timestamp) -> Result<u64, StoreError>;
 
-    /// Forgets a claim whose request failed unexpectedly, so a retry runs it again.
-    async fn release_idempotency_key(&self, merchant: &MerchantId, key: &str) -> Result<(), StoreError>;
+    /// Forgets the claim made at `claimed_at`, whose request failed unexpectedly, so a retry
+    /// runs it again. A claim taken over since by another request is left alone: deleting
+    /// it would let a third request run beside that one.
+    async fn release_idempotency_key(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        claimed_at: Timestamp,
+    ) -> Result<(), StoreError>;
 }
 
 /// Opens the database named by `url`: `sqlite://PATH` or `postgres://…`

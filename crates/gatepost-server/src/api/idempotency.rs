@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
 use gatepost_core::payment::Merchant;
+use gatepost_core::time::Timestamp;
 use sha2::{Digest as _, Sha256};
 
 const HEADER: &str = "idempotency-key";
@@ -44,7 +45,7 @@ pub(crate) async fn replay_or_run(
     let request = Request::from_parts(parts, Body::from(body));
     let run = tokio::spawn(async move {
         let response = next.run(request).await;
-        record(&state, &merchant, &key, response).await
+        record(&state, &merchant, &key, now, response).await
     });
     run.await.map_err(|error| ApiError::internal(&error))?
 }
@@ -76,11 +77,17 @@ fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
 /// Stores the response for replay. An unexpected failure, an answer that asks the client
 /// to try again, and an answer that shows a secret free the key instead, so that a retry
 /// runs the request again rather than replaying them.
-async fn record(state: &AppState, merchant: &Merchant, key: &str, response: Response) -> Result<Response, ApiError> {
+async fn record(
+    state: &AppState,
+    merchant: &Merchant,
+    key: &str,
+    claimed_at: Timestamp,
+    response: Response,
+) -> Result<Response, ApiError> {
     let (parts, body) = response.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|error| ApiError::internal(&error))?;
     if parts.status.is_server_error() || parts.extensions.get::<NotReplayable>().is_some() {
-        state.store().release_idempotency_key(&merchant.id, key).await?;
+        state.store().release_idempotency_key(&merchant.id, key, claimed_at).await?;
     } else {
         let content_type = parts
             .headers
@@ -89,7 +96,7 @@ async fn record(state: &AppState, merchant: &Merchant, key: &str, response: Resp
             .unwrap_or("application/json")
             .to_owned();
         let stored = StoredResponse { status: parts.status.as_u16(), content_type, body: body.to_vec() };
-        state.store().record_idempotent_response(&merchant.id, key, &stored).await?;
+        state.store().record_idempotent_response(&merchant.id, key, claimed_at, &stored).await?;
     }
     Ok(Response::from_parts(parts, Body::from(body)))
 }

@@ -253,9 +253,9 @@ mod tests {
         use gatepost_core::ids::MerchantId;
         use gatepost_core::money::{Amount, Currency};
         use gatepost_core::payment::{AckMode, CaptureMode, Merchant, NewPayment, Payment, ReturnMethod, ReturnUrls};
+        use gatepost_core::signing::WebhookSecret;
         use gatepost_core::status::PaymentEvent;
         use gatepost_core::time::{Clock as _, SystemClock};
-        use gatepost_core::signing::WebhookSecret;
         use gatepost_core::urls::WebhookUrl;
 
         let dir = tempfile::tempdir().unwrap();

@@ -118,7 +118,30 @@ async fn keys_older_than_a_day_are_forgotten(app: TestApp) {
     assert_eq!(app.store.forget_expired_idempotency_keys(a_day_later).await.unwrap(), 1);
 }
 
+/// A request that outlived its claim's lock, whose key another request then took over,
+/// must not free or overwrite that other request's claim when it finally ends.
+async fn a_request_that_outlived_its_claim_leaves_the_takeover_alone(app: TestApp) {
+    use gatepost_core::idempotency::{LOCK_MILLIS, StoredResponse};
+    let merchant = MerchantId::parse(&app.merchant.id).unwrap();
+    let hash = fingerprint_of_create(BODY);
+    let first = SystemClock.now();
+    let store = &app.store;
+    assert_eq!(store.claim_idempotency_key(&merchant, "slow", &hash, first).await.unwrap(), IdempotencyClaim::Claimed);
+    let taken_over = first.plus_millis(LOCK_MILLIS + 1);
+    let claim = store.claim_idempotency_key(&merchant, "slow", &hash, taken_over).await.unwrap();
+    assert_eq!(claim, IdempotencyClaim::Claimed, "the first request seems dead: its key is taken over");
+
+    // The first request ends at last: with a 5xx (released), or with an answer (recorded).
+    store.release_idempotency_key(&merchant, "slow", first).await.unwrap();
+    let late = StoredResponse { status: 201, content_type: "application/json".into(), body: b"{}".to_vec() };
+    store.record_idempotent_response(&merchant, "slow", first, &late).await.unwrap();
+
+    let third = store.claim_idempotency_key(&merchant, "slow", &hash, taken_over.plus_millis(1)).await.unwrap();
+    assert_eq!(third, IdempotencyClaim::InUse, "the takeover still holds the key, with no answer yet");
+}
+
 gatepost_testkit::on_both_backends!(
+    a_request_that_outlived_its_claim_leaves_the_takeover_alone,
     a_repeated_request_replays_the_first_response_byte_for_byte,
     the_same_key_with_another_body_is_422,
     the_same_key_while_the_first_runs_is_409,
