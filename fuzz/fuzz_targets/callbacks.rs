@@ -12,6 +12,8 @@ use std::time::Duration;
 const NOW: i64 = 1_800_000_000;
 
 static SIMULATOR: LazyLock<Simulator> = LazyLock::new(|| {
+    // The connector's HTTP client takes TLS from the process, as in the gateway's binary.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Simulator::new(SimulatorSettings {
         url: "http://127.0.0.1:9".to_owned(),
         secret: "fuzz".to_owned(),
