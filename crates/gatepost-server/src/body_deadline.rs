@@ -5,6 +5,7 @@
 use crate::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
@@ -29,12 +30,18 @@ pub(crate) fn timed_out(error: &axum::Error) -> bool {
     false
 }
 
-/// Middleware: gives the request's body its deadline.
+/// Middleware: gives the request's body its deadline. An answer given without reading the
+/// whole body (too large, or too slow) says `Connection: close`: the connection is closed
+/// after it, and a client that sees the header does not send its next request on it.
 pub(crate) async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let timeout = state.settings().limits.body_timeout;
     let request =
         request.map(|body| Body::new(DeadlineBody { inner: body, deadline: Box::pin(tokio::time::sleep(timeout)) }));
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if matches!(response.status(), StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT) {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 struct DeadlineBody {

@@ -32,6 +32,7 @@ async fn a_form_over_64_kib_is_refused_with_a_page(backend: Backend) {
     let page = Page::from(app.submit(&checkout.path, &form).await).await;
 
     assert_eq!(page.status, 413);
+    assert_eq!(page.header("connection"), "close", "the rest of the body is never read");
     assert!(page.header("content-type").starts_with("text/html"));
     assert!(page.header("content-security-policy").contains("nonce-"));
     let payment = app.payment_json(&checkout.payment_id).await;
