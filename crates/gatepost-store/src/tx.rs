@@ -27,13 +27,18 @@ pub(crate) trait Tx: Send {
 
 impl dyn Tx + '_ {
     /// Inserts one row into `table`.
-    pub(crate) async fn insert(&mut self, table: &str, row: Columns) -> Result<u64, StoreError> {
+    pub(crate) async fn insert(&mut self, table: &'static str, row: Columns) -> Result<u64, StoreError> {
         let (sql, values) = insert_sql(table, row);
         self.execute(&sql, &values).await
     }
 
     /// Rewrites `set` on the row of `table` whose `key` column has the key's value.
-    pub(crate) async fn update(&mut self, table: &str, key: (&str, Value), set: Columns) -> Result<u64, StoreError> {
+    pub(crate) async fn update(
+        &mut self,
+        table: &'static str,
+        key: (&'static str, Value),
+        set: Columns,
+    ) -> Result<u64, StoreError> {
         let (sql, values) = update_sql(table, key, set);
         self.execute(&sql, &values).await
     }
@@ -105,9 +110,10 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug + 'static {
         T: Send + 'static,
         W: for<'t> FnOnce(&'t mut dyn Tx) -> Work<'t, T> + Send + 'static;
 
-    /// Runs `work`, which makes exactly one statement, durably: a single statement is
-    /// atomic by itself, so PostgreSQL runs it without a transaction of its own (one round
-    /// trip instead of three); SQLite runs it in the writer's batch like any write.
+    /// Runs `work`, which makes exactly one statement as its last step, durably: a single
+    /// statement is atomic by itself, so PostgreSQL runs it without a transaction of its
+    /// own (one round trip instead of three), and SQLite's writer without a savepoint. An
+    /// error after the statement ran (reading back what it returned) leaves its changes.
     fn write_statement<T, W>(&self, work: W) -> impl Future<Output = Result<T, StoreError>> + Send
     where
         T: Send + 'static,

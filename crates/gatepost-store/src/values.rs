@@ -4,6 +4,8 @@ use gatepost_core::ids::PaymentId;
 use gatepost_core::names::Named as _;
 use gatepost_core::payment::{Attempt, Payment};
 use gatepost_core::time::Timestamp;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// A value bound to a statement parameter. Both backends bind it (`sqlite::bind`,
 /// `postgres::bind`); the schemas use only these three shapes.
@@ -55,18 +57,33 @@ impl From<Vec<u8>> for Value {
 pub(crate) type Columns = Vec<(&'static str, Value)>;
 
 /// `INSERT INTO table (a, b) VALUES ($1, $2)` and its parameters.
-pub(crate) fn insert_sql(table: &str, row: Columns) -> (String, Vec<Value>) {
-    let (names, values): (Vec<&str>, Vec<Value>) = row.into_iter().unzip();
-    let placeholders: Vec<String> = (1..=names.len()).map(|n| format!("${n}")).collect();
-    (format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", ")), values)
+pub(crate) fn insert_sql(table: &'static str, row: Columns) -> (Arc<str>, Vec<Value>) {
+    let (names, values): (Vec<&'static str>, Vec<Value>) = row.into_iter().unzip();
+    let sql = made_once(["INSERT", table].into_iter().chain(names.iter().copied()).collect(), || {
+        let placeholders: Vec<String> = (1..=names.len()).map(|n| format!("${n}")).collect();
+        format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", "))
+    });
+    (sql, values)
 }
 
 /// `UPDATE table SET a = $1, b = $2 WHERE key = $3` and its parameters.
-pub(crate) fn update_sql(table: &str, key: (&str, Value), set: Columns) -> (String, Vec<Value>) {
-    let (names, mut values): (Vec<&str>, Vec<Value>) = set.into_iter().unzip();
-    let assignments: Vec<String> = names.iter().zip(1..).map(|(name, n)| format!("{name} = ${n}")).collect();
+pub(crate) fn update_sql(table: &'static str, key: (&'static str, Value), set: Columns) -> (Arc<str>, Vec<Value>) {
+    let (names, mut values): (Vec<&'static str>, Vec<Value>) = set.into_iter().unzip();
     values.push(key.1);
-    (format!("UPDATE {table} SET {} WHERE {} = ${}", assignments.join(", "), key.0, values.len()), values)
+    let sql = made_once(["UPDATE", table, key.0].into_iter().chain(names.iter().copied()).collect(), || {
+        let assignments: Vec<String> = names.iter().zip(1..).map(|(name, n)| format!("{name} = ${n}")).collect();
+        format!("UPDATE {table} SET {} WHERE {} = ${}", assignments.join(", "), key.0, names.len() + 1)
+    });
+    (sql, values)
+}
+
+/// The statement text for `shape` (its kind, table and columns), made the first time it is
+/// asked for: a handful of shapes are written over and over, on SQLite by its one writer
+/// thread, which should not spend its time formatting them.
+fn made_once(shape: Vec<&'static str>, make: impl FnOnce() -> String) -> Arc<str> {
+    static MADE: LazyLock<Mutex<HashMap<Vec<&'static str>, Arc<str>>>> = LazyLock::new(Mutex::default);
+    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    Arc::clone(made.entry(shape).or_insert_with(|| make().into()))
 }
 
 /// The row of a new payment.

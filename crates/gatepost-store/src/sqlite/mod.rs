@@ -163,7 +163,7 @@ impl Backend for Sqlite {
         T: Send + 'static,
         W: for<'t> FnOnce(&'t mut dyn Tx) -> Work<'t, T> + Send + 'static,
     {
-        self.write(work).await
+        self.writer.write_statement(move |connection| run_here(connection, work)).await
     }
 
     async fn read<T, W>(&self, work: W) -> Result<T, StoreError>

@@ -2,7 +2,8 @@
 //!
 //! SQLite allows one writer at a time, and a durable commit costs an fsync. Instead of
 //! paying that per request, the writer takes every job that is waiting, runs each in
-//! its own savepoint (so one failing job does not undo the others), commits them all
+//! its own savepoint (so one failing job does not undo the others; a job of one statement
+//! needs none, since SQLite undoes a failing statement by itself), commits them all
 //! with one fsync, and only then answers each caller. Nothing is acknowledged before it
 //! is on disk (batch commits, never skip them: docs/reference/performance.md#targets).
 
@@ -13,7 +14,14 @@ use std::sync::mpsc;
 /// Called once the batch holding the job has committed, or failed to.
 type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// Runs inside the batch transaction; says whether to keep its changes.
-type Job = Box<dyn FnOnce(&mut Connection) -> (bool, Reply) + Send>;
+type Work = Box<dyn FnOnce(&mut Connection) -> (bool, Reply) + Send>;
+
+/// A write waiting for the writer.
+struct Job {
+    work: Work,
+    /// Whether it runs in a savepoint of its own, to be undone alone if it fails.
+    savepoint: bool,
+}
 
 /// Enough to amortize the fsync, small enough to keep the first caller's wait short.
 const MAX_BATCH: usize = 512;
@@ -35,8 +43,25 @@ impl Writer {
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.submit(work, true).await
+    }
+
+    /// As [`Writer::write`], for `work` that runs one statement as its last step: it needs
+    /// no savepoint of its own.
+    pub(crate) async fn write_statement<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.submit(work, false).await
+    }
+
+    async fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        savepoint: bool,
+    ) -> Result<T, StoreError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |connection| {
+        let work: Work = Box::new(move |connection| {
             let result = work(connection);
             let keep = result.is_ok();
             let reply: Reply = Box::new(move |committed| {
@@ -45,7 +70,7 @@ impl Writer {
             });
             (keep, reply)
         });
-        self.jobs.send(job).map_err(|_| StoreError::WriterGone)?;
+        self.jobs.send(Job { work, savepoint }).map_err(|_| StoreError::WriterGone)?;
         answered.await.map_err(|_| StoreError::NotCommitted)?
     }
 }
@@ -89,14 +114,18 @@ fn commit_batch(connection: &mut Connection, batch: Vec<Job>) -> Result<(), Stor
 
 fn run_jobs(connection: &mut Connection, batch: Vec<Job>) -> Result<Vec<Reply>, StoreError> {
     let mut replies = Vec::with_capacity(batch.len());
-    for job in batch {
-        statement(connection, "SAVEPOINT job")?;
-        let (keep, reply) = job(connection);
-        replies.push(reply);
-        if !keep {
-            statement(connection, "ROLLBACK TO job")?;
+    for Job { work, savepoint } in batch {
+        if savepoint {
+            statement(connection, "SAVEPOINT job")?;
         }
-        statement(connection, "RELEASE job")?;
+        let (keep, reply) = work(connection);
+        replies.push(reply);
+        if savepoint {
+            if !keep {
+                statement(connection, "ROLLBACK TO job")?;
+            }
+            statement(connection, "RELEASE job")?;
+        }
     }
     Ok(replies)
 }
