@@ -6,6 +6,7 @@ use crate::callbacks::{self, CallbackChange, CallbackReceipt, CallbackResult};
 use crate::payments::{self, ChangeOutcome};
 use crate::refunds::{self, DueRefund, RefundStart};
 use crate::tx::Backend;
+use crate::values::payment_row;
 use crate::webhooks::{self, ClaimScope, Delivery, EventQuery, NextStep, ScopeFilter, StoredEvent, WebhookSigning};
 use crate::{
     AttemptStart, Checkout, DueAttempt, NewMerchant, Page, PaymentQuery, Store, StoreError, idempotency, merchants,
@@ -73,8 +74,8 @@ impl<B: Backend> Store for Database<B> {
     }
 
     async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError> {
-        let payment = payment.clone();
-        self.backend.write_statement(move |tx| Box::pin(payments::create_payment(tx, payment))).await
+        let row = payment_row(payment);
+        self.backend.write_statement(move |tx| Box::pin(payments::create_payment(tx, row))).await
     }
 
     async fn payment(&self, merchant: &MerchantId, id: &PaymentId) -> Result<Option<Payment>, StoreError> {

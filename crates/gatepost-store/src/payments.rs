@@ -12,7 +12,7 @@ use crate::rows::{
     Row, attach_attempts, attempt_from_row, attempts_of_sql, into_page, list_payments_sql, payment_from_row,
 };
 use crate::tx::Tx;
-use crate::values::{Value, attempt_result, attempt_row, payment_row, payment_state};
+use crate::values::{Columns, Value, attempt_result, attempt_row, payment_state};
 use crate::{AttemptStart, Checkout, DueAttempt, Page, PaymentQuery, StoreError};
 use gatepost_core::changes::{NewAttempt, Reporter, SettledAttempt, Settlement};
 use gatepost_core::ids::{AttemptId, MerchantId, PaymentId};
@@ -75,8 +75,10 @@ pub(crate) async fn merchant_webhook_url(tx: &mut dyn Tx, merchant: &MerchantId)
     Ok(url.flatten())
 }
 
-pub(crate) async fn create_payment(tx: &mut dyn Tx, payment: Payment) -> Result<(), StoreError> {
-    tx.insert("payments", payment_row(&payment)).await.map(drop)
+/// Inserts a new payment's row, made by the caller with `values::payment_row`: outside
+/// the transaction, so that SQLite's one writer thread does not serialize the payment.
+pub(crate) async fn create_payment(tx: &mut dyn Tx, row: Columns) -> Result<(), StoreError> {
+    tx.insert("payments", row).await.map(drop)
 }
 
 pub(crate) async fn payment(
