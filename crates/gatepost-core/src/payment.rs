@@ -89,6 +89,32 @@ pub struct NewPayment {
     pub metadata: BTreeMap<String, String>,
 }
 
+/// Card attempts a payment allows when the request names no `max_attempts`.
+pub const DEFAULT_MAX_ATTEMPTS: u8 = 3;
+/// Seconds until a payment expires when the request names no `expires_in`.
+pub const DEFAULT_EXPIRES_IN_SECONDS: i64 = 3600;
+
+impl NewPayment {
+    /// A request that gives only its amount: every other field as the API defaults it.
+    #[must_use]
+    pub fn of(amount: Amount) -> Self {
+        Self {
+            amount,
+            reference: None,
+            description: None,
+            customer: None,
+            capture: CaptureMode::Automatic,
+            return_url: None,
+            return_urls: ReturnUrls::default(),
+            return_method: ReturnMethod::Get,
+            webhook_url: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            expires_in_seconds: DEFAULT_EXPIRES_IN_SECONDS,
+            metadata: BTreeMap::new(),
+        }
+    }
+}
+
 /// A payment with its attempts and refunds.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]

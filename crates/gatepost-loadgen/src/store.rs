@@ -6,7 +6,7 @@
 
 use gatepost_core::ids::MerchantId;
 use gatepost_core::money::{Amount, Currency};
-use gatepost_core::payment::{CaptureMode, NewPayment, Payment, ReturnMethod, ReturnUrls};
+use gatepost_core::payment::{NewPayment, Payment};
 use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::{Clock as _, SystemClock};
 use gatepost_core::urls::Mode;
@@ -88,18 +88,9 @@ where
 /// A payment as `POST /v1/payments` makes it for the benchmark's body.
 fn payment(merchant: &MerchantId) -> Payment {
     let new = NewPayment {
-        amount: Amount::new(1050, Currency::parse("EUR").expect("EUR")).expect("an amount"),
         reference: Some("order-1234".to_owned()),
         description: Some("2 x coffee beans".to_owned()),
-        customer: None,
-        capture: CaptureMode::Automatic,
-        return_url: None,
-        return_urls: ReturnUrls::default(),
-        return_method: ReturnMethod::Get,
-        webhook_url: None,
-        max_attempts: 3,
-        expires_in_seconds: 3600,
-        metadata: Default::default(),
+        ..NewPayment::of(Amount::new(1050, Currency::parse("EUR").expect("EUR")).expect("an amount"))
     };
     Payment::open(new, merchant, "http://127.0.0.1", false, SystemClock.now())
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::ids::MerchantId;
 use crate::money::{Amount, Currency};
-use crate::payment::{CaptureMode, ReturnMethod, ReturnUrls};
+use crate::payment::CaptureMode;
 use crate::urls::WebhookUrl;
 
 const MERCHANT_URL: Option<&str> = Some("https://merchant.example/hooks");
@@ -11,20 +11,7 @@ fn at(seconds: i64) -> Timestamp {
 }
 
 fn new_payment(amount: i64, capture: CaptureMode) -> NewPayment {
-    NewPayment {
-        amount: Amount::new(amount, Currency::parse("EUR").unwrap()).unwrap(),
-        reference: None,
-        description: None,
-        customer: None,
-        capture,
-        return_url: None,
-        return_urls: ReturnUrls::default(),
-        return_method: ReturnMethod::Get,
-        webhook_url: None,
-        max_attempts: 3,
-        expires_in_seconds: 3600,
-        metadata: Default::default(),
-    }
+    NewPayment { capture, ..NewPayment::of(Amount::new(amount, Currency::parse("EUR").unwrap()).unwrap()) }
 }
 
 fn open(amount: i64, capture: CaptureMode) -> Payment {

@@ -4,7 +4,10 @@
 use crate::error::FieldError;
 use gatepost_core::money::{Amount, Currency};
 use gatepost_core::names::Named as _;
-use gatepost_core::payment::{CaptureMode, Customer, Merchant, NewPayment, ReturnMethod, ReturnUrls};
+use gatepost_core::payment::{
+    CaptureMode, Customer, DEFAULT_EXPIRES_IN_SECONDS, DEFAULT_MAX_ATTEMPTS, Merchant, NewPayment, ReturnMethod,
+    ReturnUrls,
+};
 use gatepost_core::urls::{Mode, ReturnUrl, UrlError, WebhookUrl};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -16,8 +19,6 @@ const MAX_METADATA_KEYS: usize = 20;
 const MAX_METADATA_KEY_CHARS: usize = 40;
 const MAX_METADATA_VALUE_CHARS: usize = 500;
 const MAX_CUSTOMER_FIELD_CHARS: usize = 254;
-const DEFAULT_MAX_ATTEMPTS: i64 = 3;
-const DEFAULT_EXPIRES_IN: i64 = 3600;
 const MIN_EXPIRES_IN: i64 = 60;
 const MAX_EXPIRES_IN: i64 = 30 * 24 * 3600;
 
@@ -167,10 +168,11 @@ impl PaymentIn {
         let webhook_url = self.webhook_url.and_then(|raw| {
             problems.url("webhook_url", WebhookUrl::parse(&raw, rules.mode, rules.forbid_explicit_port))
         });
-        let max_attempts = problems.in_range("max_attempts", self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS), 1..=10);
+        let max_attempts =
+            problems.in_range("max_attempts", self.max_attempts.unwrap_or(i64::from(DEFAULT_MAX_ATTEMPTS)), 1..=10);
         let expires_in = problems.in_range(
             "expires_in",
-            self.expires_in.unwrap_or(DEFAULT_EXPIRES_IN),
+            self.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECONDS),
             MIN_EXPIRES_IN..=MAX_EXPIRES_IN,
         );
         match amount {

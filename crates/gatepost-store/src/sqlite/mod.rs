@@ -252,7 +252,7 @@ mod tests {
         use crate::{ClaimScope, NewMerchant, Store as _};
         use gatepost_core::ids::MerchantId;
         use gatepost_core::money::{Amount, Currency};
-        use gatepost_core::payment::{AckMode, CaptureMode, Merchant, NewPayment, Payment, ReturnMethod, ReturnUrls};
+        use gatepost_core::payment::{AckMode, Merchant, NewPayment, Payment};
         use gatepost_core::signing::WebhookSecret;
         use gatepost_core::status::PaymentEvent;
         use gatepost_core::time::{Clock as _, SystemClock};
@@ -279,20 +279,7 @@ mod tests {
         store.create_merchant(new).await.unwrap();
         let mut cancelled = Vec::new();
         for _ in 0..2 {
-            let new = NewPayment {
-                amount: Amount::new(1050, Currency::parse("EUR").unwrap()).unwrap(),
-                reference: None,
-                description: None,
-                customer: None,
-                capture: CaptureMode::Automatic,
-                return_url: None,
-                return_urls: ReturnUrls::default(),
-                return_method: ReturnMethod::Get,
-                webhook_url: None,
-                max_attempts: 3,
-                expires_in_seconds: 3600,
-                metadata: Default::default(),
-            };
+            let new = NewPayment::of(Amount::new(1050, Currency::parse("EUR").unwrap()).unwrap());
             let payment = Payment::open(new, &merchant.id, "http://gw", false, now);
             store.create_payment(&payment).await.unwrap();
             store.apply(None, &payment.id, PaymentEvent::Cancel, now).await.unwrap();
