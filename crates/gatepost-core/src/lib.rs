@@ -5,6 +5,8 @@
 //! - [`card`]: card fields from the hosted page, and what may be kept of them.
 //! - [`idempotency`]: what a repeated `Idempotency-Key` gets.
 //! - [`delivery`]: what the webhook outbox records about each event and attempt.
+//! - [`endpoints`]: a merchant's webhook endpoints: event filters, turning off one that
+//!   keeps failing, one status from several destinations.
 //! - [`ids`]: prefixed, opaque identifiers (`pay_…`, `evt_…`) and random secrets.
 //! - [`names`]: [`names::Named`], the one `as_str`/`parse` of every enum with wire names.
 //! - [`money`]: [`money::Currency`] with its ISO 4217 exponent and [`money::Amount`].
@@ -20,6 +22,7 @@
 pub mod card;
 pub mod changes;
 pub mod delivery;
+pub mod endpoints;
 pub mod idempotency;
 pub mod ids;
 pub mod money;

@@ -1,0 +1,293 @@
+//! Webhook endpoints, the rules of a merchant's several webhook destinations (the
+//! delivery itself: docs/reference/webhooks.md):
+//!
+//! - an endpoint subscribes to a non-empty list of event types, where `*` stands for every
+//!   payment event but not for the events about endpoints, which an endpoint gets only by
+//!   naming them;
+//! - one whose attempts have all failed for a while, and at least ten times, is turned off;
+//! - an event sent to several destinations has one delivery status: pending while any
+//!   destination is, then failed if any failed.
+
+use crate::delivery::DeliveryStatus;
+use crate::names::Named;
+use crate::status::EventType;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How many endpoints one merchant may register.
+pub const MAX_ENDPOINTS_PER_MERCHANT: usize = 16;
+
+/// An endpoint is turned off only after at least this many attempts in a row failed, however
+/// long they took: one failure days ago is not a failing endpoint.
+pub const MIN_FAILED_ATTEMPTS_TO_DISABLE: u32 = 10;
+
+/// How long an endpoint's attempts must all have failed before it is turned off, unless
+/// configured otherwise.
+pub const DEFAULT_DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 60 * 60);
+
+/// The filter entry that stands for every payment event.
+pub const EVERY_PAYMENT_EVENT: &str = "*";
+
+/// The events about endpoints themselves, which go to endpoints that name them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case", prefix = "webhook_endpoint.")]
+pub enum EndpointEventType {
+    /// An endpoint was turned off because its attempts kept failing.
+    #[serde(rename = "webhook_endpoint.disabled")]
+    Disabled,
+    /// The merchant asked for a test event to one endpoint.
+    #[serde(rename = "webhook_endpoint.test")]
+    Test,
+}
+
+/// Whether an endpoint takes events.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum EndpointStatus {
+    Enabled,
+    Disabled,
+}
+
+/// Why an endpoint is disabled.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum DisabledReason {
+    /// The merchant turned it off.
+    Manual,
+    /// Its attempts kept failing.
+    Failing,
+}
+
+/// One entry of an endpoint's `enabled_events`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subscription {
+    /// `*`: every payment event, present and future; not the endpoint events.
+    EveryPaymentEvent,
+    Payment(EventType),
+    Endpoint(EndpointEventType),
+}
+
+impl Subscription {
+    /// The entry as the API writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EveryPaymentEvent => EVERY_PAYMENT_EVENT,
+            Self::Payment(event) => event.as_str(),
+            Self::Endpoint(event) => event.as_str(),
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        if name == EVERY_PAYMENT_EVENT {
+            return Some(Self::EveryPaymentEvent);
+        }
+        EventType::parse(name).map(Self::Payment).or_else(|| EndpointEventType::parse(name).map(Self::Endpoint))
+    }
+}
+
+/// Why an `enabled_events` list was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("enabled_events must name at least one event type")]
+    Empty,
+    #[error("unknown event type: {0}")]
+    Unknown(String),
+}
+
+/// The events an endpoint receives: a non-empty set of subscriptions, kept in the order the
+/// merchant gave them, each once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnabledEvents(Vec<Subscription>);
+
+impl EnabledEvents {
+    /// Every payment event: what an endpoint gets when it names none.
+    #[must_use]
+    pub fn every_payment_event() -> Self {
+        Self(vec![Subscription::EveryPaymentEvent])
+    }
+
+    /// Checks a list of names from the API or from storage.
+    ///
+    /// # Errors
+    /// The list is empty, or names something that is not an event type.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, FilterError> {
+        let mut subscriptions = Vec::with_capacity(names.len());
+        for name in names {
+            let name = name.as_ref();
+            let subscription = Subscription::parse(name).ok_or_else(|| FilterError::Unknown(name.to_owned()))?;
+            if !subscriptions.contains(&subscription) {
+                subscriptions.push(subscription);
+            }
+        }
+        if subscriptions.is_empty() {
+            return Err(FilterError::Empty);
+        }
+        Ok(Self(subscriptions))
+    }
+
+    /// The names, as the API shows them and the store keeps them.
+    #[must_use]
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| s.as_str()).collect()
+    }
+
+    /// Whether a payment event of this type goes to the endpoint.
+    #[must_use]
+    pub fn wants(&self, event: EventType) -> bool {
+        self.0.iter().any(|s| matches!(s, Subscription::EveryPaymentEvent) || *s == Subscription::Payment(event))
+    }
+
+    /// Whether an event about endpoints goes to the endpoint: only when it names it.
+    #[must_use]
+    pub fn wants_endpoint_event(&self, event: EndpointEventType) -> bool {
+        self.0.contains(&Subscription::Endpoint(event))
+    }
+}
+
+/// An endpoint's current run of failed attempts: when it began and how long it is. Any
+/// delivered attempt ends it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FailingStreak {
+    /// The first failed attempt of the run; `None` while the last attempt delivered.
+    pub since: Option<Timestamp>,
+    pub attempts: u32,
+}
+
+impl FailingStreak {
+    /// The streak after an attempt made at `at`.
+    #[must_use]
+    pub fn after_attempt(self, delivered: bool, at: Timestamp) -> Self {
+        if delivered {
+            return Self::default();
+        }
+        Self { since: Some(self.since.unwrap_or(at)), attempts: self.attempts.saturating_add(1) }
+    }
+
+    /// Whether the endpoint is to be disabled at `now`: every attempt has failed for at
+    /// least `disable_after`, and there were at least [`MIN_FAILED_ATTEMPTS_TO_DISABLE`].
+    #[must_use]
+    pub fn disables(self, now: Timestamp, disable_after: Duration) -> bool {
+        self.since
+            .is_some_and(|since| self.attempts >= MIN_FAILED_ATTEMPTS_TO_DISABLE && now.since(since) >= disable_after)
+    }
+}
+
+/// An event's one delivery status from those of its destinations: pending while any
+/// destination is, then failed if any failed, skipped if it had none (or skipped them
+/// all), and delivered otherwise.
+#[must_use]
+pub fn overall_status(destinations: impl IntoIterator<Item = DeliveryStatus>) -> DeliveryStatus {
+    let (mut pending, mut failed, mut delivered) = (false, false, false);
+    for status in destinations {
+        match status {
+            DeliveryStatus::Pending => pending = true,
+            DeliveryStatus::Failed => failed = true,
+            DeliveryStatus::Delivered => delivered = true,
+            DeliveryStatus::Skipped => {}
+        }
+    }
+    if pending {
+        DeliveryStatus::Pending
+    } else if failed {
+        DeliveryStatus::Failed
+    } else if delivered {
+        DeliveryStatus::Delivered
+    } else {
+        DeliveryStatus::Skipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::serde_names_agree;
+
+    #[test]
+    fn names_are_those_of_the_api() {
+        assert!(serde_names_agree::<EndpointEventType>());
+        assert!(serde_names_agree::<EndpointStatus>());
+        assert!(serde_names_agree::<DisabledReason>());
+        assert_eq!(EndpointEventType::Disabled.as_str(), "webhook_endpoint.disabled");
+        assert_eq!(EndpointStatus::Enabled.as_str(), "enabled");
+    }
+
+    #[test]
+    fn a_filter_names_known_types_each_once_in_the_given_order() {
+        let events =
+            EnabledEvents::parse(&["payment.refunded", "*", "payment.refunded", "webhook_endpoint.disabled"]).unwrap();
+        assert_eq!(events.names(), ["payment.refunded", "*", "webhook_endpoint.disabled"]);
+        assert_eq!(EnabledEvents::parse::<&str>(&[]), Err(FilterError::Empty));
+        assert_eq!(
+            EnabledEvents::parse(&["payment.succeeded", "payment.exploded"]),
+            Err(FilterError::Unknown("payment.exploded".into()))
+        );
+        for near_miss in ["", " *", "PAYMENT.SUCCEEDED", "payment.*", "webhook_endpoint.*", "payment.succeeded\n"] {
+            assert!(EnabledEvents::parse(&[near_miss]).is_err(), "{near_miss:?}");
+        }
+    }
+
+    #[test]
+    fn the_star_is_every_payment_event_but_no_endpoint_event() {
+        let star = EnabledEvents::every_payment_event();
+        assert!(EventType::ALL.iter().all(|&event| star.wants(event)));
+        assert!(!star.wants_endpoint_event(EndpointEventType::Disabled));
+        assert!(!star.wants_endpoint_event(EndpointEventType::Test));
+
+        let refunds = EnabledEvents::parse(&["payment.refunded", "webhook_endpoint.disabled"]).unwrap();
+        assert!(refunds.wants(EventType::Refunded));
+        assert!(!refunds.wants(EventType::Succeeded));
+        assert!(refunds.wants_endpoint_event(EndpointEventType::Disabled));
+    }
+
+    #[test]
+    fn an_endpoint_is_disabled_after_long_enough_and_enough_failures_only() {
+        let day = Duration::from_secs(24 * 60 * 60);
+        let start = Timestamp::from_millis(1_000_000);
+        let mut streak = FailingStreak::default();
+        for n in 0..9 {
+            streak = streak.after_attempt(false, start.plus(day * n));
+        }
+        assert_eq!(streak.since, Some(start));
+        // Nine failures over eight days: long enough, too few.
+        assert!(!streak.disables(start.plus(day * 8), DEFAULT_DISABLE_AFTER));
+        streak = streak.after_attempt(false, start.plus(day * 9));
+        assert!(streak.disables(start.plus(day * 9), DEFAULT_DISABLE_AFTER));
+
+        // Ten quick failures: enough, not long enough.
+        let mut quick = FailingStreak::default();
+        for n in 0..10 {
+            quick = quick.after_attempt(false, start.plus_seconds(n));
+        }
+        assert!(!quick.disables(start.plus_seconds(60), DEFAULT_DISABLE_AFTER));
+        assert!(quick.disables(start.plus(DEFAULT_DISABLE_AFTER), DEFAULT_DISABLE_AFTER));
+
+        // One delivery ends the run.
+        let ended = streak.after_attempt(true, start.plus(day * 10));
+        assert_eq!(ended, FailingStreak::default());
+        assert!(!ended.disables(start.plus(day * 30), DEFAULT_DISABLE_AFTER));
+    }
+
+    #[test]
+    fn an_event_is_pending_until_every_destination_ended() {
+        use DeliveryStatus::{Delivered, Failed, Pending, Skipped};
+        assert_eq!(overall_status([]), Skipped);
+        assert_eq!(overall_status([Skipped]), Skipped);
+        assert_eq!(overall_status([Delivered, Pending, Failed]), Pending);
+        assert_eq!(overall_status([Delivered, Failed]), Failed);
+        assert_eq!(overall_status([Delivered, Skipped]), Delivered);
+        assert_eq!(overall_status([Delivered, Delivered]), Delivered);
+    }
+}
