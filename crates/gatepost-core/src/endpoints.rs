@@ -15,7 +15,8 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How many endpoints one merchant may register.
+/// How many endpoints one merchant may register: Stripe's limit, and a bound on how many
+/// deliveries one event can make.
 pub const MAX_ENDPOINTS_PER_MERCHANT: usize = 16;
 
 /// An endpoint is turned off only after at least this many attempts in a row failed, however
@@ -23,7 +24,7 @@ pub const MAX_ENDPOINTS_PER_MERCHANT: usize = 16;
 pub const MIN_FAILED_ATTEMPTS_TO_DISABLE: u32 = 10;
 
 /// How long an endpoint's attempts must all have failed before it is turned off, unless
-/// configured otherwise.
+/// configured otherwise: long enough to outlast a weekend's outage, as Svix's five days.
 pub const DEFAULT_DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 60 * 60);
 
 /// The filter entry that stands for every payment event.
@@ -73,7 +74,8 @@ pub enum DisabledReason {
 /// One entry of an endpoint's `enabled_events`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Subscription {
-    /// `*`: every payment event, present and future; not the endpoint events.
+    /// `*`: every payment event, present and future; not the endpoint events, so that a
+    /// handler written for payments never receives an object it does not know.
     EveryPaymentEvent,
     Payment(EventType),
     Endpoint(EndpointEventType),
@@ -113,7 +115,7 @@ pub enum FilterError {
 pub struct EnabledEvents(Vec<Subscription>);
 
 impl EnabledEvents {
-    /// Every payment event: what an endpoint gets when it names none.
+    /// Every payment event: what an endpoint gets when its `enabled_events` is left out.
     #[must_use]
     pub fn every_payment_event() -> Self {
         Self(vec![Subscription::EveryPaymentEvent])
@@ -146,7 +148,7 @@ impl EnabledEvents {
 
     /// Whether a payment event of this type goes to the endpoint.
     #[must_use]
-    pub fn wants(&self, event: EventType) -> bool {
+    pub fn wants_payment_event(&self, event: EventType) -> bool {
         self.0.iter().any(|s| matches!(s, Subscription::EveryPaymentEvent) || *s == Subscription::Payment(event))
     }
 
@@ -157,37 +159,46 @@ impl EnabledEvents {
     }
 }
 
-/// An endpoint's current run of failed attempts: when it began and how long it is. Any
-/// delivered attempt ends it.
+/// An endpoint's current run of failed attempts: when its first and its last attempt were
+/// made, and how many there were. Any delivered attempt ends it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FailingStreak {
-    /// The first failed attempt of the run; `None` while the last attempt delivered.
-    pub since: Option<Timestamp>,
+    /// The first and the last failed attempt of the run; `None` while the last attempt
+    /// delivered.
+    pub span: Option<(Timestamp, Timestamp)>,
     pub attempts: u32,
 }
 
 impl FailingStreak {
-    /// The streak after an attempt made at `at`.
+    /// The streak after an attempt made at `at`. Attempts in flight together may be
+    /// recorded in any order, so the span only ever widens.
     #[must_use]
     pub fn after_attempt(self, delivered: bool, at: Timestamp) -> Self {
         if delivered {
             return Self::default();
         }
-        Self { since: Some(self.since.unwrap_or(at)), attempts: self.attempts.saturating_add(1) }
+        let span = match self.span {
+            Some((first, last)) => (first.min(at), last.max(at)),
+            None => (at, at),
+        };
+        Self { span: Some(span), attempts: self.attempts.saturating_add(1) }
     }
 
-    /// Whether the endpoint is to be disabled at `now`: every attempt has failed for at
-    /// least `disable_after`, and there were at least [`MIN_FAILED_ATTEMPTS_TO_DISABLE`].
+    /// Whether the endpoint is to be disabled: its attempts have kept failing over at least
+    /// `disable_after`, from the first to the latest, and at least
+    /// [`MIN_FAILED_ATTEMPTS_TO_DISABLE`] times. Time without attempts does not count: an
+    /// endpoint that failed a few times and then had nothing to receive is not failing.
     #[must_use]
-    pub fn disables(self, now: Timestamp, disable_after: Duration) -> bool {
-        self.since
-            .is_some_and(|since| self.attempts >= MIN_FAILED_ATTEMPTS_TO_DISABLE && now.since(since) >= disable_after)
+    pub fn should_disable(self, disable_after: Duration) -> bool {
+        self.span.is_some_and(|(first, last)| {
+            self.attempts >= MIN_FAILED_ATTEMPTS_TO_DISABLE && last.since(first) >= disable_after
+        })
     }
 }
 
 /// An event's one delivery status from those of its destinations: pending while any
-/// destination is, then failed if any failed, skipped if it had none (or skipped them
-/// all), and delivered otherwise.
+/// destination is, then failed if any failed, delivered if any delivered, and skipped
+/// otherwise: when it had no destination, or skipped every one, nothing was sent.
 #[must_use]
 pub fn overall_status(destinations: impl IntoIterator<Item = DeliveryStatus>) -> DeliveryStatus {
     let (mut pending, mut failed, mut delivered) = (false, false, false);
@@ -242,14 +253,15 @@ mod tests {
     #[test]
     fn the_star_is_every_payment_event_but_no_endpoint_event() {
         let star = EnabledEvents::every_payment_event();
-        assert!(EventType::ALL.iter().all(|&event| star.wants(event)));
+        assert!(EventType::ALL.iter().all(|&event| star.wants_payment_event(event)));
         assert!(!star.wants_endpoint_event(EndpointEventType::Disabled));
         assert!(!star.wants_endpoint_event(EndpointEventType::Test));
 
         let refunds = EnabledEvents::parse(&["payment.refunded", "webhook_endpoint.disabled"]).unwrap();
-        assert!(refunds.wants(EventType::Refunded));
-        assert!(!refunds.wants(EventType::Succeeded));
+        assert!(refunds.wants_payment_event(EventType::Refunded));
+        assert!(!refunds.wants_payment_event(EventType::Succeeded));
         assert!(refunds.wants_endpoint_event(EndpointEventType::Disabled));
+        assert!(!refunds.wants_endpoint_event(EndpointEventType::Test));
     }
 
     #[test]
@@ -260,24 +272,37 @@ mod tests {
         for n in 0..9 {
             streak = streak.after_attempt(false, start.plus(day * n));
         }
-        assert_eq!(streak.since, Some(start));
+        assert_eq!(streak.span, Some((start, start.plus(day * 8))));
         // Nine failures over eight days: long enough, too few.
-        assert!(!streak.disables(start.plus(day * 8), DEFAULT_DISABLE_AFTER));
+        assert!(!streak.should_disable(DEFAULT_DISABLE_AFTER));
         streak = streak.after_attempt(false, start.plus(day * 9));
-        assert!(streak.disables(start.plus(day * 9), DEFAULT_DISABLE_AFTER));
+        assert!(streak.should_disable(DEFAULT_DISABLE_AFTER));
 
-        // Ten quick failures: enough, not long enough.
+        // Ten quick failures, then nothing to send for weeks: enough, not long enough.
         let mut quick = FailingStreak::default();
         for n in 0..10 {
             quick = quick.after_attempt(false, start.plus_seconds(n));
         }
-        assert!(!quick.disables(start.plus_seconds(60), DEFAULT_DISABLE_AFTER));
-        assert!(quick.disables(start.plus(DEFAULT_DISABLE_AFTER), DEFAULT_DISABLE_AFTER));
+        assert!(!quick.should_disable(DEFAULT_DISABLE_AFTER));
+        // One more failure five days after the first makes it long enough.
+        let later = quick.after_attempt(false, start.plus(DEFAULT_DISABLE_AFTER));
+        assert!(later.should_disable(DEFAULT_DISABLE_AFTER));
 
         // One delivery ends the run.
         let ended = streak.after_attempt(true, start.plus(day * 10));
         assert_eq!(ended, FailingStreak::default());
-        assert!(!ended.disables(start.plus(day * 30), DEFAULT_DISABLE_AFTER));
+        assert!(!ended.should_disable(DEFAULT_DISABLE_AFTER));
+    }
+
+    #[test]
+    fn attempts_recorded_out_of_order_only_widen_the_span() {
+        let start = Timestamp::from_millis(1_000_000);
+        let streak = FailingStreak::default()
+            .after_attempt(false, start.plus_seconds(5))
+            .after_attempt(false, start)
+            .after_attempt(false, start.plus_seconds(3));
+        assert_eq!(streak.span, Some((start, start.plus_seconds(5))));
+        assert_eq!(streak.attempts, 3);
     }
 
     #[test]
@@ -287,6 +312,8 @@ mod tests {
         assert_eq!(overall_status([Skipped]), Skipped);
         assert_eq!(overall_status([Delivered, Pending, Failed]), Pending);
         assert_eq!(overall_status([Delivered, Failed]), Failed);
+        assert_eq!(overall_status([Failed, Skipped]), Failed);
+        assert_eq!(overall_status([Pending, Skipped]), Pending);
         assert_eq!(overall_status([Delivered, Skipped]), Delivered);
         assert_eq!(overall_status([Delivered, Delivered]), Delivered);
     }

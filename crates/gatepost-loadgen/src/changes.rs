@@ -1,7 +1,8 @@
 //! Status changes through the API: payments are created first (timed, for a create figure
 //! from the same client), each with the receiver as its webhook URL; then `concurrency`
-//! clients cancel them as fast as the gateway answers, for `seconds`. Each cancel is a change through the status machine and one
-//! `payment.cancelled` webhook to a keep-alive receiver, the path every change takes.
+//! clients cancel them as fast as the gateway answers, for `seconds`. Each cancel is a
+//! change through the status machine and one `payment.cancelled` webhook to a keep-alive
+//! receiver, the path every change takes.
 
 use std::time::Duration;
 

@@ -40,9 +40,6 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
-    // A job's savepoint journal, and any sort that spills, stay in memory: they never
-    // outlive the batch, and a temporary file would cost system calls on the writer.
-    connection.pragma_update(None, "temp_store", "MEMORY")?;
     if read_only {
         connection.pragma_update(None, "query_only", "ON")?;
     }
@@ -95,7 +92,8 @@ impl rusqlite::ToSql for Value {
 
 /// A row read by column name. rusqlite finds a name by asking SQLite for every column's
 /// name in turn, which made looking up a payment's 27 columns a good part of reading it;
-/// the statement's names are taken once per query instead.
+/// the statement's names are taken once per query instead. Names match exactly (rusqlite
+/// ignores case): the schema and the code both write them in lower case.
 struct NamedRow<'r> {
     row: &'r rusqlite::Row<'r>,
     names: &'r [String],
@@ -251,6 +249,20 @@ mod tests {
             let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{}", file.display());
         }
+    }
+
+    #[tokio::test]
+    async fn columns_are_read_by_their_exact_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = fresh_store(&dir).await;
+        let read = |column: &'static str| {
+            store.read(move |tx| {
+                Box::pin(async move { tx.query_one("SELECT 1 AS one, 'x' AS two", &[], |row| row.text(column)).await })
+            })
+        };
+        assert_eq!(read("two").await.unwrap(), Some("x".to_owned()));
+        assert!(read("TWO").await.is_err());
+        assert!(read("three").await.is_err());
     }
 
     #[tokio::test]
