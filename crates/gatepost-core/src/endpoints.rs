@@ -4,14 +4,19 @@
 //! - an endpoint subscribes to a non-empty list of event types, where `*` stands for every
 //!   payment event but not for the events about endpoints, which an endpoint gets only by
 //!   naming them;
+//! - a payment event goes to every enabled endpoint whose filter takes it, and to the
+//!   payment's own webhook URL when it has one;
 //! - one whose attempts have all failed for a while, and at least ten times, is turned off;
 //! - an event sent to several destinations has one delivery status: pending while any
 //!   destination is, then failed if any failed.
 
 use crate::delivery::DeliveryStatus;
+use crate::ids::{MerchantId, WebhookEndpointId};
 use crate::names::Named;
+use crate::payment::AckMode;
 use crate::status::EventType;
 use crate::time::Timestamp;
+use crate::urls::WebhookUrl;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -196,6 +201,56 @@ impl FailingStreak {
     }
 }
 
+/// A merchant's webhook endpoint, as the API shows it; its secret is kept apart.
+#[derive(Clone, Debug)]
+pub struct WebhookEndpoint {
+    pub id: WebhookEndpointId,
+    pub merchant_id: MerchantId,
+    pub url: WebhookUrl,
+    pub enabled_events: EnabledEvents,
+    pub description: Option<String>,
+    pub ack_mode: AckMode,
+    pub status: EndpointStatus,
+    /// Set while `status` is disabled.
+    pub disabled_reason: Option<DisabledReason>,
+    pub created_at: Timestamp,
+}
+
+impl WebhookEndpoint {
+    /// Whether a payment event of this type is sent to the endpoint now.
+    #[must_use]
+    pub fn takes(&self, event: EventType) -> bool {
+        self.status == EndpointStatus::Enabled && self.enabled_events.wants_payment_event(event)
+    }
+}
+
+/// One place a payment event is sent to; each is delivered, retried and acknowledged on
+/// its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// A registered endpoint, with its own secret and acknowledgement mode.
+    Endpoint { id: WebhookEndpointId, url: WebhookUrl },
+    /// The payment's own `webhook_url`, signed with the merchant's secret.
+    Payment(WebhookUrl),
+}
+
+/// Where a payment event goes: every enabled endpoint whose filter takes it, in the order
+/// given, then the payment's own webhook URL when it has one. Both are kept when they name
+/// the same URL: each is signed and acknowledged on its own terms. None at all leaves the
+/// event skipped.
+#[must_use]
+pub fn destinations(
+    event: EventType,
+    payment_url: Option<&WebhookUrl>,
+    endpoints: &[WebhookEndpoint],
+) -> Vec<Destination> {
+    let to_endpoints = endpoints
+        .iter()
+        .filter(|endpoint| endpoint.takes(event))
+        .map(|endpoint| Destination::Endpoint { id: endpoint.id.clone(), url: endpoint.url.clone() });
+    to_endpoints.chain(payment_url.map(|url| Destination::Payment(url.clone()))).collect()
+}
+
 /// An event's one delivery status from those of its destinations: pending while any
 /// destination is, then failed if any failed, delivered if any delivered, and skipped
 /// otherwise: when it had no destination, or skipped every one, nothing was sent.
@@ -303,6 +358,39 @@ mod tests {
             .after_attempt(false, start.plus_seconds(3));
         assert_eq!(streak.span, Some((start, start.plus_seconds(5))));
         assert_eq!(streak.attempts, 3);
+    }
+
+    fn endpoint(url: &str, events: &[&str], status: EndpointStatus) -> WebhookEndpoint {
+        WebhookEndpoint {
+            id: WebhookEndpointId::generate(),
+            merchant_id: MerchantId::generate(),
+            url: WebhookUrl::from_trusted(url.into()),
+            enabled_events: EnabledEvents::parse(events).unwrap(),
+            description: None,
+            ack_mode: AckMode::Status,
+            status,
+            disabled_reason: (status == EndpointStatus::Disabled).then_some(DisabledReason::Manual),
+            created_at: Timestamp::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn an_event_goes_to_each_enabled_endpoint_that_takes_it_and_to_the_payments_url() {
+        let all = endpoint("https://all.example/", &["*"], EndpointStatus::Enabled);
+        let refunds = endpoint("https://refunds.example/", &["payment.refunded"], EndpointStatus::Enabled);
+        let off = endpoint("https://off.example/", &["*"], EndpointStatus::Disabled);
+        let notices = endpoint("https://ops.example/", &["webhook_endpoint.disabled"], EndpointStatus::Enabled);
+        let endpoints = [all.clone(), refunds.clone(), off, notices];
+        let own = WebhookUrl::from_trusted("https://all.example/".into());
+        let to = |id: &WebhookEndpointId, url: &WebhookUrl| Destination::Endpoint { id: id.clone(), url: url.clone() };
+
+        assert_eq!(
+            destinations(EventType::Refunded, Some(&own), &endpoints),
+            [to(&all.id, &all.url), to(&refunds.id, &refunds.url), Destination::Payment(own.clone())]
+        );
+        assert_eq!(destinations(EventType::Succeeded, None, &endpoints), [to(&all.id, &all.url)]);
+        assert_eq!(destinations(EventType::Succeeded, Some(&own), &[]), [Destination::Payment(own)]);
+        assert!(destinations(EventType::Succeeded, None, &[]).is_empty());
     }
 
     #[test]

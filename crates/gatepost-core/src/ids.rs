@@ -66,6 +66,8 @@ prefixed_id!(/// One delivery attempt of an event.
     DeliveryId, "del_");
 prefixed_id!(/// A refund.
     RefundId, "ref_");
+prefixed_id!(/// A merchant's webhook endpoint.
+    WebhookEndpointId, "we_");
 
 /// `n` random bytes from the operating system's CSPRNG, URL-safe base64 without padding.
 #[must_use]
