@@ -90,18 +90,12 @@ pub enum ClaimScope<'a> {
     Only(&'a str),
 }
 
-/// A claim's scope as SQL: a filter on the start of the event's URL, with the prefixes as
-/// `$4`, `$5`, …. Compared as text rather than with `LIKE`, where a `_` in a host name
-/// would match any character, and which SQLite plans again each time its pattern is bound.
+/// A claim's scope as SQL: a filter on the event's URL, with its `LIKE` patterns as
+/// `$4`, `$5`, ….
 #[derive(Debug)]
 pub(crate) struct ScopeFilter {
     sql: String,
     patterns: Vec<Value>,
-}
-
-/// Whether the event's URL starts with parameter `$n`.
-fn starts_with(n: usize) -> String {
-    format!("substr(COALESCE(webhook_url, ''), 1, length(CAST(${n} AS TEXT))) = ${n}")
 }
 
 impl From<ClaimScope<'_>> for ScopeFilter {
@@ -111,13 +105,13 @@ impl From<ClaimScope<'_>> for ScopeFilter {
         match scope {
             ClaimScope::AllBut(prefixes) => {
                 for (n, prefix) in prefixes.iter().enumerate() {
-                    sql.push_str(&format!(" AND NOT {}", starts_with(n + 4)));
-                    patterns.push(Value::from(prefix.as_str()));
+                    sql.push_str(&format!(" AND COALESCE(webhook_url, '') NOT LIKE ${}", n + 4));
+                    patterns.push(Value::from(format!("{prefix}%")));
                 }
             }
             ClaimScope::Only(prefix) => {
-                sql.push_str(&format!(" AND {}", starts_with(4)));
-                patterns.push(Value::from(prefix));
+                sql.push_str(" AND webhook_url LIKE $4");
+                patterns.push(Value::from(format!("{prefix}%")));
             }
         }
         Self { sql, patterns }
