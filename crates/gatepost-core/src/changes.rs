@@ -38,8 +38,8 @@ pub struct Emitted {
     /// The exact bytes every delivery attempt sends.
     pub body: Vec<u8>,
     pub created_at: Timestamp,
-    /// Where the event is delivered; `None` when the payment and its merchant name no
-    /// webhook URL (the event is kept, and skipped by delivery).
+    /// The payment's own webhook URL, one of the event's destinations beside the
+    /// merchant's endpoints (`crate::endpoints::destinations`).
     pub webhook_url: Option<String>,
 }
 
@@ -196,17 +196,11 @@ impl Payment {
     }
 
     /// Runs `event` through the status machine on the payment as it is now. On success
-    /// the payment takes its new state, and the events to store with it are returned,
-    /// addressed to the payment's webhook URL or else to `merchant_webhook_url`.
+    /// the payment takes its new state, and the events to store with it are returned.
     ///
     /// # Errors
     /// [`Refusal`] when the payment cannot take the event now; it is then unchanged.
-    pub fn apply(
-        &mut self,
-        event: PaymentEvent,
-        now: Timestamp,
-        merchant_webhook_url: Option<&str>,
-    ) -> Result<Vec<Emitted>, Refusal> {
+    pub fn apply(&mut self, event: PaymentEvent, now: Timestamp) -> Result<Vec<Emitted>, Refusal> {
         if matches!(event, PaymentEvent::Cancel | PaymentEvent::Expire) && self.has_attempt_in_flight() {
             return Err(Refusal::AttemptInFlight);
         }
@@ -226,18 +220,13 @@ impl Payment {
         if from == PaymentStatus::Authorized && to != PaymentStatus::Authorized {
             self.capture_before = None;
         }
-        Ok(self.emit(events, now, merchant_webhook_url))
-    }
-
-    /// The payment's webhook URL, or else its merchant's.
-    fn webhook_destination(&self, merchant_webhook_url: Option<&str>) -> Option<String> {
-        self.webhook_url.as_ref().map(|url| url.as_str()).or(merchant_webhook_url).map(str::to_owned)
+        Ok(self.emit(events, now))
     }
 
     /// Numbers and renders `events`. Sequences are assigned first so that every body
     /// carries the final payment state.
-    fn emit(&mut self, events: &[EventType], now: Timestamp, merchant_webhook_url: Option<&str>) -> Vec<Emitted> {
-        let webhook_url = self.webhook_destination(merchant_webhook_url);
+    fn emit(&mut self, events: &[EventType], now: Timestamp) -> Vec<Emitted> {
+        let webhook_url = self.webhook_url.as_ref().map(|url| url.as_str().to_owned());
         let first_sequence = self.event_sequence + 1;
         self.event_sequence += events.len() as i64;
         events
@@ -297,7 +286,6 @@ impl Payment {
         reporter: Reporter<'_>,
         settlement: Settlement,
         now: Timestamp,
-        merchant_webhook_url: Option<&str>,
     ) -> Option<SettledAttempt> {
         let attempt = self.attempts.iter_mut().find(|a| &a.id == attempt_id)?;
         if !attempt.status.is_open() {
@@ -328,7 +316,7 @@ impl Payment {
         attempt.challenge_token = settlement.challenge_token;
         let attempt = attempt.clone();
         let event = settlement.effect.event(self);
-        let events = self.apply(event, now, merchant_webhook_url).unwrap_or_default();
+        let events = self.apply(event, now).unwrap_or_default();
         Some(SettledAttempt { attempt, next_poll_at: settlement.next_poll_at, events })
     }
 
@@ -376,7 +364,6 @@ impl Payment {
         reporter: Reporter<'_>,
         settlement: RefundSettlement,
         now: Timestamp,
-        merchant_webhook_url: Option<&str>,
     ) -> Option<SettledRefund> {
         let refund = self.refunds.iter_mut().find(|r| &r.id == refund_id)?;
         if refund.status != RefundStatus::Pending {
@@ -400,7 +387,7 @@ impl Payment {
         if settlement.status == RefundStatus::Succeeded {
             self.amount_refunded += refund.amount;
             let fully = self.amount_refunded >= self.amount_captured;
-            events = self.apply(PaymentEvent::Refund { fully }, now, merchant_webhook_url).unwrap_or_default();
+            events = self.apply(PaymentEvent::Refund { fully }, now).unwrap_or_default();
         }
         self.updated_at = now;
         Some(SettledRefund { refund, next_poll_at: settlement.next_poll_at, events })

@@ -201,27 +201,128 @@ impl FailingStreak {
     }
 }
 
-/// A merchant's webhook endpoint, as the API shows it; its secret is kept apart.
-#[derive(Clone, Debug)]
+/// The type of any event: one about a payment, or one about an endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Payment(EventType),
+    Endpoint(EndpointEventType),
+}
+
+impl EventKind {
+    /// The type as the API and every webhook body write it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Payment(event) => event.as_str(),
+            Self::Endpoint(event) => event.as_str(),
+        }
+    }
+
+    /// Reads a type name: a payment event's, or an endpoint event's.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        EventType::parse(name).map(Self::Payment).or_else(|| EndpointEventType::parse(name).map(Self::Endpoint))
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A merchant's webhook endpoint, as the API shows it
+/// (docs/reference/webhooks.md#endpoints); its secret is kept apart.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Serialize)]
 pub struct WebhookEndpoint {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "we_01JD2YB3C4D5E6F7G8H9J0K1M2"))]
     pub id: WebhookEndpointId,
+    /// Always `webhook_endpoint`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "webhook_endpoint"))]
+    pub object: &'static str,
+    #[serde(skip)]
     pub merchant_id: MerchantId,
+    #[serde(serialize_with = "serialize_url")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "uri"))]
     pub url: WebhookUrl,
+    /// Event types, or `*` for every payment event.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["*"])))]
     pub enabled_events: EnabledEvents,
     pub description: Option<String>,
     pub ack_mode: AckMode,
     pub status: EndpointStatus,
     /// Set while `status` is disabled.
     pub disabled_reason: Option<DisabledReason>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// The endpoint of the merchant's `default_webhook_url`: signed with the merchant's
+    /// secret, and standing in for a payment's own URL, so it takes a payment's events only
+    /// when the payment names none.
+    #[serde(skip)]
+    pub is_default: bool,
 }
 
-impl WebhookEndpoint {
-    /// Whether a payment event of this type is sent to the endpoint now.
-    #[must_use]
-    pub fn takes(&self, event: EventType) -> bool {
-        self.status == EndpointStatus::Enabled && self.enabled_events.wants_payment_event(event)
+fn serialize_url<S: serde::Serializer>(url: &WebhookUrl, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(url.as_str())
+}
+
+impl Serialize for EnabledEvents {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.names())
     }
+}
+
+/// The description of the endpoint that `default_webhook_url` sets.
+pub const DEFAULT_ENDPOINT_DESCRIPTION: &str = "default";
+
+impl WebhookEndpoint {
+    /// Whether an event of this kind is sent to the endpoint now; `payment_has_url` says
+    /// whether the event's payment names its own webhook URL.
+    #[must_use]
+    pub fn takes(&self, kind: EventKind, payment_has_url: bool) -> bool {
+        self.status == EndpointStatus::Enabled && self.would_take(kind, payment_has_url)
+    }
+
+    /// Whether the endpoint takes such an event when it is enabled.
+    fn would_take(&self, kind: EventKind, payment_has_url: bool) -> bool {
+        match kind {
+            EventKind::Payment(event) => {
+                !(self.is_default && payment_has_url) && self.enabled_events.wants_payment_event(event)
+            }
+            EventKind::Endpoint(event) => self.enabled_events.wants_endpoint_event(event),
+        }
+    }
+
+    /// Whether the endpoint would have taken an event of this kind had it been enabled:
+    /// what `recover` sends again.
+    #[must_use]
+    pub fn subscribes_to(&self, kind: EventKind) -> bool {
+        match kind {
+            EventKind::Payment(event) => self.enabled_events.wants_payment_event(event),
+            EventKind::Endpoint(event) => self.enabled_events.wants_endpoint_event(event),
+        }
+    }
+}
+
+/// The JSON body of an event about an endpoint: as a payment event's, with the endpoint
+/// object as `data` and no `sequence` (docs/reference/webhooks.md#endpoint-events).
+#[must_use]
+pub fn endpoint_event_body(
+    id: &crate::ids::EventId,
+    event_type: EndpointEventType,
+    timestamp: Timestamp,
+    endpoint: &WebhookEndpoint,
+) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        id: &'a crate::ids::EventId,
+        #[serde(rename = "type")]
+        event_type: EndpointEventType,
+        timestamp: Timestamp,
+        data: &'a WebhookEndpoint,
+    }
+    serde_json::to_vec(&Body { id, event_type, timestamp, data: endpoint }).expect("an endpoint always serializes")
 }
 
 /// One place a payment event is sent to; each is delivered, retried and acknowledged on
@@ -230,24 +331,32 @@ impl WebhookEndpoint {
 pub enum Destination {
     /// A registered endpoint, with its own secret and acknowledgement mode.
     Endpoint { id: WebhookEndpointId, url: WebhookUrl },
+    /// A disabled endpoint that would take the event: nothing is sent, and the event is kept
+    /// for it as skipped, which `recover` sends once the endpoint is enabled again.
+    Missed { id: WebhookEndpointId, url: WebhookUrl },
     /// The payment's own `webhook_url`, signed with the merchant's secret.
     Payment(WebhookUrl),
 }
 
-/// Where a payment event goes: every enabled endpoint whose filter takes it, in the order
-/// given, then the payment's own webhook URL when it has one. Both are kept when they name
-/// the same URL: each is signed and acknowledged on its own terms. None at all leaves the
-/// event skipped.
+/// Where an event goes: every endpoint whose filter takes it, in the order given (a
+/// disabled one as missed), then the payment's own webhook URL when it has one. Both are kept when they name the
+/// same URL: each is signed and acknowledged on its own terms. The default endpoint stands
+/// in for the payment's URL, so it is left out when the payment has one. None at all leaves
+/// the event skipped.
 #[must_use]
 pub fn destinations(
-    event: EventType,
+    event: EventKind,
     payment_url: Option<&WebhookUrl>,
     endpoints: &[WebhookEndpoint],
 ) -> Vec<Destination> {
-    let to_endpoints = endpoints
-        .iter()
-        .filter(|endpoint| endpoint.takes(event))
-        .map(|endpoint| Destination::Endpoint { id: endpoint.id.clone(), url: endpoint.url.clone() });
+    let to_endpoints =
+        endpoints.iter().filter(|endpoint| endpoint.would_take(event, payment_url.is_some())).map(|endpoint| {
+            let (id, url) = (endpoint.id.clone(), endpoint.url.clone());
+            match endpoint.status {
+                EndpointStatus::Enabled => Destination::Endpoint { id, url },
+                EndpointStatus::Disabled => Destination::Missed { id, url },
+            }
+        });
     to_endpoints.chain(payment_url.map(|url| Destination::Payment(url.clone()))).collect()
 }
 
@@ -371,6 +480,8 @@ mod tests {
             status,
             disabled_reason: (status == EndpointStatus::Disabled).then_some(DisabledReason::Manual),
             created_at: Timestamp::from_millis(0),
+            is_default: false,
+            object: "webhook_endpoint",
         }
     }
 
@@ -384,13 +495,56 @@ mod tests {
         let own = WebhookUrl::from_trusted("https://all.example/".into());
         let to = |id: &WebhookEndpointId, url: &WebhookUrl| Destination::Endpoint { id: id.clone(), url: url.clone() };
 
+        let (refunded, succeeded) = (EventKind::Payment(EventType::Refunded), EventKind::Payment(EventType::Succeeded));
+
+        let missed = Destination::Missed { id: endpoints[2].id.clone(), url: endpoints[2].url.clone() };
         assert_eq!(
-            destinations(EventType::Refunded, Some(&own), &endpoints),
-            [to(&all.id, &all.url), to(&refunds.id, &refunds.url), Destination::Payment(own.clone())]
+            destinations(refunded, Some(&own), &endpoints),
+            [to(&all.id, &all.url), to(&refunds.id, &refunds.url), missed.clone(), Destination::Payment(own.clone())]
         );
-        assert_eq!(destinations(EventType::Succeeded, None, &endpoints), [to(&all.id, &all.url)]);
-        assert_eq!(destinations(EventType::Succeeded, Some(&own), &[]), [Destination::Payment(own)]);
-        assert!(destinations(EventType::Succeeded, None, &[]).is_empty());
+        assert_eq!(destinations(succeeded, None, &endpoints), [to(&all.id, &all.url), missed]);
+        assert_eq!(destinations(succeeded, Some(&own), &[]), [Destination::Payment(own.clone())]);
+        assert!(destinations(succeeded, None, &[]).is_empty());
+        let disabled = EventKind::Endpoint(EndpointEventType::Disabled);
+        assert_eq!(destinations(disabled, None, &endpoints), [to(&endpoints[3].id, &endpoints[3].url)]);
+    }
+
+    #[test]
+    fn the_default_endpoint_takes_a_payments_events_only_when_the_payment_names_no_url() {
+        let mut default = endpoint("https://default.example/", &["*"], EndpointStatus::Enabled);
+        default.is_default = true;
+        let own = WebhookUrl::from_trusted("https://own.example/".into());
+        let succeeded = EventKind::Payment(EventType::Succeeded);
+        let to_default = Destination::Endpoint { id: default.id.clone(), url: default.url.clone() };
+        let endpoints = [default];
+        assert_eq!(destinations(succeeded, None, &endpoints), [to_default]);
+        assert_eq!(destinations(succeeded, Some(&own), &endpoints), [Destination::Payment(own)]);
+    }
+
+    #[test]
+    fn an_endpoint_object_has_the_fields_of_the_api() {
+        let endpoint = endpoint("https://all.example/", &["*"], EndpointStatus::Enabled);
+        let json = serde_json::to_value(&endpoint).unwrap();
+        let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut expected = [
+            "id",
+            "object",
+            "url",
+            "enabled_events",
+            "description",
+            "ack_mode",
+            "status",
+            "disabled_reason",
+            "created_at",
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "and never the secret");
+        assert_eq!(json["object"], "webhook_endpoint");
+        assert_eq!(json["enabled_events"], serde_json::json!(["*"]));
+        assert_eq!(EventKind::parse("webhook_endpoint.test"), Some(EventKind::Endpoint(EndpointEventType::Test)));
+        assert_eq!(EventKind::parse("payment.refunded"), Some(EventKind::Payment(EventType::Refunded)));
+        assert_eq!(EventKind::parse("*"), None);
     }
 
     #[test]

@@ -375,6 +375,7 @@ pub fn event_body(
 }
 
 /// How webhooks are acknowledged (docs/reference/webhooks.md#acknowledgement).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantArray)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]

@@ -66,6 +66,13 @@ impl Timestamp {
         (u16::try_from(date.year()).unwrap_or(0), u8::try_from(date.month()).unwrap_or(1))
     }
 
+    /// Reads an RFC 3339 time with its offset (`2026-11-30T08:00:00Z`,
+    /// `2026-11-30T09:00:00.5+01:00`); `None` for anything else.
+    #[must_use]
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        chrono::DateTime::parse_from_rfc3339(text).ok().map(|time| Self(time.timestamp_millis()))
+    }
+
     /// RFC 3339 in UTC with milliseconds: `2026-11-21T10:00:00.123Z` (docs/reference/api.md#times).
     #[must_use]
     pub fn to_rfc3339(self) -> String {

@@ -157,6 +157,24 @@ impl WebhookUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where the URL's webhooks go, as the prefix up to its path: `https://hooks.example/`
+    /// or `http://127.0.0.1:8000/`. Attempts in flight are capped per origin
+    /// (docs/reference/webhooks.md#fairness).
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        origin_of(&self.0).unwrap_or(&self.0)
+    }
+}
+
+/// The origin prefix of a URL as gatepost stores it (parsed, so its scheme and host are
+/// lowercase, a default port is left out and a path follows the host): everything up to and
+/// with the first `/` after `scheme://`. `None` for text of another form.
+#[must_use]
+pub fn origin_of(url: &str) -> Option<&str> {
+    let after_scheme = url.find("://")? + 3;
+    let slash = after_scheme + url[after_scheme..].find('/')?;
+    (slash > after_scheme).then(|| &url[..=slash])
 }
 
 #[cfg(test)]
@@ -165,6 +183,16 @@ mod tests {
 
     fn return_url(raw: &str, mode: Mode) -> Result<ReturnUrl, UrlError> {
         ReturnUrl::parse(raw, mode, &[])
+    }
+
+    #[test]
+    fn a_webhook_urls_origin_is_its_scheme_host_and_port() {
+        let origin = |raw: &str| WebhookUrl::parse(raw, Mode::Sandbox, false).unwrap().origin().to_owned();
+        assert_eq!(origin("https://Hooks.Example"), "https://hooks.example/");
+        assert_eq!(origin("https://hooks.example:443/a/b?c=/d"), "https://hooks.example/");
+        assert_eq!(origin("http://127.0.0.1:8000/x"), "http://127.0.0.1:8000/");
+        assert_eq!(origin_of("nonsense"), None);
+        assert_eq!(origin_of("https:///x"), None);
     }
 
     #[test]

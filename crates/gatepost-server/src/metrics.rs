@@ -100,8 +100,9 @@ impl Metrics {
         self.transitions.get_or_create(&Transition { from: from.as_str(), to: to.as_str() }).inc();
     }
 
-    /// Reads the backlog from the database unless it was read within [`BACKLOG_MAX_AGE`].
-    /// The count comes from a partial index of pending events, never a scan of the table.
+    /// Reads the backlog and the endpoint counts from the database unless they were read
+    /// within [`BACKLOG_MAX_AGE`]. The backlog comes from a partial index of pending events,
+    /// never a scan of the table; endpoints are few.
     async fn refresh_backlog(&self, store: &dyn gatepost_store::Store) {
         let mut read_at = self.backlog_read_at.lock().await;
         if read_at.is_some_and(|at| at.elapsed() < BACKLOG_MAX_AGE) {
@@ -112,6 +113,10 @@ impl Metrics {
                 self.webhooks.backlog.set(i64::try_from(backlog).unwrap_or(i64::MAX));
             }
             Err(error) => tracing::warn!(%error, "could not count the webhook backlog"),
+        }
+        match store.webhook_endpoint_counts().await {
+            Ok(counts) => self.webhooks.set_endpoints(&counts),
+            Err(error) => tracing::warn!(%error, "could not count the webhook endpoints"),
         }
         *read_at = Some(Instant::now());
     }

@@ -2,19 +2,24 @@
 //! types' annotations so that it cannot drift from the code
 //! (docs/reference/api.md#openapi-document).
 
-use crate::api::events::{DeliveryOut, DeliveryState, EventOut};
+use crate::api::endpoints::{CreatedEndpoint, EndpointIn, EndpointPatch, RecoverIn, Recovery, RotatedEndpointSecret};
+use crate::api::events::{DeliveryOut, DeliveryState, DestinationOut, EventOut, ResendIn};
 use crate::api::merchant::{MerchantOut, MerchantPatch, RotatedSecret};
 use crate::api::operations::{CaptureIn, RefundIn};
 use crate::api::payment_in::{CustomerIn, PaymentIn, ReturnUrlsIn};
-use crate::api::{events, merchant, operations, payments};
+use crate::api::{endpoints, events, merchant, operations, payments};
 use crate::error::{FieldError, Problem};
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use gatepost_core::endpoints::{DisabledReason, EndpointEventType, EndpointStatus, WebhookEndpoint};
 use gatepost_core::money::Currency;
-use gatepost_core::payment::{Attempt, CardSummary, Customer, Payment, Refund, RefundStatus, ReturnUrls, ThreeDs};
+use gatepost_core::names::Named as _;
+use gatepost_core::payment::{
+    AckMode, Attempt, CardSummary, Customer, Payment, Refund, RefundStatus, ReturnUrls, ThreeDs,
+};
 use gatepost_core::status::{EventType, PaymentStatus};
 use gatepost_core::urls::{MAX_URL_BYTES, URL_PATTERN};
 use serde_json::{Value, json};
@@ -43,17 +48,27 @@ use utoipa::{Modify, OpenApi};
         merchant::retrieve_merchant,
         merchant::update_merchant,
         merchant::rotate_secret,
+        endpoints::create_endpoint,
+        endpoints::list_endpoints,
+        endpoints::retrieve_endpoint,
+        endpoints::update_endpoint,
+        endpoints::delete_endpoint,
+        endpoints::rotate_endpoint_secret,
+        endpoints::test_endpoint,
+        endpoints::recover_endpoint,
     ),
     components(schemas(
         PaymentIn, CustomerIn, ReturnUrlsIn, CaptureIn, RefundIn, Payment, Attempt, Refund, RefundStatus, CardSummary, ThreeDs,
         Customer, ReturnUrls, PaymentStatus, EventType, Problem, FieldError, EventOut, DeliveryState,
-        DeliveryOut, MerchantOut, MerchantPatch, RotatedSecret
+        DeliveryOut, MerchantOut, MerchantPatch, RotatedSecret, DestinationOut, ResendIn, WebhookEndpoint, EndpointIn,
+        EndpointPatch, CreatedEndpoint, RotatedEndpointSecret, RecoverIn, Recovery, EndpointStatus, DisabledReason, AckMode
     )),
     modifiers(&BearerKey),
     tags(
         (name = "payments", description = "Create, read, list, cancel, capture and refund payments"),
         (name = "events", description = "Webhook events and their delivery attempts"),
         (name = "merchant", description = "The merchant's settings and webhook secret"),
+        (name = "webhook endpoints", description = "Up to 16 webhook endpoints a merchant, each with its filter and secret"),
     ),
 )]
 struct ApiDoc;
@@ -180,6 +195,19 @@ fn with_input_rules(mut document: Value) -> Value {
     for (schema, property) in [("PaymentIn", "description"), ("RefundIn", "reason")] {
         set(schema, property, json!({"pattern": MULTI_LINE}));
     }
+    // What an endpoint's filter may name (gatepost_core::endpoints::EnabledEvents).
+    let event_types: Vec<&str> =
+        EventType::ALL.iter().map(|t| t.as_str()).chain(EndpointEventType::ALL.iter().map(|t| t.as_str())).collect();
+    let mut event_names = vec![gatepost_core::endpoints::EVERY_PAYMENT_EVENT];
+    event_names.extend(&event_types);
+    for schema in ["EndpointIn", "EndpointPatch"] {
+        set(schema, "url", json!({"pattern": URL_PATTERN, "maxLength": MAX_URL_BYTES}));
+        set(schema, "description", json!({"pattern": ONE_LINE, "maxLength": 500}));
+        set(schema, "enabled_events", json!({"minItems": 1, "items": {"type": "string", "enum": event_names}}));
+        set(schema, "ack_mode", json!({"enum": ["status", "echo", null]}));
+    }
+    set("EndpointPatch", "status", json!({"enum": ["enabled", "disabled", null]}));
+    set("ResendIn", "endpoint_id", json!({"pattern": id_pattern("we_")}));
     for (schema, property) in [
         ("PaymentIn", "return_url"),
         ("PaymentIn", "webhook_url"),
@@ -216,6 +244,7 @@ fn with_input_rules(mut document: Value) -> Value {
         ("ReturnUrls", "cancel"),
         ("ReturnUrls", "pending"),
         ("MerchantOut", "default_webhook_url"),
+        ("WebhookEndpoint", "url"),
     ] {
         if let Some(target) =
             schemas.pointer_mut(&format!("/{schema}/properties/{property}")).and_then(Value::as_object_mut)
@@ -227,7 +256,13 @@ fn with_input_rules(mut document: Value) -> Value {
 
     let Some(paths) = document["paths"].as_object_mut() else { return document };
     for (path, item) in paths.iter_mut() {
-        let own_id = if path.starts_with("/v1/events") { "evt_" } else { "pay_" };
+        let own_id = if path.starts_with("/v1/events") {
+            "evt_"
+        } else if path.starts_with("/v1/webhook_endpoints") {
+            "we_"
+        } else {
+            "pay_"
+        };
         let listed_id = if path.ends_with("/refunds") { "ref_" } else { own_id };
         for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
             let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
@@ -236,6 +271,7 @@ fn with_input_rules(mut document: Value) -> Value {
                     (Some("path"), Some("id")) => json!({"pattern": id_pattern(own_id)}),
                     (Some("query"), Some("starting_after")) => json!({"pattern": id_pattern(listed_id)}),
                     (Some("query"), Some("payment_id")) => json!({"pattern": id_pattern("pay_")}),
+                    (Some("query"), Some("type")) => json!({"enum": event_types}),
                     (Some("query"), Some("reference")) => json!({"pattern": ONE_LINE, "minLength": 1}),
                     (Some("header"), Some("Idempotency-Key")) => {
                         json!({"pattern": IDEMPOTENCY_KEY, "minLength": 1, "maxLength": 255})

@@ -3,23 +3,28 @@
 //! wrote events.
 
 use crate::callbacks::{self, CallbackChange, CallbackReceipt, CallbackResult};
+use crate::endpoints::{self, EndpointRefusal};
 use crate::payments::{self, ChangeOutcome};
 use crate::refunds::{self, DueRefund, RefundStart};
 use crate::tx::Backend;
 use crate::values::payment_row;
-use crate::webhooks::{self, ClaimScope, Delivery, EventQuery, NextStep, ScopeFilter, StoredEvent, WebhookSigning};
+use crate::webhooks::{
+    self, ClaimScope, Delivery, DueDelivery, EventQuery, NextStep, ResendTo, ScopeFilter, StoredEvent, WebhookSigning,
+};
 use crate::{
     AttemptStart, Checkout, DueAttempt, NewMerchant, Page, PaymentQuery, Store, StoreError, idempotency, merchants,
 };
 use async_trait::async_trait;
 use gatepost_core::changes::{NewAttempt, NewRefund, RefundSettlement, Reporter, Settlement};
+use gatepost_core::endpoints::{EndpointStatus, WebhookEndpoint};
 use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
-use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
+use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId, WebhookEndpointId};
 use gatepost_core::payment::{Merchant, Payment};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
-use gatepost_core::time::Timestamp;
+use gatepost_core::time::{Clock as _, SystemClock, Timestamp};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 #[derive(Debug)]
@@ -53,7 +58,9 @@ impl<B: Backend> Store for Database<B> {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        self.backend.migrate().await
+        self.backend.migrate().await?;
+        // A merchant's `default_webhook_url` from before endpoints existed gets its endpoint.
+        self.backend.write(|tx| Box::pin(endpoints::sync_every_default(tx, SystemClock.now()))).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -61,7 +68,16 @@ impl<B: Backend> Store for Database<B> {
     }
 
     async fn create_merchant(&self, new: NewMerchant) -> Result<(), StoreError> {
-        self.backend.write_statement(move |tx| Box::pin(merchants::create(tx, new))).await
+        self.backend
+            .write(move |tx| {
+                Box::pin(async move {
+                    merchants::create(tx, &new).await?;
+                    endpoints::sync_default(tx, &new.merchant, new.merchant.created_at)
+                        .await?
+                        .map_err(|_| StoreError::Corrupt("a new merchant has no endpoints".into()))
+                })
+            })
+            .await
     }
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
@@ -213,22 +229,39 @@ impl<B: Backend> Store for Database<B> {
         lease_until: Timestamp,
         limit: u32,
         scope: ClaimScope<'_>,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
+    ) -> Result<Vec<DueDelivery>, StoreError> {
         let scope = ScopeFilter::from(scope);
+        // The claim is one statement; reading the claimed events after it changes nothing.
         self.backend.write_statement(move |tx| Box::pin(webhooks::claim_due(tx, now, lease_until, limit, scope))).await
     }
 
-    async fn release_events(&self, ids: &[EventId], at: Timestamp) -> Result<(), StoreError> {
-        if ids.is_empty() {
+    async fn release_events(&self, destinations: &[(EventId, u32)], at: Timestamp) -> Result<(), StoreError> {
+        if destinations.is_empty() {
             return Ok(());
         }
-        let ids = ids.to_vec();
-        self.backend.write_statement(move |tx| Box::pin(webhooks::release(tx, ids, at))).await
+        let destinations = destinations.to_vec();
+        self.backend.write(move |tx| Box::pin(webhooks::release(tx, destinations, at))).await
     }
 
-    async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError> {
+    async fn record_deliveries(
+        &self,
+        attempts: &[(Delivery, NextStep)],
+        disable_after: Duration,
+    ) -> Result<(), StoreError> {
         let attempts = attempts.to_vec();
-        self.backend.write(move |tx| Box::pin(webhooks::record(tx, attempts))).await
+        self.backend.write(move |tx| Box::pin(webhooks::record(tx, attempts, disable_after))).await?;
+        // An endpoint turned off sends a notice to the merchant's other endpoints.
+        self.outbox.notify_one();
+        Ok(())
+    }
+
+    async fn endpoint_signing(
+        &self,
+        endpoint: &WebhookEndpointId,
+        now: Timestamp,
+    ) -> Result<Option<WebhookSigning>, StoreError> {
+        let endpoint = endpoint.clone();
+        self.backend.read(move |tx| Box::pin(async move { endpoints::signing(tx, &endpoint, now).await })).await
     }
 
     async fn webhook_signing(
@@ -255,9 +288,100 @@ impl<B: Backend> Store for Database<B> {
         self.backend.read(move |tx| Box::pin(webhooks::deliveries(tx, merchant, event))).await
     }
 
-    async fn request_resend(&self, merchant: &MerchantId, event: &EventId, now: Timestamp) -> Result<bool, StoreError> {
+    async fn request_resend(
+        &self,
+        merchant: &MerchantId,
+        event: &EventId,
+        to: ResendTo,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
         let (merchant, event) = (merchant.clone(), event.clone());
-        self.backend.write_statement(move |tx| Box::pin(webhooks::request_resend(tx, merchant, event, now))).await
+        let count =
+            self.backend.write(move |tx| Box::pin(webhooks::request_resend(tx, merchant, event, to, now))).await?;
+        self.outbox.notify_one();
+        Ok(count)
+    }
+
+    async fn webhook_endpoints(&self, merchant: &MerchantId) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        let merchant = merchant.clone();
+        self.backend.read(move |tx| Box::pin(async move { endpoints::list(tx, &merchant).await })).await
+    }
+
+    async fn webhook_endpoint(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+    ) -> Result<Option<WebhookEndpoint>, StoreError> {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        self.backend.read(move |tx| Box::pin(async move { endpoints::by_id(tx, &merchant, &id).await })).await
+    }
+
+    async fn create_webhook_endpoint(
+        &self,
+        endpoint: &WebhookEndpoint,
+        secret: &WebhookSecret,
+    ) -> Result<Result<(), EndpointRefusal>, StoreError> {
+        let (endpoint, secret) = (endpoint.clone(), secret.clone());
+        self.backend
+            .write(move |tx| Box::pin(async move { endpoints::create(tx, &endpoint, Some(&secret)).await }))
+            .await
+    }
+
+    async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        let endpoint = endpoint.clone();
+        self.backend.write(move |tx| Box::pin(async move { endpoints::update(tx, &endpoint).await })).await
+    }
+
+    async fn delete_webhook_endpoint(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<bool, StoreError> {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        self.backend.write(move |tx| Box::pin(async move { endpoints::delete(tx, &merchant, &id).await })).await
+    }
+
+    async fn rotate_endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+        new: &WebhookSecret,
+        previous_until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (merchant, id, new) = (merchant.clone(), id.clone(), new.clone());
+        self.backend
+            .write(move |tx| {
+                Box::pin(async move { endpoints::rotate_secret(tx, &merchant, &id, &new, previous_until).await })
+            })
+            .await
+    }
+
+    async fn send_test_event(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+        now: Timestamp,
+    ) -> Result<Option<EventId>, StoreError> {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        let event = self
+            .backend
+            .write(move |tx| Box::pin(async move { endpoints::send_test(tx, &merchant, &id, now).await }))
+            .await?;
+        self.outbox.notify_one();
+        Ok(event)
+    }
+
+    async fn recover(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        let count = self.backend.write(move |tx| Box::pin(webhooks::recover(tx, merchant, id, since, now))).await?;
+        self.outbox.notify_one();
+        Ok(count)
+    }
+
+    async fn webhook_endpoint_counts(&self) -> Result<Vec<(EndpointStatus, u64)>, StoreError> {
+        self.backend.read(move |tx| Box::pin(endpoints::count_by_status(tx))).await
     }
 
     async fn webhook_backlog(&self) -> Result<u64, StoreError> {
@@ -269,9 +393,23 @@ impl<B: Backend> Store for Database<B> {
         self.backend.read(move |tx| Box::pin(merchants::by_id(tx, id))).await
     }
 
-    async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError> {
+    async fn update_merchant(
+        &self,
+        merchant: &Merchant,
+        now: Timestamp,
+    ) -> Result<Result<(), EndpointRefusal>, StoreError> {
         let merchant = merchant.clone();
-        self.backend.write_statement(move |tx| Box::pin(merchants::update_settings(tx, merchant))).await
+        self.backend
+            .write(move |tx| {
+                Box::pin(async move {
+                    let refused = endpoints::sync_default(tx, &merchant, now).await?;
+                    if refused.is_ok() {
+                        merchants::update_settings(tx, merchant).await?;
+                    }
+                    Ok(refused)
+                })
+            })
+            .await
     }
 
     async fn rotate_webhook_secret(

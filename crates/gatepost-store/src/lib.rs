@@ -12,7 +12,8 @@
 //! - `database`: the one [`Store`] implementation, over any backend.
 //! - the operations, each written once over `Tx`: `payments` (payments and attempts),
 //!   `refunds`, `callbacks`, `idempotency`, `merchants`, `webhooks` (the outbox as the
-//!   delivery worker and the events API see it) and `outbox` (writing a change's events).
+//!   delivery worker and the events API see it), `endpoints` (a merchant's webhook
+//!   endpoints) and `outbox` (writing an event with its destinations).
 //! - `sqlite/`: the embedded default. One writer thread commits in batches (group
 //!   commit: one fsync for many requests), a small pool of readers serves queries.
 //! - `postgres/`: for several gateway processes on one database.
@@ -22,6 +23,7 @@
 
 mod callbacks;
 mod database;
+mod endpoints;
 mod error;
 mod idempotency;
 mod merchants;
@@ -38,15 +40,19 @@ mod values;
 mod webhooks;
 
 pub use callbacks::{CallbackChange, CallbackReceipt, CallbackResult};
+pub use endpoints::EndpointRefusal;
 pub use error::StoreError;
 pub use payments::ChangeOutcome;
 pub use refunds::{DueRefund, RefundStart};
-pub use webhooks::{ClaimScope, Delivery, EventQuery, NextStep, StoredEvent, WebhookSigning};
+pub use webhooks::{
+    ClaimScope, Delivery, DueDelivery, EventDestination, EventQuery, NextStep, ResendTo, StoredEvent, WebhookSigning,
+};
 
 use async_trait::async_trait;
 use gatepost_core::changes::{NewAttempt, NewRefund, RefundSettlement, Settlement};
+use gatepost_core::endpoints::{EndpointStatus, WebhookEndpoint};
 use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
-use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId};
+use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId, WebhookEndpointId};
 use gatepost_core::payment::{Attempt, Merchant, Payment};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
@@ -220,26 +226,40 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// left the issuer's page.
     async fn abandoned_challenges(&self, now: Timestamp, limit: u32) -> Result<Vec<DueAttempt>, StoreError>;
 
-    /// Takes up to `limit` events whose next attempt is due, leasing them until
-    /// `lease_until`: a worker that dies lets them come due again then. On PostgreSQL
-    /// concurrent nodes never take the same event.
+    /// Takes up to `limit` destinations of events whose next attempt is due, leasing them
+    /// until `lease_until`: a worker that dies lets them come due again then. On PostgreSQL
+    /// concurrent nodes never take the same one.
     async fn claim_due_events(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
         scope: ClaimScope<'_>,
-    ) -> Result<Vec<StoredEvent>, StoreError>;
+    ) -> Result<Vec<DueDelivery>, StoreError>;
 
-    /// Hands claimed events back unsent, due again at `at`.
-    async fn release_events(&self, ids: &[EventId], at: Timestamp) -> Result<(), StoreError>;
+    /// Hands claimed destinations (event id, position) back unsent, due again at `at`.
+    async fn release_events(&self, destinations: &[(EventId, u32)], at: Timestamp) -> Result<(), StoreError>;
 
-    /// Records attempts and what follows each, in one transaction.
-    async fn record_deliveries(&self, attempts: &[(Delivery, NextStep)]) -> Result<(), StoreError>;
+    /// Records attempts and what follows each, in one transaction; an endpoint whose
+    /// attempts have all failed for `disable_after` (and often enough) is turned off
+    /// (docs/reference/webhooks.md#auto-disable).
+    async fn record_deliveries(
+        &self,
+        attempts: &[(Delivery, NextStep)],
+        disable_after: std::time::Duration,
+    ) -> Result<(), StoreError>;
 
+    /// How the payment URLs' webhooks of a merchant are signed and acknowledged.
     async fn webhook_signing(
         &self,
         merchant: &MerchantId,
+        now: Timestamp,
+    ) -> Result<Option<WebhookSigning>, StoreError>;
+
+    /// How an endpoint's webhooks are signed and acknowledged; `None` once it is removed.
+    async fn endpoint_signing(
+        &self,
+        endpoint: &WebhookEndpointId,
         now: Timestamp,
     ) -> Result<Option<WebhookSigning>, StoreError>;
 
@@ -250,8 +270,68 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The attempts of one of the merchant's events, oldest first.
     async fn deliveries(&self, merchant: &MerchantId, event: &EventId) -> Result<Vec<Delivery>, StoreError>;
 
-    /// Makes the event due now for one extra attempt; false if the merchant has no such event.
-    async fn request_resend(&self, merchant: &MerchantId, event: &EventId, now: Timestamp) -> Result<bool, StoreError>;
+    /// Makes the event's destinations of `to` due now for one extra attempt; how many
+    /// there were (none if the merchant has no such event).
+    async fn request_resend(
+        &self,
+        merchant: &MerchantId,
+        event: &EventId,
+        to: ResendTo,
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// The merchant's webhook endpoints, oldest first.
+    async fn webhook_endpoints(&self, merchant: &MerchantId) -> Result<Vec<WebhookEndpoint>, StoreError>;
+
+    async fn webhook_endpoint(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+    ) -> Result<Option<WebhookEndpoint>, StoreError>;
+
+    /// Stores a new endpoint with its secret, unless the merchant has as many as it may.
+    async fn create_webhook_endpoint(
+        &self,
+        endpoint: &WebhookEndpoint,
+        secret: &WebhookSecret,
+    ) -> Result<Result<(), EndpointRefusal>, StoreError>;
+
+    /// Saves an endpoint's settings; disabling it skips what was due for it.
+    async fn update_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError>;
+
+    /// Removes an endpoint; false when the merchant has no such endpoint.
+    async fn delete_webhook_endpoint(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<bool, StoreError>;
+
+    /// Gives an endpoint a new secret; the current one keeps signing until `previous_until`.
+    /// False when the merchant has no such endpoint.
+    async fn rotate_endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+        new: &WebhookSecret,
+        previous_until: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a `webhook_endpoint.test` event for that endpoint alone.
+    async fn send_test_event(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+        now: Timestamp,
+    ) -> Result<Option<EventId>, StoreError>;
+
+    /// Makes every event since `since` that was not delivered to the endpoint due again,
+    /// oldest first; how many.
+    async fn recover(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// How many endpoints are enabled and disabled (`/metrics`).
+    async fn webhook_endpoint_counts(&self) -> Result<Vec<(EndpointStatus, u64)>, StoreError>;
 
     /// Events not delivered yet (`/metrics`).
     async fn webhook_backlog(&self) -> Result<u64, StoreError>;
@@ -259,8 +339,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
 
     /// Saves the merchant's settings (`PATCH /v1/merchant`:
-    /// docs/reference/api.md#merchant-settings).
-    async fn update_merchant(&self, merchant: &Merchant) -> Result<(), StoreError>;
+    /// docs/reference/api.md#merchant-settings), with the default endpoint that
+    /// `default_webhook_url` makes: refused when it would be one endpoint too many.
+    async fn update_merchant(
+        &self,
+        merchant: &Merchant,
+        now: Timestamp,
+    ) -> Result<Result<(), EndpointRefusal>, StoreError>;
 
     /// Makes `new` the signing secret; the current one keeps signing until `previous_until`.
     async fn rotate_webhook_secret(

@@ -10,8 +10,8 @@ use gatepost_core::payment::Merchant;
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::time::Timestamp;
 
-pub(crate) async fn create(tx: &mut dyn Tx, new: NewMerchant) -> Result<(), StoreError> {
-    tx.insert("merchants", merchant_row(&new)).await.map(drop)
+pub(crate) async fn create(tx: &mut dyn Tx, new: &NewMerchant) -> Result<(), StoreError> {
+    tx.insert("merchants", merchant_row(new)).await.map(drop)
 }
 
 pub(crate) async fn list(tx: &mut dyn Tx) -> Result<Vec<Merchant>, StoreError> {

@@ -4,8 +4,8 @@
 
 use crate::outbox::insert_events;
 use crate::queries::{
-    ABANDONED_CHALLENGES, ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, MERCHANT_DEFAULT_WEBHOOK_URL, MERCHANT_FOR_CHECKOUT,
-    PAYMENT_BY_CHECKOUT_TOKEN, PAYMENT_BY_ID, PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RESCHEDULE_POLL,
+    ABANDONED_CHALLENGES, ATTEMPT_BY_ID, ATTEMPTS_DUE_FOR_POLL, MERCHANT_FOR_CHECKOUT, PAYMENT_BY_CHECKOUT_TOKEN,
+    PAYMENT_BY_ID, PAYMENT_BY_ID_FOR_ANY_MERCHANT, PAYMENTS_DUE_TO_EXPIRE, RESCHEDULE_POLL,
 };
 use crate::refunds::{attach_refunds, captured_ids, refund_from_row, refunds_of_sql};
 use crate::rows::{
@@ -68,13 +68,6 @@ pub(crate) async fn payment_by_id(
     Ok(payments_with_attempts(tx, &sql, &values).await?.into_iter().next())
 }
 
-/// The merchant's webhook URL, for events of payments that name none.
-pub(crate) async fn merchant_webhook_url(tx: &mut dyn Tx, merchant: &MerchantId) -> Result<Option<String>, StoreError> {
-    let merchant = [merchant.as_str().into()];
-    let url = tx.query_one(MERCHANT_DEFAULT_WEBHOOK_URL, &merchant, |r| r.opt_text("default_webhook_url")).await?;
-    Ok(url.flatten())
-}
-
 /// Inserts a new payment's row, made by the caller with `values::payment_row`: outside
 /// the transaction, so that SQLite's one writer thread does not serialize the payment.
 pub(crate) async fn create_payment(tx: &mut dyn Tx, row: Columns) -> Result<(), StoreError> {
@@ -112,8 +105,7 @@ pub(crate) async fn apply(
         return Ok(ChangeOutcome::NotFound);
     };
     let from = payment.status;
-    let webhook_url = merchant_webhook_url(tx, &payment.merchant_id).await?;
-    let Ok(events) = payment.apply(event, now, webhook_url.as_deref()) else {
+    let Ok(events) = payment.apply(event, now) else {
         return Ok(ChangeOutcome::Rejected(payment));
     };
     update_payment(tx, &payment).await?;
@@ -182,9 +174,8 @@ pub(crate) async fn settle_attempt(
         return Ok(ChangeOutcome::NotFound);
     };
     let from = payment.status;
-    let webhook_url = merchant_webhook_url(tx, &payment.merchant_id).await?;
     let Some(SettledAttempt { attempt, next_poll_at, events }) =
-        payment.settle_attempt(attempt_id, reporter, settlement, now, webhook_url.as_deref())
+        payment.settle_attempt(attempt_id, reporter, settlement, now)
     else {
         return Ok(ChangeOutcome::Rejected(payment));
     };

@@ -2,7 +2,6 @@
 
 pub(crate) const MERCHANT_BY_KEY_HASH: &str = "SELECT * FROM merchants WHERE api_key_hash = $1";
 pub(crate) const LIST_MERCHANTS: &str = "SELECT * FROM merchants ORDER BY id";
-pub(crate) const MERCHANT_DEFAULT_WEBHOOK_URL: &str = "SELECT default_webhook_url FROM merchants WHERE id = $1";
 pub(crate) const PAYMENT_BY_ID: &str = "SELECT * FROM payments WHERE id = $1 AND merchant_id = $2";
 pub(crate) const PAYMENT_BY_ID_FOR_ANY_MERCHANT: &str = "SELECT * FROM payments WHERE id = $1";
 pub(crate) const PAYMENT_BY_CHECKOUT_TOKEN: &str = "SELECT * FROM payments WHERE checkout_token = $1";

@@ -3,7 +3,7 @@
 
 use crate::StoreError;
 use crate::outbox::insert_events;
-use crate::payments::{ChangeOutcome, merchant_webhook_url, payment_by_id, update_payment};
+use crate::payments::{ChangeOutcome, payment_by_id, update_payment};
 use crate::rows::Row;
 use crate::tx::Tx;
 use crate::values::{Columns, Value};
@@ -167,9 +167,8 @@ pub(crate) async fn settle_refund(
         return Ok(ChangeOutcome::NotFound);
     };
     let from = payment.status;
-    let webhook_url = merchant_webhook_url(tx, &payment.merchant_id).await?;
     let Some(SettledRefund { refund, next_poll_at, events }) =
-        payment.settle_refund(refund_id, reporter, settlement, now, webhook_url.as_deref())
+        payment.settle_refund(refund_id, reporter, settlement, now)
     else {
         return Ok(ChangeOutcome::Rejected(payment));
     };

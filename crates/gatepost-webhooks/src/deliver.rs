@@ -5,8 +5,9 @@ use crate::client::{WebhookClient, is_blocked, literal_address_allowed};
 use crate::schedule::{RetrySchedule, parse_retry_after};
 use gatepost_core::delivery::{DeliveryError, DeliveryStatus, Trigger};
 use gatepost_core::ids::DeliveryId;
+use gatepost_core::payment::AckMode;
 use gatepost_core::time::Timestamp;
-use gatepost_store::{Delivery, NextStep, StoredEvent, WebhookSigning};
+use gatepost_store::{Delivery, DueDelivery, NextStep, WebhookSigning};
 use std::time::Instant;
 
 /// How much of a response body is kept in the deliveries log.
@@ -45,29 +46,31 @@ pub struct Attempted {
     pub outcome: &'static str,
 }
 
-/// Sends `event` once to its URL and decides what follows.
+/// Sends an event once to one of its destinations and decides what follows.
 pub async fn attempt(
     client: &WebhookClient,
-    event: &StoredEvent,
+    due: &DueDelivery,
     signing: &WebhookSigning,
     schedule: &RetrySchedule,
     now: Timestamp,
 ) -> Attempted {
-    let url = event.url.clone().unwrap_or_default();
+    let url = due.destination.url.clone();
     let started = Instant::now();
-    let Answer { status_code, body, error, verdict } = send(client, event, signing, &url, now).await;
+    let Answer { status_code, body, error, verdict } = send(client, due, signing, &url, now).await;
     let delivery = Delivery {
         id: DeliveryId::generate(),
-        event_id: event.id.clone(),
+        event_id: due.event.id.clone(),
+        position: due.destination.position,
+        endpoint_id: due.destination.endpoint_id.clone(),
         url,
         attempted_at: now,
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         status_code,
         error,
         response_body: response_excerpt(&body),
-        trigger: if event.resend_requested { Trigger::Manual } else { Trigger::Automatic },
+        trigger: if due.destination.resend_requested { Trigger::Manual } else { Trigger::Automatic },
     };
-    let next = next_step(event, &verdict, schedule, now);
+    let next = next_step(due, &verdict, schedule, now);
     let outcome = match (&verdict, error) {
         (Verdict::Delivered, _) => "delivered",
         (_, Some(DeliveryError::BlockedAddress)) => "blocked",
@@ -94,7 +97,7 @@ impl Answer {
 
 async fn send(
     client: &WebhookClient,
-    event: &StoredEvent,
+    due: &DueDelivery,
     signing: &WebhookSigning,
     url: &str,
     now: Timestamp,
@@ -105,6 +108,7 @@ async fn send(
     if client.guard && !literal_address_allowed(&parsed) {
         return Answer::none(DeliveryError::BlockedAddress);
     }
+    let event = &due.event;
     let timestamp = now.unix_seconds();
     let request = client
         .http
@@ -141,11 +145,15 @@ async fn send(
             }
         }
     }
-    let payment_id = event.payment_id.as_str();
+    // An event about an endpoint has no payment to echo: any 2xx acknowledges it.
+    let (mode, payment_id) = match &event.payment_id {
+        Some(id) => (signing.ack_mode, id.as_str()),
+        None => (AckMode::Status, ""),
+    };
     let (verdict, error) = match read_error {
         // An answer cut short (timeout while reading) is no acknowledgement.
         Some(kind) => (Verdict::Retry { retry_after: None }, Some(kind)),
-        None => judge(status, &body, signing.ack_mode, payment_id, retry_after),
+        None => judge(status, &body, mode, payment_id, retry_after),
     };
     Answer { status_code: Some(status), body, error, verdict }
 }
@@ -166,15 +174,15 @@ fn error_kind(error: &reqwest::Error) -> DeliveryError {
     }
 }
 
-/// What follows the attempt (docs/reference/webhooks.md#retries). A manual resend of an
-/// event that had already ended only changes it when it succeeds.
-fn next_step(event: &StoredEvent, verdict: &Verdict, schedule: &RetrySchedule, now: Timestamp) -> NextStep {
-    let ended = event.delivery_status != DeliveryStatus::Pending;
+/// What follows the attempt (docs/reference/webhooks.md#retries). A manual resend to a
+/// destination that had already ended only changes it when it succeeds.
+fn next_step(due: &DueDelivery, verdict: &Verdict, schedule: &RetrySchedule, now: Timestamp) -> NextStep {
+    let ended = due.destination.status != DeliveryStatus::Pending;
     match verdict {
         Verdict::Delivered => NextStep::Delivered,
         _ if ended => NextStep::Unchanged,
         Verdict::Gone => NextStep::Failed,
-        Verdict::Retry { retry_after } => match schedule.next_delay(event.attempts + 1) {
+        Verdict::Retry { retry_after } => match schedule.next_delay(due.destination.attempts + 1) {
             None => NextStep::Failed,
             Some(delay) => {
                 // The receiver's own Retry-After (already capped at 24 h) wins.

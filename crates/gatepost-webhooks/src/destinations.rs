@@ -2,12 +2,12 @@
 //! and port a webhook goes to — has at most a few attempts in flight, so one that is slow
 //! or down holds a bounded share of the worker and never delays anyone else's attempts.
 //!
-//! The worker offers each claimed event here. A destination with a slot free starts it; one
+//! The worker offers each claimed event's destination here. A destination with a slot free starts it; one
 //! without queues it (up to four times its cap), and an attempt that ends takes the next
 //! queued event of its destination in its slot, with no trip to the database. Beyond the
 //! queue, events are handed back. A destination that queues or hands back is marked as
-//! having a backlog: the worker's general claims then leave it out (its URLs are skipped by
-//! prefix), and once its queue has room for twice its cap the worker claims that
+//! having a backlog: the worker's general claims then leave it out (by the origin stored with
+//! each destination of an event: `gatepost_core::urls::WebhookUrl::origin`), and once its queue has room for twice its cap the worker claims that
 //! destination's own events to refill it, until a refill comes back short. A backlog is therefore drained at the destination's pace, in large claims, and
 //! never takes another destination's turn. A destination whose attempts keep failing without
 //! an answer (timeouts, refused connections) is probed with a few attempts at a time, its
@@ -29,16 +29,6 @@ pub const QUEUED_PER_SLOT: usize = 4;
 /// is only probed.
 const BUSY_DEFER: Duration = Duration::ZERO;
 const PROBING_DEFER: Duration = Duration::from_secs(30);
-
-/// Where a webhook goes, as the prefix every URL to that destination starts with:
-/// `https://hooks.example/` or `http://127.0.0.1:8000/`. `None` for a URL that does not
-/// parse (its attempt fails on its own, without a slot).
-#[must_use]
-pub fn destination_of(url: &str) -> Option<String> {
-    let parsed = reqwest::Url::parse(url).ok()?;
-    let origin = parsed.origin();
-    origin.is_tuple().then(|| format!("{}/", origin.ascii_serialization()))
-}
 
 #[derive(Debug)]
 struct Destination<T> {
@@ -256,15 +246,6 @@ impl<T> Destinations<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_destination_is_scheme_host_and_port() {
-        assert_eq!(destination_of("https://hooks.example/in?x=1").as_deref(), Some("https://hooks.example/"));
-        assert_eq!(destination_of("http://127.0.0.1:8000/a/b").as_deref(), Some("http://127.0.0.1:8000/"));
-        assert_eq!(destination_of("https://hooks.example:443/in").as_deref(), Some("https://hooks.example/"));
-        assert_eq!(destination_of("http://[::1]:9/in").as_deref(), Some("http://[::1]:9/"));
-        assert_eq!(destination_of("not a url"), None);
-    }
 
     #[test]
     fn a_destination_starts_up_to_its_cap_queues_four_times_that_and_hands_back_the_rest() {

@@ -5,13 +5,13 @@
 
 use crate::client::WebhookClient;
 use crate::deliver::attempt;
-use crate::destinations::{Destinations, Next, Placed, QUEUED_PER_SLOT, destination_of};
+use crate::destinations::{Destinations, Next, Placed, QUEUED_PER_SLOT};
 use crate::metrics::WebhookMetrics;
 use crate::schedule::RetrySchedule;
-use gatepost_core::ids::{EventId, MerchantId};
+use gatepost_core::ids::{EventId, MerchantId, WebhookEndpointId};
 use gatepost_core::names::Named as _;
 use gatepost_core::time::Clock;
-use gatepost_store::{ClaimScope, Store, StoredEvent, WebhookSigning};
+use gatepost_store::{ClaimScope, DueDelivery, Store, WebhookSigning};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,8 +41,19 @@ fn lease(timeout: Duration) -> Duration {
     timeout * attempts + Duration::from_secs(1)
 }
 
-/// A claimed event with what signs it, waiting for or taking a slot.
-type Claimed = (StoredEvent, WebhookSigning);
+/// A claimed destination of an event with what signs it, waiting for or taking a slot.
+type Claimed = (DueDelivery, WebhookSigning);
+
+/// A claimed destination as the database names it: its event and its place among the
+/// event's destinations.
+type DestinationKey = (EventId, u32);
+
+fn key_of(due: &DueDelivery) -> DestinationKey {
+    (due.event.id.clone(), due.destination.position)
+}
+
+/// Who signs a destination's webhooks: an endpoint, or the merchant for a payment's URL.
+type Signer = (MerchantId, Option<WebhookEndpointId>);
 
 /// Everything the worker needs.
 #[derive(Clone, Debug)]
@@ -55,18 +66,21 @@ pub struct Dispatcher {
     pub metrics: WebhookMetrics,
     /// Attempts in flight at once to one destination (scheme, host and port).
     pub max_in_flight_per_destination: usize,
+    /// How long an endpoint's attempts may all fail before it is turned off
+    /// (docs/reference/webhooks.md#auto-disable).
+    pub disable_after: Duration,
 }
 
 /// A finished attempt on its way to the database.
 type Finished = (gatepost_store::Delivery, gatepost_store::NextStep);
 
 /// Records finished attempts in batches, one write each, until every sender is gone.
-async fn record(store: Arc<dyn Store>, mut finished: mpsc::Receiver<Finished>) {
+async fn record(store: Arc<dyn Store>, mut finished: mpsc::Receiver<Finished>, disable_after: Duration) {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        if let Err(error) = store.record_deliveries(&batch).await {
+        if let Err(error) = store.record_deliveries(&batch, disable_after).await {
             tracing::warn!(%error, attempts = batch.len(), "recording webhook attempts one by one");
-            record_one_by_one(store.as_ref(), &mut batch).await;
+            record_one_by_one(store.as_ref(), &mut batch, disable_after).await;
         }
         batch.clear();
     }
@@ -77,13 +91,13 @@ async fn record(store: Arc<dyn Store>, mut finished: mpsc::Receiver<Finished>) {
 /// once more without its response body; only if that fails too (the database is down)
 /// is it left to its lease, and the event is tried again: at least once holds, and a
 /// row that can never be written never makes its event — or anyone else's — a loop.
-async fn record_one_by_one(store: &dyn Store, batch: &mut [Finished]) {
+async fn record_one_by_one(store: &dyn Store, batch: &mut [Finished], disable_after: Duration) {
     for attempt in batch.iter_mut() {
-        if store.record_deliveries(std::slice::from_ref(attempt)).await.is_ok() {
+        if store.record_deliveries(std::slice::from_ref(attempt), disable_after).await.is_ok() {
             continue;
         }
         attempt.0.response_body = String::new();
-        if let Err(error) = store.record_deliveries(std::slice::from_ref(attempt)).await {
+        if let Err(error) = store.record_deliveries(std::slice::from_ref(attempt), disable_after).await {
             tracing::error!(%error, event = %attempt.0.event_id, "could not record a webhook attempt");
         }
     }
@@ -93,7 +107,7 @@ impl Dispatcher {
     /// Delivers until `stop` turns true, then waits for attempts in flight.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let (finished, to_record) = mpsc::channel(RECORD_QUEUE);
-        let recorder = tokio::spawn(record(Arc::clone(&self.store), to_record));
+        let recorder = tokio::spawn(record(Arc::clone(&self.store), to_record, self.disable_after));
         // Shared by every attempt task without copying the settings.
         let destinations = Arc::new(Destinations::<Claimed>::new(self.max_in_flight_per_destination));
         let this = Arc::new(self);
@@ -147,16 +161,16 @@ impl Dispatcher {
             }
         }
         // Attempts in flight finish; queued events go back to the database, due at once.
-        let queued: Vec<EventId> = destinations.stop().into_iter().map(|(event, _)| event.id).collect();
+        let queued: Vec<DestinationKey> = destinations.stop().iter().map(|(due, _)| key_of(due)).collect();
         while in_flight.join_next().await.is_some() {}
         this.hand_back(&queued, Duration::ZERO).await;
         drop(finished);
         let _ = recorder.await;
     }
 
-    /// Gives claimed events back to the database unsent, due again after `wait`. If that
-    /// fails their lease runs out instead, and they are claimed again then.
-    async fn hand_back(&self, ids: &[EventId], wait: Duration) {
+    /// Gives claimed destinations back to the database unsent, due again after `wait`. If
+    /// that fails their lease runs out instead, and they are claimed again then.
+    async fn hand_back(&self, ids: &[DestinationKey], wait: Duration) {
         if ids.is_empty() {
             return;
         }
@@ -195,46 +209,44 @@ impl Dispatcher {
         }
         let now = self.clock.now();
         let lease_until = now.plus(lease(self.timeout));
-        let events = match self.store.claim_due_events(now, lease_until, limit, scope).await {
-            Ok(events) => events,
+        let claimed = match self.store.claim_due_events(now, lease_until, limit, scope).await {
+            Ok(claimed) => claimed,
             Err(error) => {
                 tracing::error!(%error, "could not claim due webhook events");
                 tokio::time::sleep(POLL_INTERVAL).await;
                 return false;
             }
         };
-        let full = events.len() == limit as usize;
-        let mut signings: HashMap<MerchantId, Option<WebhookSigning>> = HashMap::new();
-        let mut handed_back: HashMap<Duration, Vec<EventId>> = HashMap::new();
-        for event in events {
-            let signing = match signings.get(&event.merchant_id) {
+        let full = claimed.len() == limit as usize;
+        let mut signings: HashMap<Signer, Option<WebhookSigning>> = HashMap::new();
+        let mut handed_back: HashMap<Duration, Vec<DestinationKey>> = HashMap::new();
+        for due in claimed {
+            let signer = (due.event.merchant_id.clone(), due.destination.endpoint_id.clone());
+            let signing = match signings.get(&signer) {
                 Some(signing) => signing.clone(),
                 None => {
-                    let signing = self.store.webhook_signing(&event.merchant_id, now).await.unwrap_or_else(|error| {
-                        tracing::error!(%error, "could not read a merchant's webhook secret");
-                        None
-                    });
-                    signings.insert(event.merchant_id.clone(), signing.clone());
+                    let signing = self.signing(&signer, now).await;
+                    signings.insert(signer, signing.clone());
                     signing
                 }
             };
-            // No merchant to sign for: the event waits for its lease, and is tried again.
+            // Nobody to sign for: the destination waits for its lease, and is tried again.
             let Some(signing) = signing else { continue };
             // Never wait for a slot of the process here: slow destinations holding every slot
             // would stall the worker. Without one, an event waits behind its destination's
             // attempts in flight, or goes back.
-            let destination = event.url.as_deref().and_then(destination_of);
+            let destination = Some(due.destination.origin.clone()).filter(|origin| !origin.is_empty());
             let permit = permits.clone().try_acquire_owned().ok();
             let placed = match (&destination, permit.is_some()) {
-                (None, true) => Placed::Start((event, signing)),
-                (None, false) => Placed::HandBack((event, signing), Duration::ZERO),
-                (Some(prefix), true) => destinations.offer(prefix, (event, signing)),
-                (Some(prefix), false) => destinations.queue_behind(prefix, (event, signing)),
+                (None, true) => Placed::Start((due, signing)),
+                (None, false) => Placed::HandBack((due, signing), Duration::ZERO),
+                (Some(origin), true) => destinations.offer(origin, (due, signing)),
+                (Some(origin), false) => destinations.queue_behind(origin, (due, signing)),
             };
             let (claimed, permit) = match (placed, permit) {
                 (Placed::Start(claimed), Some(permit)) => (claimed, permit),
-                (Placed::HandBack((event, _), wait), _) => {
-                    handed_back.entry(wait).or_default().push(event.id);
+                (Placed::HandBack((due, _), wait), _) => {
+                    handed_back.entry(wait).or_default().push(key_of(&due));
                     continue;
                 }
                 _ => continue,
@@ -243,14 +255,14 @@ impl Dispatcher {
             in_flight.spawn(async move {
                 // One slot of the destination: the first event, then each queued one.
                 let mut next = Some(claimed);
-                while let Some((event, signing)) = next.take() {
-                    let attempted = worker.deliver(event, signing).await;
+                while let Some((due, signing)) = next.take() {
+                    let attempted = worker.deliver(due, signing).await;
                     let answered = attempted.0.status_code.is_some();
                     // Closed only at shutdown, after every attempt task has ended.
                     let _ = finished.send(attempted).await;
                     if let Some(prefix) = &destination {
                         let Next { event, hand_back, wait } = destinations.next(prefix, answered);
-                        let ids: Vec<EventId> = hand_back.into_iter().map(|(event, _)| event.id).collect();
+                        let ids: Vec<DestinationKey> = hand_back.iter().map(|(due, _)| key_of(due)).collect();
                         worker.hand_back(&ids, wait).await;
                         next = event;
                     }
@@ -264,10 +276,31 @@ impl Dispatcher {
         full
     }
 
-    #[tracing::instrument(skip_all, fields(event = %event.id, payment = %event.payment_id, attempt = event.attempts + 1))]
-    async fn deliver(&self, event: StoredEvent, signing: WebhookSigning) -> Finished {
+    /// How a destination's webhooks are signed: by its endpoint, or by the merchant for a
+    /// payment's own URL. `None` when there is nobody to sign for (removed meanwhile).
+    async fn signing(
+        &self,
+        (merchant, endpoint): &Signer,
+        now: gatepost_core::time::Timestamp,
+    ) -> Option<WebhookSigning> {
+        let signing = match endpoint {
+            Some(endpoint) => self.store.endpoint_signing(endpoint, now).await,
+            None => self.store.webhook_signing(merchant, now).await,
+        };
+        signing.unwrap_or_else(|error| {
+            tracing::error!(%error, "could not read a webhook secret");
+            None
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(
+        event = %due.event.id,
+        endpoint = due.destination.endpoint_id.as_ref().map(|id| id.as_str()),
+        attempt = due.destination.attempts + 1,
+    ))]
+    async fn deliver(&self, due: DueDelivery, signing: WebhookSigning) -> Finished {
         let now = self.clock.now();
-        let attempted = attempt(&self.client, &event, &signing, &self.schedule, now).await;
+        let attempted = attempt(&self.client, &due, &signing, &self.schedule, now).await;
         let delivery = attempted.delivery;
         tracing::info!(
             status = delivery.status_code,
@@ -276,7 +309,13 @@ impl Dispatcher {
             next = ?attempted.next,
             "webhook attempt"
         );
-        self.metrics.record_attempt(attempted.outcome, delivery.duration_ms, &event, now, &attempted.next);
+        self.metrics.record_attempt(
+            attempted.outcome,
+            delivery.duration_ms,
+            due.event.created_at,
+            now,
+            &attempted.next,
+        );
         (delivery, attempted.next)
     }
 }

@@ -5,6 +5,18 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+/// Whether a URL's host is `localhost` or an IP address that is not public: a live
+/// endpoint that names one could never be delivered to, so it is refused when saved.
+#[must_use]
+pub fn names_private_host(url: &str) -> bool {
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Ipv4(ip)) => !is_public(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => !is_public(IpAddr::V6(ip)),
+        Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+        None => false,
+    }
+}
+
 /// Whether gatepost may send a webhook to `ip` when private targets are not allowed.
 #[must_use]
 pub fn is_public(ip: IpAddr) -> bool {

@@ -1,8 +1,10 @@
 //! Delivery metrics (docs/reference/operations.md#metrics), registered in the server's
 //! Prometheus registry.
 
+use gatepost_core::endpoints::EndpointStatus;
+use gatepost_core::names::Named as _;
 use gatepost_core::time::Timestamp;
-use gatepost_store::{NextStep, StoredEvent};
+use gatepost_store::NextStep;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -18,6 +20,11 @@ struct Outcome {
 /// What became of an attempt: the `outcome` label of `gatepost_webhook_attempts_total`.
 pub const OUTCOMES: [&str; 3] = ["delivered", "failed", "blocked"];
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    status: &'static str,
+}
+
 /// The webhook series of `/metrics`.
 #[derive(Clone, Debug)]
 pub struct WebhookMetrics {
@@ -26,6 +33,8 @@ pub struct WebhookMetrics {
     event_to_delivery: Histogram,
     /// Events not delivered yet; set from the database when `/metrics` is read.
     pub backlog: Gauge,
+    /// Webhook endpoints by status, over every merchant; set with the backlog.
+    endpoints: Family<EndpointLabels, Gauge>,
 }
 
 impl WebhookMetrics {
@@ -36,6 +45,7 @@ impl WebhookMetrics {
             attempt_duration: Histogram::new(exponential_buckets(0.000_5, 2.0, 18)),
             event_to_delivery: Histogram::new(exponential_buckets(0.000_5, 2.0, 24)),
             backlog: Gauge::default(),
+            endpoints: Family::default(),
         };
         registry.register(
             "gatepost_webhook_attempts",
@@ -53,6 +63,10 @@ impl WebhookMetrics {
             metrics.event_to_delivery.clone(),
         );
         registry.register("gatepost_webhook_backlog", "Webhook events not delivered yet", metrics.backlog.clone());
+        registry.register("gatepost_webhook_endpoints", "Webhook endpoints by status", metrics.endpoints.clone());
+        for status in EndpointStatus::ALL {
+            let _ = metrics.endpoints.get_or_create(&EndpointLabels { status: status.as_str() });
+        }
         // Every outcome from the start, at zero, so that rate() and alerts work at once.
         for outcome in OUTCOMES {
             let _ = metrics.attempts.get_or_create(&Outcome { outcome });
@@ -60,11 +74,21 @@ impl WebhookMetrics {
         metrics
     }
 
+    /// Sets the endpoints gauge from a count by status; a status missing from it has none.
+    pub fn set_endpoints(&self, counts: &[(EndpointStatus, u64)]) {
+        for status in EndpointStatus::ALL {
+            let count = counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+            self.endpoints
+                .get_or_create(&EndpointLabels { status: status.as_str() })
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+    }
+
     pub(crate) fn record_attempt(
         &self,
         outcome: &'static str,
         duration_ms: i64,
-        event: &StoredEvent,
+        event_created_at: Timestamp,
         now: Timestamp,
         next: &NextStep,
     ) {
@@ -73,7 +97,7 @@ impl WebhookMetrics {
         self.attempt_duration.observe(duration_ms as f64 / 1000.0);
         if *next == NextStep::Delivered {
             #[allow(clippy::cast_precision_loss)]
-            let waited = (now.millis() - event.created_at.millis()).max(0) as f64 / 1000.0;
+            let waited = (now.millis() - event_created_at.millis()).max(0) as f64 / 1000.0;
             self.event_to_delivery.observe(waited);
         }
     }

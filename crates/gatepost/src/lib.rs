@@ -121,6 +121,7 @@ impl Server {
             timeout: config.webhooks.timeout,
             metrics: state.webhook_metrics(),
             max_in_flight_per_destination: config.webhooks.max_in_flight_per_endpoint,
+            disable_after: config.webhooks.disable_after,
         };
         let deliveries = tokio::spawn(dispatcher.run(stop.subscribe()));
         let limits = ConnectionLimits {

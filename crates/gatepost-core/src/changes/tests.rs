@@ -4,8 +4,6 @@ use crate::money::{Amount, Currency};
 use crate::payment::CaptureMode;
 use crate::urls::WebhookUrl;
 
-const MERCHANT_URL: Option<&str> = Some("https://merchant.example/hooks");
-
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_millis(1_800_000_000_000 + seconds * 1000)
 }
@@ -33,7 +31,7 @@ fn a_new_payment_is_open_with_every_attempt_and_its_own_page() {
 
 fn paid(amount: i64) -> Payment {
     let mut payment = open(amount, CaptureMode::Automatic);
-    payment.apply(PaymentEvent::AttemptSucceeded, at(1), MERCHANT_URL).unwrap();
+    payment.apply(PaymentEvent::AttemptSucceeded, at(1)).unwrap();
     payment
 }
 
@@ -69,9 +67,9 @@ fn an_approval_in_automatic_capture_captures_the_whole_amount() {
 #[test]
 fn an_authorization_opens_a_seven_day_capture_window_that_closes_when_it_ends() {
     let mut payment = open(1000, CaptureMode::Manual);
-    payment.apply(PaymentEvent::AttemptAuthorized, at(10), None).unwrap();
+    payment.apply(PaymentEvent::AttemptAuthorized, at(10)).unwrap();
     assert_eq!(payment.capture_before, Some(at(10 + 7 * 24 * 3600)));
-    payment.apply(PaymentEvent::Capture { amount: 600 }, at(20), None).unwrap();
+    payment.apply(PaymentEvent::Capture { amount: 600 }, at(20)).unwrap();
     assert_eq!((payment.status, payment.amount_captured, payment.capture_before), (PaymentStatus::Success, 600, None));
 }
 
@@ -79,7 +77,7 @@ fn an_authorization_opens_a_seven_day_capture_window_that_closes_when_it_ends() 
 fn events_are_numbered_from_one_and_carry_the_final_state() {
     let mut payment = open(1000, CaptureMode::Automatic);
     payment.attempts_remaining = 1;
-    let events = payment.apply(PaymentEvent::AttemptFailed { attempts_left: 0 }, at(5), MERCHANT_URL).unwrap();
+    let events = payment.apply(PaymentEvent::AttemptFailed { attempts_left: 0 }, at(5)).unwrap();
     let types: Vec<_> = events.iter().map(|e| (e.event_type, e.sequence)).collect();
     assert_eq!(types, [(EventType::AttemptFailed, 1), (EventType::Failed, 2)]);
     assert_eq!(payment.event_sequence, 2);
@@ -89,25 +87,21 @@ fn events_are_numbered_from_one_and_carry_the_final_state() {
         assert_eq!(body["sequence"], event.sequence);
         assert_eq!(event.created_at, at(5));
     }
-    let next = payment.apply(PaymentEvent::Cancel, at(6), MERCHANT_URL);
+    let next = payment.apply(PaymentEvent::Cancel, at(6));
     assert_eq!(next.unwrap_err(), Refusal::NotAllowed);
     assert_eq!(payment.event_sequence, 2, "a refused change numbers nothing");
 }
 
 #[test]
-fn an_event_goes_to_the_payments_webhook_url_before_the_merchants() {
-    let mut payment = open(1000, CaptureMode::Automatic);
-    let events = payment.apply(PaymentEvent::AttemptPending, at(1), MERCHANT_URL).unwrap();
-    assert_eq!(events[0].webhook_url.as_deref(), MERCHANT_URL);
-
+fn an_event_carries_the_payments_own_webhook_url() {
     let mut own = open(1000, CaptureMode::Automatic);
     own.webhook_url = Some(WebhookUrl::from_trusted("https://own.example/hook".into()));
-    let events = own.apply(PaymentEvent::AttemptPending, at(1), MERCHANT_URL).unwrap();
+    let events = own.apply(PaymentEvent::AttemptPending, at(1)).unwrap();
     assert_eq!(events[0].webhook_url.as_deref(), Some("https://own.example/hook"));
 
     let mut none = open(1000, CaptureMode::Automatic);
-    let events = none.apply(PaymentEvent::AttemptPending, at(1), None).unwrap();
-    assert_eq!(events[0].webhook_url, None, "kept, and skipped by delivery");
+    let events = none.apply(PaymentEvent::AttemptPending, at(1)).unwrap();
+    assert_eq!(events[0].webhook_url, None, "the merchant's endpoints are its only destinations");
 }
 
 #[test]
@@ -115,12 +109,12 @@ fn no_cancel_or_expiry_while_an_attempt_is_in_flight() {
     let mut payment = open(1000, CaptureMode::Automatic);
     let started = start(&mut payment, "sandbox");
     for event in [PaymentEvent::Cancel, PaymentEvent::Expire] {
-        assert_eq!(payment.apply(event, at(3), None).unwrap_err(), Refusal::AttemptInFlight);
+        assert_eq!(payment.apply(event, at(3)).unwrap_err(), Refusal::AttemptInFlight);
     }
     assert_eq!(payment.status, PaymentStatus::Open);
     let declined = result(AttemptStatus::Declined, AttemptEffect::Failed, None);
-    payment.settle_attempt(&started.attempt.id, Reporter::Connector, declined, at(4), None).unwrap();
-    payment.apply(PaymentEvent::Cancel, at(5), None).expect("the answer came: cancel now works");
+    payment.settle_attempt(&started.attempt.id, Reporter::Connector, declined, at(4)).unwrap();
+    payment.apply(PaymentEvent::Cancel, at(5)).expect("the answer came: cancel now works");
 }
 
 #[test]
@@ -143,26 +137,26 @@ fn a_result_is_recorded_once_and_only_from_whom_may_report_it() {
     let mut payment = open(1000, CaptureMode::Automatic);
     let id = start(&mut payment, "simulator").attempt.id;
     let pending = result(AttemptStatus::Pending, AttemptEffect::Pending, Some("acq-1"));
-    let settled = payment.settle_attempt(&id, Reporter::Connector, pending, at(3), MERCHANT_URL).unwrap();
+    let settled = payment.settle_attempt(&id, Reporter::Connector, pending, at(3)).unwrap();
     assert_eq!(settled.events.len(), 1);
     assert_eq!(payment.status, PaymentStatus::Pending);
 
     let stale = result(AttemptStatus::Pending, AttemptEffect::Pending, Some("acq-1"));
-    assert!(payment.settle_attempt(&id, Reporter::Callback("simulator"), stale, at(4), None).is_none());
+    assert!(payment.settle_attempt(&id, Reporter::Callback("simulator"), stale, at(4)).is_none());
     let other_connector = result(AttemptStatus::Succeeded, AttemptEffect::Approved, Some("acq-1"));
-    assert!(payment.settle_attempt(&id, Reporter::Callback("sandbox"), other_connector, at(4), None).is_none());
+    assert!(payment.settle_attempt(&id, Reporter::Callback("sandbox"), other_connector, at(4)).is_none());
     let other_reference = result(AttemptStatus::Succeeded, AttemptEffect::Approved, Some("acq-2"));
-    assert!(payment.settle_attempt(&id, Reporter::Callback("simulator"), other_reference, at(4), None).is_none());
+    assert!(payment.settle_attempt(&id, Reporter::Callback("simulator"), other_reference, at(4)).is_none());
     let wrong_form = result(AttemptStatus::Succeeded, AttemptEffect::Approved, None);
-    assert!(payment.settle_attempt(&id, Reporter::Challenge("guess"), wrong_form, at(4), None).is_none());
+    assert!(payment.settle_attempt(&id, Reporter::Challenge("guess"), wrong_form, at(4)).is_none());
     assert_eq!(payment.status, PaymentStatus::Pending, "nothing above moved the payment");
 
     let approved = result(AttemptStatus::Succeeded, AttemptEffect::Approved, Some("acq-1"));
-    let settled = payment.settle_attempt(&id, Reporter::Callback("simulator"), approved, at(5), None).unwrap();
+    let settled = payment.settle_attempt(&id, Reporter::Callback("simulator"), approved, at(5)).unwrap();
     assert_eq!(settled.attempt.connector_reference.as_deref(), Some("acq-1"));
     assert_eq!((payment.status, payment.amount_captured), (PaymentStatus::Success, 1000));
     let repeated = result(AttemptStatus::Succeeded, AttemptEffect::Approved, Some("acq-1"));
-    assert!(payment.settle_attempt(&id, Reporter::Connector, repeated, at(6), None).is_none());
+    assert!(payment.settle_attempt(&id, Reporter::Connector, repeated, at(6)).is_none());
 }
 
 #[test]
@@ -171,7 +165,7 @@ fn a_result_the_payment_can_no_longer_take_stays_on_the_attempt() {
     let id = start(&mut payment, "sandbox").attempt.id;
     payment.status = PaymentStatus::Expired;
     let approved = result(AttemptStatus::Succeeded, AttemptEffect::Approved, Some("ref"));
-    let settled = payment.settle_attempt(&id, Reporter::Connector, approved, at(3), None).unwrap();
+    let settled = payment.settle_attempt(&id, Reporter::Connector, approved, at(3)).unwrap();
     assert!(settled.events.is_empty());
     assert_eq!((payment.status, settled.attempt.status), (PaymentStatus::Expired, AttemptStatus::Succeeded));
 }
@@ -183,7 +177,7 @@ fn new_refund(amount: Option<i64>) -> NewRefund {
 fn settle(payment: &mut Payment, status: RefundStatus) -> Option<SettledRefund> {
     let id = payment.refunds.last().unwrap().id.clone();
     let settlement = RefundSettlement { status, connector_reference: None, failure_code: None, next_poll_at: None };
-    payment.settle_refund(&id, Reporter::Connector, settlement, at(9), MERCHANT_URL)
+    payment.settle_refund(&id, Reporter::Connector, settlement, at(9))
 }
 
 #[test]
@@ -223,7 +217,7 @@ fn refunds_move_the_payment_once_all_is_refunded() {
 #[test]
 fn only_paid_payments_refund() {
     let mut payment = open(1000, CaptureMode::Manual);
-    payment.apply(PaymentEvent::AttemptAuthorized, at(1), None).unwrap();
+    payment.apply(PaymentEvent::AttemptAuthorized, at(1)).unwrap();
     let refused = payment.reserve_refund(new_refund(None), at(2)).unwrap_err();
     assert_eq!(refused, RefundRefusal::InvalidState(PaymentStatus::Authorized));
 }
@@ -238,6 +232,6 @@ fn a_refund_callback_settles_only_its_connectors_refund() {
         failure_code: None,
         next_poll_at: None,
     };
-    assert!(payment.settle_refund(&refund.id, Reporter::Callback("simulator"), foreign, at(3), None).is_none());
+    assert!(payment.settle_refund(&refund.id, Reporter::Callback("simulator"), foreign, at(3)).is_none());
     assert_eq!(payment.amount_refunded, 0);
 }

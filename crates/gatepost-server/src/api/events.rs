@@ -2,7 +2,8 @@
 //! each attempt went.
 
 use super::lists::{List, QueryParams, json_response};
-use crate::extract::{AppPath, AppQuery};
+use crate::error::FieldError;
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,11 +11,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use gatepost_core::delivery::{DeliveryError, DeliveryStatus, Trigger};
-use gatepost_core::ids::{EventId, PaymentId};
+use gatepost_core::endpoints::EventKind;
+use gatepost_core::ids::{EventId, PaymentId, WebhookEndpointId};
 use gatepost_core::names::Named as _;
 use gatepost_core::payment::Merchant;
-use gatepost_core::status::EventType;
-use gatepost_store::{Delivery, EventQuery, Page, StoredEvent};
+use gatepost_store::{Delivery, EventDestination, EventQuery, Page, ResendTo, StoredEvent};
 use serde::{Deserialize, Serialize};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -31,28 +32,81 @@ pub(crate) struct EventOut {
     id: String,
     /// Always `event`.
     object: &'static str,
+    /// A payment event's type, or `webhook_endpoint.disabled` / `webhook_endpoint.test`.
     #[serde(rename = "type")]
-    event_type: EventType,
-    payment_id: String,
-    /// Increases by one per event of the same payment.
-    sequence: i64,
+    #[schema(example = "payment.succeeded")]
+    event_type: &'static str,
+    /// None for an event about an endpoint.
+    payment_id: Option<String>,
+    /// Increases by one per event of the same payment; none for an event about an endpoint.
+    sequence: Option<i64>,
     #[schema(format = DateTime)]
     created_at: String,
-    /// The payment as it was when the event happened: the `data` every attempt sends.
+    /// The payment (or the endpoint) as it was when the event happened: the `data` every
+    /// attempt sends.
     #[schema(value_type = Object)]
     data: serde_json::Value,
     delivery: DeliveryState,
+    /// Each place the event goes, in order: the merchant's endpoints that take it, then
+    /// the payment's own `webhook_url`.
+    destinations: Vec<DestinationOut>,
 }
 
+/// Where the delivery of an event stands over all its destinations.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct DeliveryState {
+    /// PENDING until every destination ended; then FAILED if any failed; SKIPPED when the
+    /// event has no destination it was sent to.
+    status: DeliveryStatus,
+    /// Attempts over every destination.
+    attempts: u32,
+    /// The payment's own URL when it is a destination, else the first destination's.
+    url: Option<String>,
+    #[schema(format = DateTime)]
+    last_attempt_at: Option<String>,
+    /// The soonest next attempt of any destination.
+    #[schema(format = DateTime)]
+    next_attempt_at: Option<String>,
+}
+
+/// One destination of an event.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DestinationOut {
+    /// The endpoint; none for the payment's own `webhook_url`.
+    endpoint_id: Option<String>,
+    url: String,
     status: DeliveryStatus,
     attempts: u32,
-    url: Option<String>,
     #[schema(format = DateTime)]
     last_attempt_at: Option<String>,
     #[schema(format = DateTime)]
     next_attempt_at: Option<String>,
+}
+
+impl From<&EventDestination> for DestinationOut {
+    fn from(d: &EventDestination) -> Self {
+        Self {
+            endpoint_id: d.endpoint_id.as_ref().map(ToString::to_string),
+            url: d.url.clone(),
+            status: d.status,
+            attempts: d.attempts,
+            last_attempt_at: d.last_attempt_at.map(|t| t.to_rfc3339()),
+            next_attempt_at: d.next_attempt_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+impl DeliveryState {
+    fn of(status: DeliveryStatus, destinations: &[EventDestination]) -> Self {
+        let url = destinations.iter().find(|d| d.endpoint_id.is_none()).or(destinations.first()).map(|d| d.url.clone());
+        Self {
+            status,
+            attempts: destinations.iter().map(|d| d.attempts).fold(0, u32::saturating_add),
+            url,
+            last_attempt_at: destinations.iter().filter_map(|d| d.last_attempt_at).max().map(|t| t.to_rfc3339()),
+            next_attempt_at: destinations.iter().filter_map(|d| d.next_attempt_at).min().map(|t| t.to_rfc3339()),
+        }
+    }
 }
 
 impl From<StoredEvent> for EventOut {
@@ -61,18 +115,13 @@ impl From<StoredEvent> for EventOut {
         Self {
             id: event.id.to_string(),
             object: "event",
-            event_type: event.event_type,
-            payment_id: event.payment_id.to_string(),
+            event_type: event.event_type.as_str(),
+            payment_id: event.payment_id.as_ref().map(ToString::to_string),
             sequence: event.sequence,
             created_at: event.created_at.to_rfc3339(),
             data: body.get("data").cloned().unwrap_or_default(),
-            delivery: DeliveryState {
-                status: event.delivery_status,
-                attempts: event.attempts,
-                url: event.url,
-                last_attempt_at: event.last_attempt_at.map(|t| t.to_rfc3339()),
-                next_attempt_at: event.next_attempt_at.map(|t| t.to_rfc3339()),
-            },
+            delivery: DeliveryState::of(event.delivery_status, &event.destinations),
+            destinations: event.destinations.iter().map(DestinationOut::from).collect(),
         }
     }
 }
@@ -84,6 +133,8 @@ pub(crate) struct DeliveryOut {
     /// Always `delivery`.
     object: &'static str,
     event_id: String,
+    /// The endpoint it went to; none for the payment's own `webhook_url`.
+    endpoint_id: Option<String>,
     url: String,
     #[schema(format = DateTime)]
     attempted_at: String,
@@ -102,6 +153,7 @@ impl From<Delivery> for DeliveryOut {
             id: d.id.to_string(),
             object: "delivery",
             event_id: d.event_id.to_string(),
+            endpoint_id: d.endpoint_id.as_ref().map(ToString::to_string),
             url: d.url,
             attempted_at: d.attempted_at.to_rfc3339(),
             duration_ms: d.duration_ms,
@@ -120,7 +172,7 @@ pub(crate) struct EventListParams {
     limit: Option<String>,
     starting_after: Option<String>,
     payment_id: Option<String>,
-    #[param(value_type = Option<EventType>)]
+    /// A payment event's type, or `webhook_endpoint.disabled` / `webhook_endpoint.test`.
     #[serde(rename = "type")]
     event_type: Option<String>,
     #[param(value_type = Option<DeliveryStatus>)]
@@ -154,7 +206,7 @@ pub(crate) async fn list_events(
         event_type: query_params.parse(
             "type",
             params.event_type.as_deref(),
-            EventType::parse,
+            EventKind::parse,
             "an event type such as payment.succeeded",
         ),
         delivery_status: query_params.parse(
@@ -215,14 +267,26 @@ pub(crate) async fn list_deliveries(
     Ok(json_response(StatusCode::OK, &List::from(page)))
 }
 
-/// One immediate extra attempt, even after the event `FAILED` (202).
+/// `POST /v1/events/{id}/resend`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResendIn {
+    /// One endpoint's destination; every destination when left out.
+    #[schema(example = "we_01JD2YB3C4D5E6F7G8H9J0K1M2")]
+    endpoint_id: Option<String>,
+}
+
+/// One immediate extra attempt at each destination (or at one endpoint), even after it
+/// `FAILED` (202).
 #[utoipa::path(
     post, path = "/v1/events/{id}/resend", tag = "events",
     params(("id" = String, Path, description = "The `evt_` id"), super::IdempotencyKeyHeader),
+    request_body(content = ResendIn, description = "Optional: an empty body resends to every destination"),
     responses(
-        (status = 202, description = "The attempt is on its way", body = EventOut),
+        (status = 202, description = "The attempts are on their way", body = EventOut),
         (status = 404, description = "No such event for this merchant", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The event has no webhook URL", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event has no destination to send it to (or not that endpoint)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`endpoint_id` is not an endpoint id", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -230,13 +294,26 @@ pub(crate) async fn resend_event(
     State(state): State<AppState>,
     Extension(merchant): Extension<Merchant>,
     AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<ResendIn>,
 ) -> Result<Response, ApiError> {
+    let to = match body.endpoint_id.as_deref() {
+        None => ResendTo::Every,
+        Some(raw) => ResendTo::Endpoint(WebhookEndpointId::parse(raw).ok_or_else(|| {
+            ApiError::validation(vec![FieldError::new(
+                "endpoint_id",
+                "invalid_value",
+                "Not a webhook endpoint id (we_…).",
+            )])
+        })?),
+    };
     let event = find_event(&state, &merchant, &id).await?;
-    if event.url.is_none() {
-        return Err(ApiError::invalid_state("The event has no webhook URL to send it to."));
+    let resent = state.store().request_resend(&merchant.id, &event.id, to, state.clock().now()).await?;
+    if resent == 0 {
+        return Err(ApiError::invalid_state(
+            "The event has no destination to send it to: no webhook URL, that endpoint is not one of its \
+             destinations, or the endpoint was disabled (use recover once it is enabled again).",
+        ));
     }
-    state.store().request_resend(&merchant.id, &event.id, state.clock().now()).await?;
-    state.store().outbox_signal().notify_one();
     let event = find_event(&state, &merchant, &id).await?;
     Ok(json_response(StatusCode::ACCEPTED, &EventOut::from(event)))
 }

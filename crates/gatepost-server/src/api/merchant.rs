@@ -154,7 +154,13 @@ pub(crate) async fn update_merchant(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    state.store().update_merchant(&merchant).await?;
+    if state.store().update_merchant(&merchant, state.clock().now()).await?.is_err() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "default_webhook_url",
+            "too_many_endpoints",
+            "The merchant has 16 webhook endpoints already; remove one to set a default URL.",
+        )]));
+    }
     state.inner.merchants.forget(&merchant.id);
     Ok(json_response(StatusCode::OK, &MerchantOut::from(&merchant)))
 }

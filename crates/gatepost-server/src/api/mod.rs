@@ -2,6 +2,7 @@
 //! Every route needs a secret key; every POST honours `Idempotency-Key`.
 
 pub(crate) mod auth;
+pub(crate) mod endpoints;
 pub(crate) mod events;
 mod idempotency;
 pub(crate) mod lists;
@@ -21,6 +22,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(payments::router())
         .merge(operations::router())
         .merge(events::router())
+        .merge(endpoints::router())
         .merge(merchant::router())
         .layer(from_fn_with_state(state.clone(), idempotency::replay_or_run))
         .layer(from_fn_with_state(state.clone(), crate::rate_limit::limit_api))

@@ -333,7 +333,7 @@ mod tests {
             .await
             .unwrap();
         let claimed = store.claim_due_events(now, now.plus_seconds(60), 10, ClaimScope::AllBut(&[])).await.unwrap();
-        let claimed: Vec<_> = claimed.iter().map(|event| event.payment_id.clone()).collect();
+        let claimed: Vec<_> = claimed.iter().map(|due| due.event.payment_id.clone().unwrap()).collect();
         assert_eq!(claimed, [cancelled[1].clone()], "the readable event is claimed, the other is left leased");
     }
 }

@@ -30,6 +30,9 @@ pub struct WebhookConfig {
     pub forbid_explicit_port: bool,
     /// Attempts in flight at once to one destination (docs/reference/webhooks.md#fairness).
     pub max_in_flight_per_endpoint: usize,
+    /// How long an endpoint's attempts may all fail (at least ten of them) before it is
+    /// turned off (docs/reference/webhooks.md#auto-disable).
+    pub disable_after: Duration,
 }
 
 /// The sandbox connector (docs/reference/connectors.md#sandbox).
@@ -100,6 +103,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("webhooks.timeout", "10s"),
     ("webhooks.forbid_explicit_port", "false"),
     ("webhooks.max_in_flight_per_endpoint", "64"),
+    ("webhooks.disable_after", "5d"),
     ("sandbox.async_delay", "2s"),
     ("connectors.poll_after", "30s"),
     ("log", "info"),
@@ -141,6 +145,7 @@ impl Config {
                     .unwrap_or(mode == Mode::Sandbox),
                 forbid_explicit_port: layers.parse("webhooks.forbid_explicit_port", parse_bool)?,
                 max_in_flight_per_endpoint: layers.parse("webhooks.max_in_flight_per_endpoint", parse_count)?,
+                disable_after: layers.parse("webhooks.disable_after", parse_positive_duration)?,
             },
             sandbox: SandboxConfig { async_delay: layers.parse("sandbox.async_delay", parse_duration)? },
             connectors: ConnectorsConfig {

@@ -94,8 +94,64 @@ async fn no_webhook_is_lost_when_the_server_is_killed(backend: Backend) {
     }
 }
 
+/// Every (event, destination) pair is delivered at least once across a `kill -9` during a
+/// fan-out to two endpoints and the payments' own URL (docs/reference/webhooks.md#fan-out).
+async fn no_fanned_out_webhook_is_lost_when_the_server_is_killed(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let merchant = create_merchant(&database.url).await;
+    let key = merchant["api_key"].as_str().unwrap().to_owned();
+    let receivers = [Receiver::start().await, Receiver::start().await, Receiver::start().await];
+    for receiver in &receivers {
+        receiver.always(Reply::Slow(std::time::Duration::from_millis(300)));
+    }
+    let env = [("GATEPOST_WEBHOOKS__RETRY_SCHEDULE", "100ms,100ms,100ms"), ("GATEPOST_WEBHOOKS__TIMEOUT", "1s")];
+    let mut server = serve_with(&database.url, &env, std::process::Stdio::null()).await;
+    for receiver in &receivers[..2] {
+        let created = server.post(&key, "/v1/webhook_endpoints", &json!({"url": receiver.url}).to_string()).await;
+        assert_eq!(created.status(), 201);
+    }
+    for n in 0..30 {
+        let body = json!({"amount": 100 + n, "currency": "EUR", "webhook_url": receivers[2].url});
+        let created: Value = server.post(&key, "/v1/payments", &body.to_string()).await.json().await.unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        assert_eq!(server.post(&key, &format!("/v1/payments/{id}/cancel"), "").await.status(), 200);
+    }
+    receivers[0].wait_for(1, std::time::Duration::from_secs(10)).await;
+    server.child.kill().await.expect("SIGKILL");
+    server.child.wait().await.unwrap();
+    for receiver in &receivers {
+        receiver.always(Reply::Status(200, Vec::new()));
+    }
+    let restarted = serve_with(&database.url, &env, std::process::Stdio::null()).await;
+
+    let events = restarted.get_json(&key, "/v1/events?limit=100").await;
+    let expected: BTreeSet<String> =
+        events["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(expected.len(), 30);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for (n, receiver) in receivers.iter().enumerate() {
+        loop {
+            let delivered: BTreeSet<String> =
+                receiver.received().iter().map(|r| r.header("webhook-id").to_owned()).collect();
+            if delivered == expected {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "destination {n}: {} of {} events arrived",
+                delivered.len(),
+                expected.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
 fn events_data_statuses(events: &Value) -> Vec<String> {
     events["data"].as_array().unwrap().iter().map(|e| e["delivery"]["status"].as_str().unwrap().to_owned()).collect()
 }
 
-gatepost_testkit::for_each_backend!(no_webhook_is_lost_when_the_server_is_killed);
+gatepost_testkit::for_each_backend!(
+    no_webhook_is_lost_when_the_server_is_killed,
+    no_fanned_out_webhook_is_lost_when_the_server_is_killed,
+);

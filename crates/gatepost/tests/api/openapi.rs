@@ -43,6 +43,14 @@ async fn the_document_is_openapi_3_1_with_every_route() {
         "get /v1/merchant",
         "patch /v1/merchant",
         "post /v1/merchant/webhook-secret/rotate",
+        "post /v1/webhook_endpoints",
+        "get /v1/webhook_endpoints",
+        "get /v1/webhook_endpoints/{id}",
+        "patch /v1/webhook_endpoints/{id}",
+        "delete /v1/webhook_endpoints/{id}",
+        "post /v1/webhook_endpoints/{id}/rotate-secret",
+        "post /v1/webhook_endpoints/{id}/test",
+        "post /v1/webhook_endpoints/{id}/recover",
     ]
     .into_iter()
     .map(str::to_owned)
