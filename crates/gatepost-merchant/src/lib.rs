@@ -20,6 +20,8 @@
 //!    in the same database transaction as the fulfilment, so that a redelivery does
 //!    nothing twice (see [`SeenWebhooks`]); drop an event whose `sequence` is not above
 //!    the last one you applied for that payment; answer `2xx` quickly.
+//!    An endpoint that also subscribes to events about endpoints
+//!    (`webhook_endpoint.disabled`) verifies with [`Webhook::verify_any`] instead.
 //! 4. **Confirm with `GET /v1/payments/{id}`** ([`Client::retrieve_payment`]) whenever
 //!    you must be sure: before shipping something valuable, on a return page whose
 //!    webhook has not come yet, or when catching up with [`Client::list_events`].
@@ -87,6 +89,7 @@
 #![cfg_attr(not(feature = "client"), allow(rustdoc::broken_intra_doc_links))]
 
 mod dedup;
+mod endpoint;
 mod event;
 mod key;
 mod open_enum;
@@ -99,9 +102,12 @@ mod webhook;
 mod client;
 
 #[cfg(feature = "client")]
-pub use client::{Client, ClientError, EventQuery, RetryPolicy};
+pub use client::{Client, ClientError, EventQuery, Recovery, RetryPolicy, RotatedSecret};
 pub use dedup::{InMemorySeenWebhooks, SeenWebhooks};
-pub use event::{Delivery, DeliveryStatus, Event, EventRecord, EventType};
+pub use endpoint::{
+    DisabledReason, EndpointEvent, EndpointStatus, NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointUpdate,
+};
+pub use event::{Delivery, DeliveryStatus, Event, EventData, EventDestination, EventRecord, EventType, WebhookEvent};
 pub use key::InvalidSecret;
 pub use payment::{
     Attempt, AttemptStatus, CaptureMode, Card, Customer, NewPayment, Payment, PaymentStatus, Refund, RefundStatus,

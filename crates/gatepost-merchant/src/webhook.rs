@@ -2,7 +2,7 @@
 //! signature over `"{webhook-id}.{webhook-timestamp}.{body}"`, a timestamp within five
 //! minutes, and the body parsed into an [`Event`].
 
-use crate::event::Event;
+use crate::event::{Event, WebhookEvent};
 use crate::key::{InvalidSecret, Key};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -219,6 +219,58 @@ impl Webhook {
             body,
             SystemTime::now(),
         )
+    }
+
+    /// As [`verify`](Self::verify), for an endpoint that also subscribes to events about
+    /// endpoints (`webhook_endpoint.disabled`, `webhook_endpoint.test`), whose `data` is an
+    /// endpoint, not a payment.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use gatepost_merchant::{EventType, Webhook, WebhookEvent};
+    /// use std::time::{SystemTime, UNIX_EPOCH};
+    ///
+    /// let webhook = Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    /// let body = br#"{"id":"evt_2","type":"webhook_endpoint.test","timestamp":"2026-11-21T10:00:00.123Z",
+    ///     "data":{"id":"we_1","object":"webhook_endpoint","url":"https://shop.example/hooks","enabled_events":["*"],
+    ///             "description":null,"ack_mode":"status","status":"enabled","disabled_reason":null,
+    ///             "created_at":"2026-11-01T10:00:00.000Z"}}"#;
+    /// let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
+    /// let signature = webhook.sign("evt_2", now.parse().unwrap(), body);
+    /// let headers = [("webhook-id", "evt_2"), ("webhook-timestamp", now.as_str()), ("webhook-signature", signature.as_str())];
+    /// match webhook.verify_any(&headers, body)? {
+    ///     WebhookEvent::Endpoint(event) => assert_eq!(event.event_type, EventType::EndpointTest),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_any<H: WebhookHeaders + ?Sized>(
+        &self,
+        headers: &H,
+        body: &[u8],
+    ) -> Result<WebhookEvent, WebhookError> {
+        let header = |name: &'static str| {
+            headers.header_value(name).filter(|value| !value.is_empty()).ok_or(WebhookError::MissingHeader(name))
+        };
+        let (id, timestamp, signature) =
+            (header("webhook-id")?, header("webhook-timestamp")?, header("webhook-signature")?);
+        self.verify_signature(id, timestamp, signature, body, SystemTime::now())?;
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            #[serde(rename = "type")]
+            event_type: String,
+        }
+        let kind: Kind = serde_json::from_slice(body).map_err(WebhookError::InvalidJson)?;
+        if kind.event_type.starts_with("webhook_endpoint.") {
+            serde_json::from_slice(body)
+                .map(|event| WebhookEvent::Endpoint(Box::new(event)))
+                .map_err(WebhookError::InvalidJson)
+        } else {
+            serde_json::from_slice(body)
+                .map(|event| WebhookEvent::Payment(Box::new(event)))
+                .map_err(WebhookError::InvalidJson)
+        }
     }
 
     /// Verifies the three header values and the body at time `now`, then parses the body.

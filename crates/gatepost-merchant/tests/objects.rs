@@ -165,7 +165,7 @@ fn a_page_of_events_from_the_events_api_parses() {
     let page: List<EventRecord> = serde_json::from_str(&body).unwrap();
     let event = &page.data[0];
     assert_eq!(event.event_type, EventType::Refunded);
-    assert_eq!(event.payment_id, event.data.id);
+    assert_eq!(event.payment_id.as_deref(), Some(event.data.payment().unwrap().id.as_str()));
     let delivery = event.delivery.as_ref().unwrap();
     assert_eq!(delivery.status, gatepost_merchant::DeliveryStatus::Other("RETRYING_SOON".into()));
     assert_eq!(delivery.next_attempt_at.as_deref(), Some("2026-11-22T09:01:01.000Z"));

@@ -36,7 +36,7 @@ const SET_MERCHANT_DEFAULT_URL: &str = "UPDATE merchants SET default_webhook_url
 const ROTATE_ENDPOINT_SECRET: &str = "UPDATE webhook_endpoints SET previous_secret = secret, \
     previous_secret_expires_at = $3, secret = $2 WHERE id = $1";
 const ENDPOINT_SIGNING: &str = "SELECT e.secret, e.previous_secret, e.previous_secret_expires_at, e.ack_mode, \
-    e.status, m.webhook_secret, m.previous_webhook_secret, m.previous_secret_expires_at AS merchant_previous_expires_at \
+    m.webhook_secret, m.previous_webhook_secret, m.previous_secret_expires_at AS merchant_previous_expires_at \
     FROM webhook_endpoints e JOIN merchants m ON m.id = e.merchant_id WHERE e.id = $1";
 const STREAK: &str =
     "SELECT status, failing_since, failing_until, failing_attempts FROM webhook_endpoints WHERE id = $1";
@@ -113,12 +113,14 @@ pub(crate) async fn create(
     Ok(Ok(()))
 }
 
-/// Writes an endpoint's settings as the merchant changed them. Disabling it stops what was
-/// due for it; enabling it starts a new failing streak. The default endpoint's URL is also
-/// the merchant's `default_webhook_url`.
+/// Writes an endpoint's settings as the merchant changed them. Turning it off stops what
+/// was due for it; turning it on again starts a new failing streak. The default endpoint's
+/// URL is also the merchant's `default_webhook_url`.
 pub(crate) async fn update(tx: &mut dyn Tx, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+    let was = streak(tx, &endpoint.id).await?.map(|(status, _)| status);
     let mut columns = endpoint_columns(endpoint);
-    if endpoint.status == EndpointStatus::Enabled {
+    let turned_on = was == Some(EndpointStatus::Disabled) && endpoint.status == EndpointStatus::Enabled;
+    if turned_on {
         columns.extend([
             ("failing_since", Value::Int(None)),
             ("failing_until", Value::Int(None)),
@@ -126,7 +128,7 @@ pub(crate) async fn update(tx: &mut dyn Tx, endpoint: &WebhookEndpoint) -> Resul
         ]);
     }
     tx.update("webhook_endpoints", ("id", endpoint.id.as_str().into()), columns).await?;
-    if endpoint.status == EndpointStatus::Disabled {
+    if was == Some(EndpointStatus::Enabled) && endpoint.status == EndpointStatus::Disabled {
         skip_due_destinations(tx, &endpoint.id).await?;
     }
     if endpoint.is_default {
@@ -260,12 +262,15 @@ pub(crate) async fn send_test(
     Ok(Some(event))
 }
 
-/// An endpoint's failing streak and whether it is enabled, for the attempts of a batch.
+/// An endpoint's status and failing streak, locked until the transaction ends on
+/// PostgreSQL, so that nodes recording attempts of one endpoint count them one after the
+/// other.
 pub(crate) async fn streak(
     tx: &mut dyn Tx,
     id: &WebhookEndpointId,
 ) -> Result<Option<(EndpointStatus, FailingStreak)>, StoreError> {
-    tx.query_one(STREAK, &[id.as_str().into()], |row| {
+    let sql = format!("{STREAK}{}", tx.dialect().lock_for_update());
+    tx.query_one(&sql, &[id.as_str().into()], |row| {
         let span = match (row.opt_int("failing_since")?, row.opt_int("failing_until")?) {
             (Some(first), Some(last)) => Some((Timestamp::from_millis(first), Timestamp::from_millis(last))),
             _ => None,

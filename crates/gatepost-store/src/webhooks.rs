@@ -215,12 +215,15 @@ const EVENT_BY_ID: &str = "SELECT * FROM events WHERE id = $1 AND merchant_id = 
 const DESTINATIONS_OF_EVENT: &str = "SELECT * FROM event_destinations WHERE event_id = $1 ORDER BY position";
 const DELIVERIES_OF_EVENT: &str = "SELECT d.* FROM deliveries d JOIN events e ON e.id = d.event_id \
     WHERE d.event_id = $1 AND e.merchant_id = $2 ORDER BY d.attempted_at, d.id";
-/// Asks for one attempt now (`$2`) at an event's (`$1`) destinations, those of `filter`;
-/// an endpoint's skipped destinations wait for `recover`.
+/// Asks for one attempt now (`$2`) at an event's (`$1`) destinations, those of `filter`.
+/// Only the payment's own URL and endpoints that are enabled take one: a disabled
+/// endpoint receives nothing (its skipped destinations wait for `recover`), and a removed
+/// one has nobody to sign for it.
 fn request_resend_sql(filter: &str) -> String {
     format!(
         "UPDATE event_destinations SET resend_requested = 1, next_attempt_at = $2 \
-         WHERE event_id = $1 AND status <> 'SKIPPED'{filter}"
+         WHERE event_id = $1 AND status <> 'SKIPPED' AND (endpoint_id IS NULL OR endpoint_id IN \
+         (SELECT id FROM webhook_endpoints WHERE status = 'enabled')){filter}"
     )
 }
 pub(crate) const BACKLOG: &str = "SELECT COUNT(*) AS backlog FROM events WHERE delivery_status = 'PENDING'";
@@ -392,18 +395,19 @@ pub(crate) async fn record(
     attempts: Vec<(Delivery, NextStep)>,
     disable_after: Duration,
 ) -> Result<(), StoreError> {
-    // Each endpoint of the batch is read once, and its streak written once.
+    // Each endpoint of the batch is read once, and its streak written once; in the order of
+    // their ids, so that two batches locking the same endpoints never wait for each other.
+    let mut endpoint_ids: Vec<&WebhookEndpointId> =
+        attempts.iter().filter_map(|(d, _)| d.endpoint_id.as_ref()).collect();
+    endpoint_ids.sort_unstable();
+    endpoint_ids.dedup();
     let mut streaks: HashMap<WebhookEndpointId, (bool, FailingStreak, FailingStreak)> = HashMap::new();
-    for (delivery, _) in &attempts {
-        if let Some(id) = &delivery.endpoint_id
-            && !streaks.contains_key(id)
-        {
-            let (off, streak) = match endpoints::streak(tx, id).await? {
-                Some((status, streak)) => (status == EndpointStatus::Disabled, streak),
-                None => (true, FailingStreak::default()),
-            };
-            streaks.insert(id.clone(), (off, streak, streak));
-        }
+    for id in endpoint_ids {
+        let (off, streak) = match endpoints::streak(tx, id).await? {
+            Some((status, streak)) => (status == EndpointStatus::Disabled, streak),
+            None => (true, FailingStreak::default()),
+        };
+        streaks.insert(id.clone(), (off, streak, streak));
     }
     for (delivery, next) in &attempts {
         tx.insert("deliveries", delivery_row(delivery)).await?;

@@ -1,5 +1,5 @@
 //! A small async client for the gatepost API (feature `client`): create and retrieve
-//! payments, list events.
+//! payments, list events, and manage webhook endpoints.
 //!
 //! Network errors, `5xx` and `429` answers are retried a few times with a short backoff.
 //! That is safe: reads change nothing, and every `POST` carries an `Idempotency-Key` that
@@ -9,11 +9,13 @@
 //! `409 idempotency_key_in_use`, which says an earlier try of this very request is still
 //! running.
 
+use crate::endpoint::{NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointUpdate};
 use crate::event::{EventRecord, EventType};
 use crate::payment::{NewPayment, Payment};
 use crate::problem::{ApiError, List};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, SystemTime};
 
@@ -292,7 +294,7 @@ impl Client {
     /// loop {
     ///     let page = client.list_events(&query).await?;
     ///     for event in &page.data {
-    ///         println!("{} {} #{}", event.id, event.event_type, event.sequence);
+    ///         println!("{} {} #{:?}", event.id, event.event_type, event.sequence);
     ///     }
     ///     match page.data.last() {
     ///         Some(last) if page.has_more => query.starting_after = Some(last.id.clone()),
@@ -323,6 +325,95 @@ impl Client {
             url.set_query(None);
         }
         self.call(Method::GET, url, None, None).await
+    }
+
+    /// `POST /v1/webhook_endpoints`: a new endpoint, with its `secret` (shown in this answer
+    /// only). Retried under one idempotency key, so a lost answer never makes a second one.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use gatepost_merchant::{Client, NewWebhookEndpoint};
+    ///
+    /// # async fn run(client: Client) -> Result<(), gatepost_merchant::ClientError> {
+    /// let new = NewWebhookEndpoint::new("https://shop.example/hooks/refunds").with_events(["payment.refunded"]);
+    /// let endpoint = client.create_webhook_endpoint(&new).await?;
+    /// let secret = endpoint.secret.expect("shown on creation"); // store it with the refunds service
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn create_webhook_endpoint(&self, endpoint: &NewWebhookEndpoint) -> Result<WebhookEndpoint, ClientError> {
+        let key = format!("{:032x}", rand::random::<u128>());
+        let body = serde_json::to_vec(endpoint).expect("a new endpoint always serializes");
+        self.call(Method::POST, self.endpoint(&["v1", "webhook_endpoints"]), Some(&body), Some(&key)).await
+    }
+
+    /// `GET /v1/webhook_endpoints`: every endpoint, oldest first (16 at most, one page).
+    pub async fn list_webhook_endpoints(&self) -> Result<List<WebhookEndpoint>, ClientError> {
+        self.call(Method::GET, self.endpoint(&["v1", "webhook_endpoints"]), None, None).await
+    }
+
+    /// `GET /v1/webhook_endpoints/{id}`.
+    pub async fn retrieve_webhook_endpoint(&self, id: &str) -> Result<WebhookEndpoint, ClientError> {
+        self.call(Method::GET, self.endpoint_of(id, &[])?, None, None).await
+    }
+
+    /// `PATCH /v1/webhook_endpoints/{id}`: changes the fields that are set.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use gatepost_merchant::{Client, EndpointStatus, WebhookEndpointUpdate};
+    ///
+    /// # async fn run(client: Client) -> Result<(), gatepost_merchant::ClientError> {
+    /// let enable = WebhookEndpointUpdate { status: Some(EndpointStatus::Enabled), ..Default::default() };
+    /// client.update_webhook_endpoint("we_01JD2YB3C4D5E6F7G8H9J0K1M2", &enable).await?;
+    /// client.recover_webhook_endpoint("we_01JD2YB3C4D5E6F7G8H9J0K1M2", "2026-11-30T08:00:00Z").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn update_webhook_endpoint(
+        &self,
+        id: &str,
+        update: &WebhookEndpointUpdate,
+    ) -> Result<WebhookEndpoint, ClientError> {
+        let body = serde_json::to_vec(update).expect("an update always serializes");
+        self.call(Method::PATCH, self.endpoint_of(id, &[])?, Some(&body), None).await
+    }
+
+    /// `DELETE /v1/webhook_endpoints/{id}`.
+    pub async fn delete_webhook_endpoint(&self, id: &str) -> Result<(), ClientError> {
+        self.call(Method::DELETE, self.endpoint_of(id, &[])?, None, None).await
+    }
+
+    /// `POST /v1/webhook_endpoints/{id}/rotate-secret`: the new secret; the old one keeps
+    /// signing beside it until `previous_secret_expires_at`.
+    pub async fn rotate_webhook_endpoint_secret(&self, id: &str) -> Result<RotatedSecret, ClientError> {
+        self.call(Method::POST, self.endpoint_of(id, &["rotate-secret"])?, None, None).await
+    }
+
+    /// `POST /v1/webhook_endpoints/{id}/test`: a `webhook_endpoint.test` event to that
+    /// endpoint alone.
+    pub async fn test_webhook_endpoint(&self, id: &str) -> Result<EventRecord, ClientError> {
+        self.call(Method::POST, self.endpoint_of(id, &["test"])?, None, None).await
+    }
+
+    /// `POST /v1/webhook_endpoints/{id}/recover`: every event since `since` (RFC 3339) that
+    /// was not delivered to the endpoint is sent again, once.
+    pub async fn recover_webhook_endpoint(&self, id: &str, since: &str) -> Result<Recovery, ClientError> {
+        let body = serde_json::to_vec(&serde_json::json!({ "since": since })).expect("JSON");
+        self.call(Method::POST, self.endpoint_of(id, &["recover"])?, Some(&body), None).await
+    }
+
+    /// The URL of one endpoint, or of one of its actions.
+    fn endpoint_of(&self, id: &str, action: &[&str]) -> Result<Url, ClientError> {
+        // `.` and `..` would be resolved as path steps, and name another resource.
+        if id.is_empty() || id == "." || id == ".." {
+            return Err(ClientError::InvalidId(id.to_owned()));
+        }
+        let mut segments = vec!["v1", "webhook_endpoints", id];
+        segments.extend(action);
+        Ok(self.endpoint(&segments))
     }
 
     /// The base URL with `segments` appended, each percent-encoded as one segment.
@@ -376,23 +467,50 @@ impl Client {
         let response = request.send().await.map_err(Failure::network)?;
         let status = response.status();
         let retry_after = retry_after(response.headers(), SystemTime::now());
-        let bytes = response.bytes().await.map_err(Failure::network)?;
+        let received = response.bytes().await.map_err(Failure::network)?;
+        // A 204 has nothing to read: `()`, what such a call expects, reads from `null`.
+        let bytes: &[u8] = if status == StatusCode::NO_CONTENT { b"null" } else { &received };
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|error| Failure {
-                error: unexpected(status, &format!("not the expected JSON ({error})"), &bytes),
+            return serde_json::from_slice(bytes).map_err(|error| Failure {
+                error: unexpected(status, &format!("not the expected JSON ({error})"), bytes),
                 retryable: false,
                 retry_after: None,
             });
         }
-        let error = match serde_json::from_slice::<ApiError>(&bytes) {
+        let error = match serde_json::from_slice::<ApiError>(bytes) {
             Ok(problem) => ClientError::Api(Box::new(problem)),
-            Err(_) => unexpected(status, "not a problem document", &bytes),
+            Err(_) => unexpected(status, "not a problem document", bytes),
         };
         let retryable = status.is_server_error()
             || status == StatusCode::TOO_MANY_REQUESTS
             || matches!(&error, ClientError::Api(problem) if problem.code == "idempotency_key_in_use");
         Err(Failure { error, retryable, retry_after })
     }
+}
+
+/// An endpoint's new secret, shown once.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct RotatedSecret {
+    pub secret: String,
+    /// Until then webhooks carry a second signature, made with the previous secret.
+    pub previous_secret_expires_at: String,
+}
+
+impl std::fmt::Debug for RotatedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedSecret").field("previous_secret_expires_at", &self.previous_secret_expires_at).finish()
+    }
+}
+
+/// What `recover` sent again.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Recovery {
+    pub endpoint_id: String,
+    pub since: String,
+    /// How many events are on their way again.
+    pub events: u64,
 }
 
 /// A failed try, and whether trying again may help.

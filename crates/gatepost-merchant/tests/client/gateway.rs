@@ -3,7 +3,8 @@
 
 use crate::support::{Gateway, ScriptedServer};
 use gatepost_merchant::{
-    ClientError, Customer, DeliveryStatus, EventQuery, EventType, NewPayment, PaymentStatus, ReturnVerifier, Webhook,
+    ClientError, Customer, DeliveryStatus, DisabledReason, EndpointStatus, EventQuery, EventType, NewPayment,
+    NewWebhookEndpoint, PaymentStatus, ReturnVerifier, Webhook, WebhookEndpointUpdate, WebhookEvent,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -153,8 +154,8 @@ async fn a_paid_payment_is_seen_alike_by_the_return_the_webhook_and_the_api() {
     let query = EventQuery { payment_id: Some(created.id.clone()), ..EventQuery::default() };
     let events = client.list_events(&query).await.unwrap();
     let listed = events.data.iter().find(|e| e.id == event.id).expect("the delivered event is listed");
-    assert_eq!((listed.event_type.clone(), listed.sequence), (EventType::Succeeded, event.sequence));
-    assert_eq!(listed.data, event.data);
+    assert_eq!((listed.event_type.clone(), listed.sequence), (EventType::Succeeded, Some(event.sequence)));
+    assert_eq!(listed.data.payment(), Some(&event.data));
     assert_eq!(listed.delivery.as_ref().unwrap().status, DeliveryStatus::Delivered);
 }
 
@@ -174,7 +175,7 @@ async fn events_can_be_filtered_by_type_and_paged_through() {
     loop {
         let page = client.list_events(&query).await.unwrap();
         assert!(page.data.len() <= 2);
-        seen.extend(page.data.iter().map(|e| (e.payment_id.clone(), e.event_type.clone())));
+        seen.extend(page.data.iter().map(|e| (e.payment_id.clone().unwrap(), e.event_type.clone())));
         match page.data.last() {
             Some(last) if page.has_more => query.starting_after = Some(last.id.clone()),
             _ => break,
@@ -189,4 +190,70 @@ async fn events_can_be_filtered_by_type_and_paged_through() {
         .await
         .unwrap();
     assert!(none.data.is_empty() && !none.has_more);
+}
+
+#[tokio::test]
+async fn webhook_endpoints_are_managed_and_verified_with_their_own_secrets() {
+    let gateway = Gateway::start().await;
+    let client = gateway.client();
+    let receiver = ScriptedServer::start([]).await;
+
+    let new = NewWebhookEndpoint::new(&format!("{}/hooks/ops", receiver.url))
+        .with_events(["payment.cancelled", "webhook_endpoint.disabled"])
+        .with_description("ops");
+    let created = client.create_webhook_endpoint(&new).await.unwrap();
+    let secret = created.secret.clone().expect("the secret is in the answer to the creation");
+    assert!(!format!("{created:?}").contains(&secret), "Debug hides the secret");
+    assert_eq!(created.status, EndpointStatus::Enabled);
+    assert_eq!(created.enabled_events, ["payment.cancelled", "webhook_endpoint.disabled"]);
+    let listed = client.list_webhook_endpoints().await.unwrap();
+    assert_eq!(listed.data.len(), 1);
+    assert_eq!(listed.data[0].secret, None, "shown once");
+    assert_eq!(client.retrieve_webhook_endpoint(&created.id).await.unwrap().description.as_deref(), Some("ops"));
+
+    // A test event and a payment event arrive, each verified with the endpoint's secret.
+    let tested = client.test_webhook_endpoint(&created.id).await.unwrap();
+    assert_eq!(tested.event_type, EventType::EndpointTest);
+    assert_eq!(tested.payment_id, None);
+    let payment = client.create_payment(&order_payment("7"), None).await.unwrap();
+    gateway.cancel(&payment.id).await;
+    let received = receiver.wait_for(2).await;
+    let webhook = Webhook::new(&secret).unwrap();
+    let mut kinds = Vec::new();
+    for delivery in &received {
+        match webhook.verify_any(&delivery.headers, &delivery.body).unwrap() {
+            WebhookEvent::Endpoint(event) => kinds.push((event.event_type.clone(), event.data.id.clone())),
+            WebhookEvent::Payment(event) => kinds.push((event.event_type.clone(), event.data.id.clone())),
+            other => panic!("{other:?}"),
+        }
+    }
+    kinds.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    assert_eq!(kinds, [(EventType::Cancelled, payment.id.clone()), (EventType::EndpointTest, created.id.clone())]);
+    assert!(
+        Webhook::new(&gateway.webhook_secret).unwrap().verify_any(&received[0].headers, &received[0].body).is_err()
+    );
+
+    // Disable, enable, recover, rotate, delete.
+    let disable = WebhookEndpointUpdate { status: Some(EndpointStatus::Disabled), ..Default::default() };
+    let disabled = client.update_webhook_endpoint(&created.id, &disable).await.unwrap();
+    assert_eq!(disabled.disabled_reason, Some(DisabledReason::Manual));
+    let refused = client.recover_webhook_endpoint(&created.id, "2026-01-01T00:00:00Z").await.unwrap_err();
+    assert!(matches!(refused, ClientError::Api(problem) if problem.status == 409));
+    let enable = WebhookEndpointUpdate { status: Some(EndpointStatus::Enabled), ..Default::default() };
+    client.update_webhook_endpoint(&created.id, &enable).await.unwrap();
+    let recovery = client.recover_webhook_endpoint(&created.id, "2026-01-01T00:00:00Z").await.unwrap();
+    assert_eq!(recovery.events, 0, "everything was delivered");
+    let rotated = client.rotate_webhook_endpoint_secret(&created.id).await.unwrap();
+    assert!(rotated.secret.starts_with("whsec_") && rotated.secret != secret);
+    client.delete_webhook_endpoint(&created.id).await.unwrap();
+    let gone = client.retrieve_webhook_endpoint(&created.id).await.unwrap_err();
+    assert!(matches!(gone, ClientError::Api(problem) if problem.code == "not_found"));
+    assert!(matches!(client.retrieve_webhook_endpoint("..").await, Err(ClientError::InvalidId(_))));
+
+    // The events API lists the endpoint event beside the payment's, with its destinations.
+    let events = client.list_events(&EventQuery::default()).await.unwrap();
+    let test = events.data.iter().find(|e| e.event_type == EventType::EndpointTest).unwrap();
+    assert_eq!(test.destinations.len(), 1);
+    assert_eq!(test.destinations[0].endpoint_id.as_deref(), Some(created.id.as_str()));
+    assert!(test.data.payment().is_none());
 }

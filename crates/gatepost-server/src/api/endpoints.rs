@@ -233,11 +233,10 @@ pub(crate) async fn create_endpoint(
     if let Err(EndpointRefusal::TooMany) = state.store().create_webhook_endpoint(&endpoint, &secret).await? {
         return Err(too_many());
     }
+    // A retry under the same Idempotency-Key replays this answer, secret included, rather
+    // than making a second endpoint whose secret nobody saw.
     let created = CreatedEndpoint { endpoint, secret: secret.expose() };
-    let mut response = json_response(StatusCode::CREATED, &created);
-    // A secret is shown once and never stored with the answer: not even for a replay.
-    response.extensions_mut().insert(NotReplayable);
-    Ok(response)
+    Ok(json_response(StatusCode::CREATED, &created))
 }
 
 /// Every endpoint of the merchant, oldest first (16 at most, so one page).

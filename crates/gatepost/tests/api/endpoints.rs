@@ -232,6 +232,8 @@ async fn a_failing_endpoint_is_disabled_announced_and_recovered_once_each(backen
     let refused =
         app.post_json(&format!("/v1/webhook_endpoints/{}/recover", endpoint.id), &json!({"since": since})).await;
     assert_eq!(refused.status(), 409, "recover needs the endpoint enabled");
+    let resend = app.post_json(&format!("/v1/events/{delivered}/resend"), &json!({"endpoint_id": endpoint.id})).await;
+    assert_eq!(resend.status(), 409, "nor does a resend reach a disabled endpoint");
 
     // Enabled again and recovered: each event it did not get arrives once, oldest first.
     failing.always(Reply::Status(200, Vec::new()));
@@ -394,7 +396,19 @@ async fn bad_input_gets_a_clear_answer_and_changes_nothing(backend: Backend) {
     assert_eq!(app.post_json("/v1/events/evt_none/resend", &json!({"endpoint_id": "not-an-id"})).await.status(), 422);
 }
 
+async fn concurrent_creates_never_pass_sixteen(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let bodies: Vec<Value> = (0..24).map(|n| json!({"url": format!("https://h{n}.example/")})).collect();
+    let creates = bodies.iter().map(|body| app.post_json("/v1/webhook_endpoints", body));
+    let statuses: Vec<u16> = futures::future::join_all(creates).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 16, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 8, "{statuses:?}");
+    let listed: Value = app.get("/v1/webhook_endpoints").await.json().await.unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 16);
+}
+
 gatepost_testkit::for_each_backend!(
+    concurrent_creates_never_pass_sixteen,
     each_endpoint_gets_what_it_subscribed_to_signed_with_its_own_secret,
     an_endpoint_that_hangs_does_not_delay_the_others,
     rotating_one_endpoint_leaves_the_others_signatures_as_they_were,

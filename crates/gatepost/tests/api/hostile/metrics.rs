@@ -27,6 +27,8 @@ async fn every_labelled_series_is_exported_at_zero_from_start_up(backend: Backen
         "gatepost_callbacks_total{connector=\"sandbox\",result=\"applied\"} 0",
         "gatepost_callbacks_total{connector=\"sandbox\",result=\"bad_signature\"} 0",
         "gatepost_webhook_backlog 0",
+        "gatepost_webhook_endpoints{status=\"enabled\"} 0",
+        "gatepost_webhook_endpoints{status=\"disabled\"} 0",
     ] {
         assert!(text.contains(series), "{series} in:\n{text}");
     }
@@ -55,7 +57,34 @@ async fn a_metrics_token_keeps_metrics_from_anyone_without_it(backend: Backend) 
     }
 }
 
+/// `gatepost_webhook_endpoints{status}` counts every merchant's endpoints by status.
+async fn endpoints_are_counted_by_status(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let other = app.create_merchant("Other Shop").await;
+    let mut ids = Vec::new();
+    for (key, n) in [(&app.merchant.api_key, 1), (&app.merchant.api_key, 2), (&other.api_key, 3)] {
+        let body = serde_json::json!({"url": format!("https://hooks{n}.example/in")}).to_string();
+        let created = app.post_as(key, "/v1/webhook_endpoints", body, None).await;
+        assert_eq!(created.status(), 201);
+        ids.push(created.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let disabled = app
+        .http
+        .patch(app.url(&format!("/v1/webhook_endpoints/{}", ids[0])))
+        .bearer_auth(&app.merchant.api_key)
+        .body(r#"{"status":"disabled"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200);
+    // The first read of /metrics: the gauge comes from the database now.
+    let text = metrics_text(&app).await;
+    assert!(text.contains("gatepost_webhook_endpoints{status=\"enabled\"} 2"), "{text}");
+    assert!(text.contains("gatepost_webhook_endpoints{status=\"disabled\"} 1"), "{text}");
+}
+
 gatepost_testkit::for_each_backend!(
+    endpoints_are_counted_by_status,
     every_labelled_series_is_exported_at_zero_from_start_up,
     a_metrics_token_keeps_metrics_from_anyone_without_it,
 );
