@@ -249,9 +249,11 @@ impl<B: Backend> Store for Database<B> {
         disable_after: Duration,
     ) -> Result<(), StoreError> {
         let attempts = attempts.to_vec();
-        self.backend.write(move |tx| Box::pin(webhooks::record(tx, attempts, disable_after))).await?;
-        // An endpoint turned off sends a notice to the merchant's other endpoints.
-        self.outbox.notify_one();
+        let disabled = self.backend.write(move |tx| Box::pin(webhooks::record(tx, attempts, disable_after))).await?;
+        if disabled {
+            // An endpoint turned off wrote a notice for the merchant's other endpoints.
+            self.outbox.notify_one();
+        }
         Ok(())
     }
 

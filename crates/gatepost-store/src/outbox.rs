@@ -15,6 +15,7 @@ use gatepost_core::names::Named as _;
 use gatepost_core::payment::Payment;
 use gatepost_core::time::Timestamp;
 use gatepost_core::urls::WebhookUrl;
+use std::collections::HashMap;
 
 /// An event's row; its delivery status is that of its destinations together.
 struct EventRow<'a> {
@@ -131,26 +132,56 @@ const DUE_FOR_ENDPOINT: &str =
     "SELECT event_id FROM event_destinations WHERE next_attempt_at IS NOT NULL AND endpoint_id = $1";
 const SKIP_DUE_FOR_ENDPOINT: &str = "UPDATE event_destinations SET status = 'SKIPPED', next_attempt_at = NULL, \
     resend_requested = 0 WHERE next_attempt_at IS NOT NULL AND endpoint_id = $1";
-const STATUSES_OF_EVENT: &str = "SELECT status FROM event_destinations WHERE event_id = $1";
-const SET_EVENT_STATUS: &str = "UPDATE events SET delivery_status = $2 WHERE id = $1 AND delivery_status <> $2";
 
 /// Stops every attempt due for an endpoint that was turned off or removed: those
 /// destinations are skipped, to be recovered later.
 pub(crate) async fn skip_due_destinations(tx: &mut dyn Tx, endpoint: &WebhookEndpointId) -> Result<(), StoreError> {
     let id: [Value; 1] = [endpoint.as_str().into()];
-    let events = tx.query(DUE_FOR_ENDPOINT, &id, |r| r.text("event_id")).await?;
+    let events = tx.query(DUE_FOR_ENDPOINT, &id, |r| r.text("event_id").map(EventId::from_trusted)).await?;
     tx.execute(SKIP_DUE_FOR_ENDPOINT, &id).await?;
-    for event in events {
-        settle_event_status(tx, &EventId::from_trusted(event)).await?;
+    settle_event_statuses(tx, &events).await
+}
+
+/// How many events one statement names.
+const EVENTS_PER_STATEMENT: usize = 500;
+
+/// Sets events' delivery status from those of their destinations
+/// (`gatepost_core::endpoints::overall_status`): one read of their destinations and one
+/// write per resulting status, for each chunk of events.
+pub(crate) async fn settle_event_statuses(tx: &mut dyn Tx, events: &[EventId]) -> Result<(), StoreError> {
+    let mut events: Vec<&str> = events.iter().map(EventId::as_str).collect();
+    events.sort_unstable();
+    events.dedup();
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        let ids: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
+        let sql =
+            format!("SELECT event_id, status FROM event_destinations WHERE event_id IN ({})", params(1, chunk.len()));
+        let rows = tx.query(&sql, &ids, |r| Ok((r.text("event_id")?, r.named::<DeliveryStatus>("status")?))).await?;
+        let mut statuses: HashMap<&str, Vec<DeliveryStatus>> = chunk.iter().map(|id| (*id, Vec::new())).collect();
+        for (event, status) in &rows {
+            if let Some(list) = statuses.get_mut(event.as_str()) {
+                list.push(*status);
+            }
+        }
+        let mut by_status: HashMap<DeliveryStatus, Vec<Value>> = HashMap::new();
+        for (event, list) in statuses {
+            let status = gatepost_core::endpoints::overall_status(list);
+            by_status.entry(status).or_default().push(Value::from(event));
+        }
+        for (status, ids) in by_status {
+            let sql = format!(
+                "UPDATE events SET delivery_status = $1 WHERE delivery_status <> $1 AND id IN ({})",
+                params(2, ids.len())
+            );
+            let mut values = vec![Value::from(status.as_str())];
+            values.extend(ids);
+            tx.execute(&sql, &values).await?;
+        }
     }
     Ok(())
 }
 
-/// Sets an event's delivery status from those of its destinations
-/// (`gatepost_core::endpoints::overall_status`).
-pub(crate) async fn settle_event_status(tx: &mut dyn Tx, event: &EventId) -> Result<(), StoreError> {
-    let statuses =
-        tx.query(STATUSES_OF_EVENT, &[event.as_str().into()], |r| r.named::<DeliveryStatus>("status")).await?;
-    let status = gatepost_core::endpoints::overall_status(statuses);
-    tx.execute(SET_EVENT_STATUS, &[event.as_str().into(), status.as_str().into()]).await.map(drop)
+/// `$first, $first+1, …`: `count` parameters.
+fn params(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }

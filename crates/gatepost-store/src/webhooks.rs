@@ -4,7 +4,7 @@
 use crate::Page;
 use crate::StoreError;
 use crate::endpoints;
-use crate::outbox::settle_event_status;
+use crate::outbox::settle_event_statuses;
 use crate::rows::{Row, into_page};
 use crate::tx::{Dialect, Tx};
 use crate::values::{Columns, Value};
@@ -389,12 +389,13 @@ pub(crate) async fn release(
 
 /// Records attempts and what follows each: on the destination, on the event once its
 /// destinations have ended, and on an endpoint's failing streak, which may turn it off
-/// (`gatepost_core::endpoints::FailingStreak`).
+/// (`gatepost_core::endpoints::FailingStreak`). Returns whether one was turned off, which
+/// wrote a notice to deliver.
 pub(crate) async fn record(
     tx: &mut dyn Tx,
     attempts: Vec<(Delivery, NextStep)>,
     disable_after: Duration,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     // Each endpoint of the batch is read once, and its streak written once; in the order of
     // their ids, so that two batches locking the same endpoints never wait for each other.
     let mut endpoint_ids: Vec<&WebhookEndpointId> =
@@ -409,6 +410,8 @@ pub(crate) async fn record(
         };
         streaks.insert(id.clone(), (off, streak, streak));
     }
+    // Events one of whose destinations ended: their own status follows, once per batch.
+    let mut ended = Vec::new();
     for (delivery, next) in &attempts {
         tx.insert("deliveries", delivery_row(delivery)).await?;
         let mut off = false;
@@ -426,9 +429,11 @@ pub(crate) async fn record(
         ];
         tx.execute(RECORD_ATTEMPT, &values).await?;
         if status.is_some_and(|s| s != DeliveryStatus::Pending) {
-            settle_event_status(tx, &delivery.event_id).await?;
+            ended.push(delivery.event_id.clone());
         }
     }
+    settle_event_statuses(tx, &ended).await?;
+    let mut disabled = false;
     for (id, (off, before, after)) in streaks {
         if off || before == after {
             continue;
@@ -436,11 +441,12 @@ pub(crate) async fn record(
         if after.should_disable(disable_after) {
             let last = after.span.map_or(Timestamp::from_millis(0), |(_, last)| last);
             endpoints::disable_failing(tx, &id, last).await?;
+            disabled = true;
         } else {
             endpoints::set_streak(tx, &id, after).await?;
         }
     }
-    Ok(())
+    Ok(disabled)
 }
 
 pub(crate) async fn signing(
@@ -538,12 +544,14 @@ pub(crate) async fn recover(
     let values: [Value; 3] = [merchant.as_str().into(), endpoint.as_str().into(), since.millis().into()];
     let missed = tx.query(NOT_DELIVERED_SINCE, &values, |r| Ok((r.text("event_id")?, r.int("position")?))).await?;
     let mut count = 0;
+    let mut events = Vec::with_capacity(missed.len());
     for (n, (event, position)) in missed.into_iter().enumerate() {
         let due = now.millis().saturating_add(i64::try_from(n).unwrap_or(i64::MAX));
         let values: [Value; 3] = [event.as_str().into(), position.into(), due.into()];
         count += tx.execute(RECOVER_DESTINATION, &values).await?;
-        settle_event_status(tx, &EventId::from_trusted(event)).await?;
+        events.push(EventId::from_trusted(event));
     }
+    settle_event_statuses(tx, &events).await?;
     Ok(count)
 }
 
