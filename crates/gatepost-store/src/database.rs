@@ -235,6 +235,14 @@ impl<B: Backend> Store for Database<B> {
         self.backend.write_statement(move |tx| Box::pin(webhooks::claim_due(tx, now, lease_until, limit, scope))).await
     }
 
+    async fn skip_destinations(&self, destinations: &[(EventId, u32)]) -> Result<(), StoreError> {
+        if destinations.is_empty() {
+            return Ok(());
+        }
+        let destinations = destinations.to_vec();
+        self.backend.write(move |tx| Box::pin(webhooks::skip(tx, destinations))).await
+    }
+
     async fn release_events(&self, destinations: &[(EventId, u32)], at: Timestamp) -> Result<(), StoreError> {
         if destinations.is_empty() {
             return Ok(());

@@ -35,7 +35,7 @@ const DELETE_ENDPOINT: &str = "DELETE FROM webhook_endpoints WHERE id = $1 AND m
 const SET_MERCHANT_DEFAULT_URL: &str = "UPDATE merchants SET default_webhook_url = $2 WHERE id = $1";
 const ROTATE_ENDPOINT_SECRET: &str = "UPDATE webhook_endpoints SET previous_secret = secret, \
     previous_secret_expires_at = $3, secret = $2 WHERE id = $1";
-const ENDPOINT_SIGNING: &str = "SELECT e.secret, e.previous_secret, e.previous_secret_expires_at, e.ack_mode, \
+const ENDPOINT_SIGNING: &str = "SELECT e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.ack_mode, \
     m.webhook_secret, m.previous_webhook_secret, m.previous_secret_expires_at AS merchant_previous_expires_at \
     FROM webhook_endpoints e JOIN merchants m ON m.id = e.merchant_id WHERE e.id = $1";
 const STREAK: &str =
@@ -141,6 +141,11 @@ pub(crate) async fn update(tx: &mut dyn Tx, endpoint: &WebhookEndpoint) -> Resul
 /// Removes an endpoint; what was due for it is skipped. Removing the default endpoint
 /// removes the merchant's `default_webhook_url`. `false` when there was none.
 pub(crate) async fn delete(tx: &mut dyn Tx, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<bool, StoreError> {
+    // Locked first, as a recorded batch locks it, so that the two wait for each other in
+    // one order.
+    if streak(tx, id).await?.is_none() {
+        return Ok(false);
+    }
     let Some(endpoint) = by_id(tx, merchant, id).await? else { return Ok(false) };
     skip_due_destinations(tx, id).await?;
     tx.execute(DELETE_ENDPOINT, &[id.as_str().into(), merchant.as_str().into()]).await?;
@@ -243,7 +248,12 @@ pub(crate) async fn signing(
             Some(text) if until.is_some_and(|until| until > now.millis()) => Some(parse(text)?),
             _ => None,
         };
-        Ok(crate::WebhookSigning { secret: parse(secret)?, previous, ack_mode: row.named("ack_mode")? })
+        Ok(crate::WebhookSigning {
+            secret: parse(secret)?,
+            previous,
+            ack_mode: row.named("ack_mode")?,
+            url: Some(row.text("url")?),
+        })
     })
     .await
 }

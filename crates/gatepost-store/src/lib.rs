@@ -237,6 +237,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         scope: ClaimScope<'_>,
     ) -> Result<Vec<DueDelivery>, StoreError>;
 
+    /// Skips claimed destinations (event id, position) whose endpoint was removed.
+    async fn skip_destinations(&self, destinations: &[(EventId, u32)]) -> Result<(), StoreError>;
+
     /// Hands claimed destinations (event id, position) back unsent, due again at `at`.
     async fn release_events(&self, destinations: &[(EventId, u32)], at: Timestamp) -> Result<(), StoreError>;
 

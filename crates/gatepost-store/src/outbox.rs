@@ -130,7 +130,10 @@ pub(crate) async fn insert_endpoint_event(
 
 const DUE_FOR_ENDPOINT: &str =
     "SELECT event_id FROM event_destinations WHERE next_attempt_at IS NOT NULL AND endpoint_id = $1";
-const SKIP_DUE_FOR_ENDPOINT: &str = "UPDATE event_destinations SET status = 'SKIPPED', next_attempt_at = NULL, \
+/// Only a pending destination becomes skipped: a resend due for one that had ended leaves it
+/// as it ended.
+const SKIP_DUE_FOR_ENDPOINT: &str = "UPDATE event_destinations SET \
+    status = CASE WHEN status = 'PENDING' THEN 'SKIPPED' ELSE status END, next_attempt_at = NULL, \
     resend_requested = 0 WHERE next_attempt_at IS NOT NULL AND endpoint_id = $1";
 
 /// Stops every attempt due for an endpoint that was turned off or removed: those
@@ -154,6 +157,15 @@ pub(crate) async fn settle_event_statuses(tx: &mut dyn Tx, events: &[EventId]) -
     events.dedup();
     for chunk in events.chunks(EVENTS_PER_STATEMENT) {
         let ids: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
+        // On PostgreSQL the events are locked first (in id order), so that two nodes ending
+        // an event's last two destinations at once settle it one after the other, and the
+        // second sees both.
+        let lock = format!(
+            "SELECT id FROM events WHERE id IN ({}) ORDER BY id{}",
+            params(1, chunk.len()),
+            tx.dialect().lock_for_update()
+        );
+        tx.query(&lock, &ids, |r| r.text("id")).await?;
         let sql =
             format!("SELECT event_id, status FROM event_destinations WHERE event_id IN ({})", params(1, chunk.len()));
         let rows = tx.query(&sql, &ids, |r| Ok((r.text("event_id")?, r.named::<DeliveryStatus>("status")?))).await?;

@@ -101,6 +101,10 @@ pub struct WebhookSigning {
     /// (docs/reference/webhooks.md#secret-rotation).
     pub previous: Option<WebhookSecret>,
     pub ack_mode: AckMode,
+    /// An endpoint's URL as it is now, which replaces the one its events were written
+    /// with: a merchant who fixes an endpoint's URL gets its retries and recoveries there.
+    /// `None` for a payment's own URL.
+    pub url: Option<String>,
 }
 
 /// Filters of `GET /v1/events`.
@@ -194,9 +198,11 @@ fn delivery_row(d: &Delivery) -> Columns {
 
 /// Records the attempt on its destination: `$1` event id, `$2` position, `$3` when, `$4`
 /// status (NULL keeps it), `$5` next attempt.
+/// A destination that is `DELIVERED` stays so, whatever a late or repeated attempt says.
 const RECORD_ATTEMPT: &str = "UPDATE event_destinations SET \
     attempts = attempts + 1, last_attempt_at = $3, \
-    status = COALESCE($4, status), next_attempt_at = $5, resend_requested = 0 \
+    next_attempt_at = CASE WHEN status = 'DELIVERED' THEN NULL ELSE CAST($5 AS BIGINT) END, \
+    status = CASE WHEN status = 'DELIVERED' THEN status ELSE COALESCE($4, status) END, resend_requested = 0 \
     WHERE event_id = $1 AND position = $2";
 
 /// The destination's status and next attempt after an attempt; an attempt that would be
@@ -311,6 +317,7 @@ fn signing_from_row(row: &dyn Row, now: Timestamp) -> Result<WebhookSigning, Sto
     };
     let mode = row.text("webhook_ack_mode")?;
     Ok(WebhookSigning {
+        url: None,
         secret: parse(row.text("webhook_secret")?)?,
         previous,
         ack_mode: AckMode::parse(&mode).ok_or_else(|| StoreError::Corrupt(mode))?,
@@ -366,6 +373,21 @@ pub(crate) async fn claim_due(
 
 /// How many ids one statement binds: databases bound how many parameters it may have.
 const IDS_PER_STATEMENT: usize = 500;
+
+/// Marks claimed destinations whose endpoint was removed as skipped: nobody is left to sign
+/// for them, and claiming them again would never end.
+pub(crate) async fn skip(tx: &mut dyn Tx, destinations: Vec<(EventId, u32)>) -> Result<(), StoreError> {
+    let mut events = Vec::with_capacity(destinations.len());
+    for (event, position) in destinations {
+        let values: [Value; 2] = [event.as_str().into(), i64::from(position).into()];
+        tx.execute(SKIP_DESTINATION, &values).await?;
+        events.push(event);
+    }
+    settle_event_statuses(tx, &events).await
+}
+
+const SKIP_DESTINATION: &str = "UPDATE event_destinations SET status = 'SKIPPED', next_attempt_at = NULL, \
+    resend_requested = 0 WHERE event_id = $1 AND position = $2 AND status = 'PENDING'";
 
 /// How many destinations one release names: each is a term of an `OR`, and SQLite bounds
 /// how deep an expression may nest (1000).

@@ -54,7 +54,7 @@ pub async fn attempt(
     schedule: &RetrySchedule,
     now: Timestamp,
 ) -> Attempted {
-    let url = due.destination.url.clone();
+    let url = signing.url.clone().unwrap_or_else(|| due.destination.url.clone());
     let started = Instant::now();
     let Answer { status_code, body, error, verdict } = send(client, due, signing, &url, now).await;
     let delivery = Delivery {

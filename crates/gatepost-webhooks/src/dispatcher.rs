@@ -55,6 +55,16 @@ fn key_of(due: &DueDelivery) -> DestinationKey {
 /// Who signs a destination's webhooks: an endpoint, or the merchant for a payment's URL.
 type Signer = (MerchantId, Option<WebhookEndpointId>);
 
+/// What signs a claimed destination.
+#[derive(Clone)]
+enum Signing {
+    Ready(WebhookSigning),
+    /// Its endpoint (or merchant) no longer exists.
+    Gone,
+    /// The database could not say.
+    Unknown,
+}
+
 /// Everything the worker needs.
 #[derive(Clone, Debug)]
 pub struct Dispatcher {
@@ -218,8 +228,9 @@ impl Dispatcher {
             }
         };
         let full = claimed.len() == limit as usize;
-        let mut signings: HashMap<Signer, Option<WebhookSigning>> = HashMap::new();
+        let mut signings: HashMap<Signer, Signing> = HashMap::new();
         let mut handed_back: HashMap<Duration, Vec<DestinationKey>> = HashMap::new();
+        let mut orphans: Vec<DestinationKey> = Vec::new();
         for due in claimed {
             let signer = (due.event.merchant_id.clone(), due.destination.endpoint_id.clone());
             let signing = match signings.get(&signer) {
@@ -230,8 +241,16 @@ impl Dispatcher {
                     signing
                 }
             };
-            // Nobody to sign for: the destination waits for its lease, and is tried again.
-            let Some(signing) = signing else { continue };
+            let signing = match signing {
+                Signing::Ready(signing) => signing,
+                // The endpoint was removed: nobody is left to send it for.
+                Signing::Gone => {
+                    orphans.push(key_of(&due));
+                    continue;
+                }
+                // The database did not answer: the destination waits for its lease.
+                Signing::Unknown => continue,
+            };
             // Never wait for a slot of the process here: slow destinations holding every slot
             // would stall the worker. Without one, an event waits behind its destination's
             // attempts in flight, or goes back.
@@ -273,24 +292,27 @@ impl Dispatcher {
         for (wait, ids) in handed_back {
             self.hand_back(&ids, wait).await;
         }
+        if let Err(error) = self.store.skip_destinations(&orphans).await {
+            tracing::warn!(%error, "could not skip destinations of removed endpoints");
+        }
         full
     }
 
     /// How a destination's webhooks are signed: by its endpoint, or by the merchant for a
-    /// payment's own URL. `None` when there is nobody to sign for (removed meanwhile).
-    async fn signing(
-        &self,
-        (merchant, endpoint): &Signer,
-        now: gatepost_core::time::Timestamp,
-    ) -> Option<WebhookSigning> {
+    /// payment's own URL.
+    async fn signing(&self, (merchant, endpoint): &Signer, now: gatepost_core::time::Timestamp) -> Signing {
         let signing = match endpoint {
             Some(endpoint) => self.store.endpoint_signing(endpoint, now).await,
             None => self.store.webhook_signing(merchant, now).await,
         };
-        signing.unwrap_or_else(|error| {
-            tracing::error!(%error, "could not read a webhook secret");
-            None
-        })
+        match signing {
+            Ok(Some(signing)) => Signing::Ready(signing),
+            Ok(None) => Signing::Gone,
+            Err(error) => {
+                tracing::error!(%error, "could not read a webhook secret");
+                Signing::Unknown
+            }
+        }
     }
 
     #[tracing::instrument(skip_all, fields(
