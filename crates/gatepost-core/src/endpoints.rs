@@ -101,7 +101,10 @@ impl Subscription {
         if name == EVERY_PAYMENT_EVENT {
             return Some(Self::EveryPaymentEvent);
         }
-        EventType::parse(name).map(Self::Payment).or_else(|| EndpointEventType::parse(name).map(Self::Endpoint))
+        EventKind::parse(name).map(|kind| match kind {
+            EventKind::Payment(event) => Self::Payment(event),
+            EventKind::Endpoint(event) => Self::Endpoint(event),
+        })
     }
 }
 

@@ -177,6 +177,12 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppPath
     }
 }
 
+/// For an optional field of a `PATCH` body: tells one sent as `null` (`Some(None)`, remove
+/// it) from one left out (`None`, keep it).
+pub(crate) fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
 /// `axum::Json`, but answering in problem details.
 pub(crate) struct AppJson<T>(pub(crate) T);
 

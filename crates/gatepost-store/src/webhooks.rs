@@ -525,8 +525,6 @@ pub enum ResendTo {
     Every,
     /// One endpoint's destination.
     Endpoint(WebhookEndpointId),
-    /// The payment's own URL.
-    PaymentUrl,
 }
 
 /// See `Store::request_resend`.
@@ -548,7 +546,6 @@ pub(crate) async fn request_resend(
             values.push(id.as_str().into());
             " AND endpoint_id = $3"
         }
-        ResendTo::PaymentUrl => " AND endpoint_id IS NULL",
     };
     tx.execute(&request_resend_sql(filter), &values).await
 }

@@ -22,7 +22,7 @@ use gatepost_core::signing::WebhookSecret;
 use gatepost_core::time::Timestamp;
 use gatepost_core::urls::{Mode, WebhookUrl};
 use gatepost_store::{EndpointRefusal, Page};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -63,7 +63,7 @@ pub(crate) struct EndpointPatch {
     url: Option<String>,
     enabled_events: Option<Vec<String>>,
     /// `null` removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
     #[schema(value_type = Option<AckMode>)]
@@ -72,11 +72,6 @@ pub(crate) struct EndpointPatch {
     /// meanwhile comes back with `recover`).
     #[schema(value_type = Option<EndpointStatus>)]
     status: Option<String>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// A new endpoint, with its secret: the only answer that ever shows it.

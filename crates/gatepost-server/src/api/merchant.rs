@@ -14,7 +14,7 @@ use gatepost_core::names::Named as _;
 use gatepost_core::payment::{AckMode, Merchant};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::urls::WebhookUrl;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -61,17 +61,12 @@ impl From<&Merchant> for MerchantOut {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MerchantPatch {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>)]
     default_webhook_url: Option<Option<String>>,
     webhook_ack_mode: Option<String>,
     allowed_return_hosts: Option<Vec<String>>,
     connector: Option<String>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 async fn current(state: &AppState, merchant: &Merchant) -> Result<Merchant, ApiError> {
