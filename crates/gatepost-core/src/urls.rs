@@ -83,6 +83,11 @@ fn parse_http(raw: &str) -> Result<Url, UrlError> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(UrlError::NotAbsoluteHttp);
     }
+    // Parsing can lengthen a URL (a `/` after the host, `'` in a query written `%27`), and what
+    // is kept must parse again: the limit holds for the kept form too.
+    if url.as_str().len() > MAX_URL_BYTES {
+        return Err(UrlError::TooLong);
+    }
     Ok(url)
 }
 
@@ -193,6 +198,18 @@ mod tests {
         assert_eq!(origin("http://127.0.0.1:8000/x"), "http://127.0.0.1:8000/");
         assert_eq!(origin_of("nonsense"), None);
         assert_eq!(origin_of("https:///x"), None);
+    }
+
+    #[test]
+    fn a_url_that_parsing_lengthens_past_the_limit_is_too_long() {
+        let at_limit = format!("https://shop.example?q={}", "x".repeat(MAX_URL_BYTES - 23));
+        assert_eq!(at_limit.len(), MAX_URL_BYTES);
+        assert_eq!(return_url(&at_limit, Mode::Sandbox), Err(UrlError::TooLong));
+        let quotes = format!("https://shop.example/?q={}", "'".repeat(700));
+        assert_eq!(WebhookUrl::parse(&quotes, Mode::Sandbox, false), Err(UrlError::TooLong));
+        let fits = format!("https://shop.example/?q={}", "x".repeat(MAX_URL_BYTES - 24));
+        let kept = return_url(&fits, Mode::Sandbox).unwrap();
+        assert_eq!(return_url(kept.as_str(), Mode::Sandbox).unwrap(), kept);
     }
 
     #[test]
