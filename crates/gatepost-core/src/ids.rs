@@ -34,6 +34,15 @@ macro_rules! prefixed_id {
                 valid.then(|| Self(s.to_owned()))
             }
 
+            /// The smallest id that [`Self::generate`] can make at `at`: ids sort by the time
+            /// they were made, so "made since `at`" is "at least this id", which an index
+            /// on the id answers.
+            #[must_use]
+            pub fn first_at(at: crate::time::Timestamp) -> Self {
+                let millis = u64::try_from(at.millis()).unwrap_or(0);
+                Self(format!("{}{}", $prefix, ulid::Ulid::from_parts(millis, 0)))
+            }
+
             /// Wraps an id read back from storage, where it was written by [`Self::generate`].
             #[must_use]
             pub fn from_trusted(s: String) -> Self {
@@ -68,6 +77,12 @@ prefixed_id!(/// A refund.
     RefundId, "ref_");
 prefixed_id!(/// A merchant's webhook endpoint.
     WebhookEndpointId, "we_");
+prefixed_id!(/// A person who signs in to a merchant's dashboard.
+    UserId, "usr_");
+prefixed_id!(/// One of a merchant's API keys, named without its secret.
+    ApiKeyId, "key_");
+prefixed_id!(/// One entry of a merchant's audit log.
+    AuditId, "aud_");
 
 /// `n` random bytes from the operating system's CSPRNG, URL-safe base64 without padding.
 #[must_use]
@@ -89,6 +104,20 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_made_since_a_time_sort_at_or_after_its_first_id() {
+        let before = PaymentId::generate();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let now = crate::time::Timestamp::from_millis(
+            i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis())
+                .unwrap(),
+        );
+        let first = PaymentId::first_at(now);
+        let after = PaymentId::generate();
+        assert!(before < first && first <= after, "{before} {first} {after}");
+        assert_eq!(PaymentId::parse(first.as_str()), Some(first));
+    }
 
     #[test]
     fn generated_ids_carry_their_prefix_and_sort_by_creation() {

@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`card`]: card fields from the hosted page, and what may be kept of them.
 //! - [`idempotency`]: what a repeated `Idempotency-Key` gets.
+//! - [`dashboard`]: the dashboard's users: roles, sessions, sign-in links, throttling,
+//!   passwords.
 //! - [`delivery`]: what the webhook outbox records about each event and attempt.
 //! - [`endpoints`]: a merchant's webhook endpoints: event filters, turning off one that
 //!   keeps failing, one status from several destinations.
@@ -21,6 +23,7 @@
 
 pub mod card;
 pub mod changes;
+pub mod dashboard;
 pub mod delivery;
 pub mod endpoints;
 pub mod idempotency;

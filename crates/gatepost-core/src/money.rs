@@ -138,6 +138,24 @@ pub fn format_minor(minor: i64, currency: Currency) -> String {
     }
 }
 
+/// Reads an amount as people type it, in major units (`5`, `5.5`, `1,050.25`), into minor
+/// units of `currency`: `None` for anything else, or for more decimals than it has.
+#[must_use]
+pub fn parse_major(text: &str, currency: Currency) -> Option<i64> {
+    let text: String = text.trim().chars().filter(|c| *c != ',').collect();
+    let (units, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let exponent = currency.exponent() as usize;
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if units.is_empty() || units.len() > 15 || !digits(units) || !digits(fraction) || fraction.len() > exponent {
+        return None;
+    }
+    if text.ends_with('.') && exponent == 0 {
+        return None;
+    }
+    let padded = format!("{units}{fraction:0<exponent$}");
+    padded.parse().ok()
+}
+
 fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -153,6 +171,21 @@ fn group_thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_typed_in_major_units_read_as_minor_units() {
+        let eur = Currency::parse("EUR").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(parse_major("5", eur), Some(500));
+        assert_eq!(parse_major(" 5.5 ", eur), Some(550));
+        assert_eq!(parse_major("1,050.25", eur), Some(105_025));
+        assert_eq!(parse_major("1050", jpy), Some(1050));
+        for bad in ["", "5.555", "-5", "5e3", "five", ".5x", "1.5"] {
+            let currency = if bad == "1.5" { jpy } else { eur };
+            assert_eq!(parse_major(bad, currency), None, "{bad:?}");
+        }
+        assert_eq!(parse_major("9999999999999999", eur), None);
+    }
 
     fn currency(code: &str) -> Currency {
         Currency::parse(code).unwrap()

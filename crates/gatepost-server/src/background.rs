@@ -1,7 +1,8 @@
-//! Work that runs on timers in every gateway process: expiring payments, polling
-//! pending attempts and refunds, and forgetting idempotency keys after 24 hours. The database says
-//! what is due, so several processes, restarts and crashes lose nothing; doing an item
-//! twice is harmless (the status machine ignores the second).
+//! Work that runs on timers in every gateway process: expiring payments, polling pending
+//! attempts and refunds, forgetting idempotency keys after 24 hours, and forgetting ended
+//! dashboard sessions. The database says what is due, so several processes, restarts and
+//! crashes lose nothing; doing an item twice is harmless (the status machine ignores the
+//! second).
 
 use crate::AppState;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub async fn run_sweeps(state: AppState, stop: watch::Receiver<bool>) {
         every(TICK, stop.clone(), || poll_attempts(&state)),
         every(TICK, stop.clone(), || poll_refunds(&state)),
         every(KEY_SWEEP_INTERVAL, stop.clone(), || forget_expired_keys(&state)),
+        every(KEY_SWEEP_INTERVAL, stop.clone(), || forget_dashboard_leftovers(&state)),
         every(KEY_SWEEP_INTERVAL, stop, || async { state.inner.rate_limits.forget_full_buckets() }),
     );
 }
@@ -50,6 +52,19 @@ async fn forget_expired_keys(state: &AppState) {
         Ok(0) => {}
         Ok(forgotten) => tracing::info!(forgotten, "forgot expired idempotency keys"),
         Err(error) => tracing::error!(%error, "idempotency key sweep failed"),
+    }
+}
+
+/// Failed sign-ins older than the throttling window, sessions idle past their end and
+/// expired sign-in links are kept no longer than they count (docs/reference/dashboard.md#sessions).
+async fn forget_dashboard_leftovers(state: &AppState) {
+    use gatepost_core::dashboard::{SESSION_IDLE, SIGN_IN_WINDOW};
+    let now = state.clock().now();
+    let before = |window: Duration| now.plus_millis(-i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
+    match state.store().forget_dashboard_leftovers(now, before(SIGN_IN_WINDOW), before(SESSION_IDLE)).await {
+        Ok(0) => {}
+        Ok(forgotten) => tracing::debug!(forgotten, "forgot ended dashboard sessions, links and failed sign-ins"),
+        Err(error) => tracing::error!(%error, "dashboard sweep failed"),
     }
 }
 

@@ -7,6 +7,8 @@
 //!   each module with its own router.
 //! - `hpp/`: the hosted payment page and the return redirect
 //!   (docs/reference/hosted-page.md, docs/reference/returns.md).
+//! - `dashboard/`: the merchant's dashboard under `/dashboard`, with its users and
+//!   sessions (docs/reference/dashboard.md).
 //! - `callbacks`: `POST /callbacks/{connector}`, results acquirers report
 //!   (docs/reference/callbacks.md).
 //! - `flow/`: everything that talks to a connector: card attempts, capture, cancel,
@@ -26,6 +28,7 @@ pub mod background;
 mod body_deadline;
 mod callbacks;
 pub mod connections;
+mod dashboard;
 mod error;
 mod extract;
 mod flow;
@@ -105,6 +108,11 @@ impl AppState {
         self.inner.store.as_ref()
     }
 
+    /// The store itself, for work that outlives the request (a streamed export).
+    fn inner_store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
     fn clock(&self) -> &dyn Clock {
         self.inner.clock.as_ref()
     }
@@ -146,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(openapi::router(&state.connectors().names()))
         .merge(hpp::router(state.clone()))
+        .merge(dashboard::router(state.clone()))
         .merge(callbacks::router())
         .nest("/v1", api::router(state.clone()))
         .fallback(error::not_found_fallback)
@@ -165,8 +174,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// A request's path as the logs show it. The token of `/pay/{token}` is a bearer secret
-/// (whoever holds it can pay, or cancel): it never reaches a log.
+/// (whoever holds it can pay, or cancel), and so is a sign-in link's: neither reaches a log.
 fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.starts_with("/dashboard/login/") {
+        return "/dashboard/login/[token]".into();
+    }
     match path.strip_prefix("/pay/") {
         Some(rest) => {
             let after_token = rest.find('/').map_or("", |slash| &rest[slash..]);
@@ -186,5 +198,7 @@ mod tests {
         assert_eq!(loggable_path("/pay/8y2QdSecretToken/3ds"), "/pay/[token]/3ds");
         assert_eq!(loggable_path("/pay/"), "/pay/[token]");
         assert_eq!(loggable_path("/v1/payments/pay_1"), "/v1/payments/pay_1");
+        assert_eq!(loggable_path("/dashboard/login/8y2QdSecretToken"), "/dashboard/login/[token]");
+        assert_eq!(loggable_path("/dashboard/login"), "/dashboard/login");
     }
 }

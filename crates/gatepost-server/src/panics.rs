@@ -33,6 +33,12 @@ pub(crate) async fn as_page(State(state): State<AppState>, request: Request, nex
     run_catching(request, next).await.unwrap_or_else(|()| hpp::failure(&state, &nonce, &"a request handler panicked"))
 }
 
+/// Middleware for the dashboard: a panic becomes its HTML error page.
+pub(crate) async fn as_dashboard_page(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let nonce = request.extensions().get::<hpp::CspNonce>().cloned().unwrap_or(hpp::CspNonce(String::new()));
+    run_catching(request, next).await.unwrap_or_else(|()| crate::dashboard::panicked(&state, &nonce))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

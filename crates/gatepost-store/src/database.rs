@@ -38,7 +38,6 @@ impl<B: Backend> Database<B> {
         Self { backend, outbox: Arc::default() }
     }
 
-    #[cfg(test)]
     pub(crate) fn backend(&self) -> &B {
         &self.backend
     }

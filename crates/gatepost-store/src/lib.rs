@@ -13,7 +13,9 @@
 //! - the operations, each written once over `Tx`: `payments` (payments and attempts),
 //!   `refunds`, `callbacks`, `idempotency`, `merchants`, `webhooks` (the outbox as the
 //!   delivery worker and the events API see it), `endpoints` (a merchant's webhook
-//!   endpoints) and `outbox` (writing an event with its destinations).
+//!   endpoints) and `outbox` (writing an event with its destinations); `dashboard` holds
+//!   the dashboard's users, sessions, sign-in links and audit log ([`DashboardStore`], which
+//!   every [`Store`] is too).
 //! - `sqlite/`: the embedded default. One writer thread commits in batches (group
 //!   commit: one fsync for many requests), a small pool of readers serves queries.
 //! - `postgres/`: for several gateway processes on one database.
@@ -22,6 +24,7 @@
 //! - `migrations`: schema versions embedded in the binary, applied on start.
 
 mod callbacks;
+mod dashboard;
 mod database;
 mod endpoints;
 mod error;
@@ -40,6 +43,7 @@ mod values;
 mod webhooks;
 
 pub use callbacks::{CallbackChange, CallbackReceipt, CallbackResult};
+pub use dashboard::{AuditEntry, DashboardStore, PaymentTotal, UserRefusal};
 pub use endpoints::EndpointRefusal;
 pub use error::StoreError;
 pub use payments::ChangeOutcome;
@@ -75,6 +79,10 @@ pub struct PaymentQuery {
     pub reference: Option<String>,
     /// Only payments older than this one (newest first).
     pub starting_after: Option<PaymentId>,
+    /// Only payments created at or after this time…
+    pub created_from: Option<Timestamp>,
+    /// …and before this one. Both are answered from the id, which sorts by creation time.
+    pub created_before: Option<Timestamp>,
     pub limit: u32,
 }
 
@@ -114,7 +122,7 @@ pub struct DueAttempt {
 
 /// Everything gatepost asks of its database.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: DashboardStore + Send + Sync + std::fmt::Debug {
     /// Signalled after every commit that wrote webhook events, so this process's delivery
     /// worker starts at once instead of waiting for its next poll
     /// (docs/reference/webhooks.md#at-least-once).

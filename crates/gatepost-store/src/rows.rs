@@ -171,6 +171,12 @@ pub(crate) fn list_payments_sql(query: &crate::PaymentQuery) -> (String, Vec<cra
     if let Some(after) = &query.starting_after {
         add("id <", after.as_str().into(), &mut params);
     }
+    if let Some(from) = query.created_from {
+        add("id >=", PaymentId::first_at(from).as_str().into(), &mut params);
+    }
+    if let Some(before) = query.created_before {
+        add("id <", PaymentId::first_at(before).as_str().into(), &mut params);
+    }
     // One more than asked, to learn whether there is a next page.
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", query.limit + 1));
     (sql, params)

@@ -2,9 +2,11 @@
 
 use crate::config::{Config, ConfigError, Layers, LogFormat};
 use crate::merchants::{MerchantSummary, create_merchant};
+use crate::users;
 use crate::{Server, open_store};
 use clap::{Args, Parser, Subcommand};
 use gatepost_acquirer_sim::SimOptions;
+use gatepost_core::urls::Mode;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,6 +44,51 @@ enum GatewayCommand {
     Merchant(MerchantCommand),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Create and list the people who sign in to a merchant's dashboard.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print a one-time dashboard sign-in URL (one use, 15 minutes).
+    DashboardLink {
+        /// The merchant, mer_…
+        #[arg(long, value_name = "ID")]
+        merchant: String,
+        /// The user it signs in; without it, the merchant's first admin (made if there is none).
+        #[arg(long, value_name = "E")]
+        email: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from stdin; with --invite, a one-time sign-in
+    /// link is printed instead.
+    Create {
+        /// The merchant, mer_…
+        #[arg(long, value_name = "ID")]
+        merchant: String,
+        #[arg(long, value_name = "E")]
+        email: String,
+        /// admin (reads and acts) or viewer (reads)
+        #[arg(long)]
+        role: String,
+        /// Print a one-time sign-in link instead of reading a password.
+        #[arg(long)]
+        invite: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List a merchant's users.
+    List {
+        #[arg(long, value_name = "ID")]
+        merchant: String,
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// The flags of `acquirer-sim`, exactly as docs/reference/connectors.md#simulator names them.
@@ -168,6 +215,8 @@ fn load_config(file: Option<&std::path::Path>, command: &GatewayCommand) -> Resu
             &args.database
         }
         GatewayCommand::Merchant(MerchantCommand::Create { database, .. } | MerchantCommand::List { database, .. })
+        | GatewayCommand::User(UserCommand::Create { database, .. } | UserCommand::List { database, .. })
+        | GatewayCommand::DashboardLink { database, .. }
         | GatewayCommand::Migrate(database) => database,
     };
     if let Some(url) = &database.database {
@@ -206,6 +255,10 @@ async fn run(command: GatewayCommand, config: Config) -> ExitCode {
         GatewayCommand::Serve(_) => serve(&config).await,
         GatewayCommand::Migrate(_) => migrate(&config).await,
         GatewayCommand::Merchant(command) => merchant(command, &config).await,
+        GatewayCommand::User(command) => user(command, &config).await,
+        GatewayCommand::DashboardLink { merchant, email, .. } => {
+            dashboard_link(&config, &merchant, email.as_deref()).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -228,7 +281,96 @@ async fn serve(config: &Config) -> Result<(), String> {
     println!("Checkout links start with {}/pay/", server.public_url);
     println!("Create a merchant and its API key (in another terminal):");
     println!("  cargo run --release -- merchant create --name \"My Shop\"");
+    if config.mode == Mode::Sandbox {
+        print_sandbox_sign_in(config, &server.public_url).await;
+    } else {
+        println!(
+            "Dashboard: {}/dashboard (users: gatepost user create --merchant mer_… --email E --role admin)",
+            server.public_url
+        );
+    }
     server.run_until_signal().await.map_err(|e| e.to_string())
+}
+
+/// In sandbox mode, `serve` prints a one-time sign-in link to the dashboard of the first
+/// merchant, so that a developer is one click away from it.
+async fn print_sandbox_sign_in(config: &Config, public_url: &str) {
+    let link = async {
+        let store = open_store(config).await.map_err(|e| e.to_string())?;
+        let Some(first) = store.list_merchants().await.map_err(|e| e.to_string())?.into_iter().next() else {
+            return Ok(None);
+        };
+        let admin = users::first_admin(store.as_ref(), &first.id).await.map_err(|e| e.to_string())?;
+        users::sign_in_link(store.as_ref(), &admin, public_url)
+            .await
+            .map(|link| Some((first.name, link)))
+            .map_err(|e| e.to_string())
+    };
+    match link.await {
+        Ok(Some((name, link))) => println!("Dashboard of {name} (one-time sign-in link, 15 minutes): {link}"),
+        Ok(None) => println!("Dashboard: {public_url}/dashboard (merchant create prints a sign-in link)"),
+        Err(error) => eprintln!("gatepost: no dashboard sign-in link: {error}"),
+    }
+}
+
+/// The base of links the CLI prints: `public_url`, else the address `serve` listens on.
+fn public_base(config: &Config) -> String {
+    config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen))
+}
+
+async fn user(command: UserCommand, config: &Config) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    match command {
+        UserCommand::Create { merchant, email, role, invite, .. } => {
+            let password = if invite { None } else { Some(read_password()?) };
+            let user = users::create_user(store.as_ref(), &merchant, &email, &role, password.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Created user {} ({}, {})", user.id, user.email.as_str(), role);
+            if invite {
+                let link = users::sign_in_link(store.as_ref(), &user, &public_base(config))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("One-time sign-in link (15 minutes): {link}");
+            }
+        }
+        UserCommand::List { merchant, json, .. } => {
+            let users = users::list_users(store.as_ref(), &merchant).await.map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string(&users).expect("strings serialize"));
+            } else if users.is_empty() {
+                println!(
+                    "No users yet. Create one with: gatepost user create --merchant {merchant} --email E --role admin"
+                );
+            } else {
+                for user in &users {
+                    println!("{}  {}  {}  {}", user.id, user.created_at, user.role, user.email);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The new user's password: the first line of stdin (a prompt goes to stderr when stdin is
+/// a terminal).
+fn read_password() -> Result<String, String> {
+    use std::io::{BufRead as _, IsTerminal as _};
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (at least 10 characters): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("password: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn dashboard_link(config: &Config, merchant: &str, email: Option<&str>) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    let link = users::dashboard_link(store.as_ref(), merchant, email, &public_base(config))
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{link}");
+    Ok(())
 }
 
 /// A database URL without its password, for printing.
@@ -261,6 +403,15 @@ async fn merchant(command: MerchantCommand, config: &Config) -> Result<(), Strin
                 println!("Created merchant {} ({})", created.id, created.name);
                 println!("API key (shown once):        {}", created.api_key);
                 println!("Webhook secret (shown once): {}", created.webhook_secret);
+            }
+            // `--json` prints exactly the merchant's object; a link is for people.
+            if config.mode == Mode::Sandbox && !json {
+                let id = gatepost_core::ids::MerchantId::from_trusted(created.id.clone());
+                let admin = users::first_admin(store.as_ref(), &id).await.map_err(|e| e.to_string())?;
+                let link = users::sign_in_link(store.as_ref(), &admin, &public_base(config))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("Dashboard (one-time sign-in link, 15 minutes): {link}");
             }
         }
         MerchantCommand::List { json, .. } => {

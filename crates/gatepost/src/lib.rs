@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod config;
 pub mod merchants;
+pub mod users;
 
 use config::Config;
 use gatepost_connectors::sandbox::Sandbox;

@@ -109,7 +109,7 @@ impl ListParams {
             params.parse("starting_after", self.starting_after.as_deref(), PaymentId::parse, "a payment id");
         let reference = params.text("reference", self.reference);
         params.finish()?;
-        Ok(PaymentQuery { status, reference, starting_after, limit })
+        Ok(PaymentQuery { status, reference, starting_after, limit, ..PaymentQuery::default() })
     }
 }
 

@@ -37,7 +37,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
 #[derive(Clone, Debug)]
 pub(crate) struct CspNonce(pub(crate) String);
 
-async fn security_headers(mut request: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(mut request: Request, next: Next) -> Response {
     let nonce = random_token(16);
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;

@@ -137,6 +137,9 @@ async fn every_command_has_help() {
         &["merchant", "create", "--help"],
         &["merchant", "list", "--help"],
         &["migrate", "--help"],
+        &["user", "create", "--help"],
+        &["user", "list", "--help"],
+        &["dashboard-link", "--help"],
     ] {
         let output = run(args, &[]).await;
         assert!(output.status.success(), "{args:?}");
@@ -178,4 +181,149 @@ async fn sqlite_cli_key_works_at_once() {
 #[tokio::test]
 async fn postgres_cli_key_works_at_once() {
     a_key_created_by_the_cli_works_on_the_running_server_at_once(Backend::Postgres).await;
+}
+
+/// `gatepost ARGS` with `stdin` written to its standard input.
+async fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    use tokio::io::AsyncWriteExt as _;
+    let mut child = gatepost(args, &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).await.unwrap();
+    child.wait_with_output().await.unwrap()
+}
+
+/// Users and sign-in links from the command line (docs/reference/dashboard.md#users): a
+/// password from stdin signs in on the running server, `--invite` and `dashboard-link`
+/// print one-time links, and `merchant create` prints one in sandbox mode.
+async fn users_and_links_from_the_command_line(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let url = database.url.as_str();
+    let merchant = create_merchant(url).await;
+    let id = merchant["id"].as_str().unwrap();
+    let server = serve(url).await;
+    let http = gatepost_testkit::http();
+
+    let created = run_with_stdin(
+        &["user", "create", "--merchant", id, "--email", "Ana@Shop.example", "--role", "admin", "--database", url],
+        "correct horse battery\n",
+    )
+    .await;
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("ana@shop.example"));
+    let short = run_with_stdin(
+        &["user", "create", "--merchant", id, "--email", "bo@shop.example", "--role", "admin", "--database", url],
+        "short\n",
+    )
+    .await;
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+    for (args, error) in [
+        (vec!["--merchant", "mer_nope", "--email", "c@shop.example", "--role", "admin"], "does not exist"),
+        (vec!["--merchant", id, "--email", "not-an-address", "--role", "admin"], "not an e-mail address"),
+        (vec!["--merchant", id, "--email", "c@shop.example", "--role", "owner"], "admin or viewer"),
+        (vec!["--merchant", id, "--email", "ANA@shop.example", "--role", "viewer"], "exists already"),
+    ] {
+        let mut full = vec!["user", "create", "--invite"];
+        full.extend(args);
+        full.extend(["--database", url]);
+        let output = run(&full, &[]).await;
+        assert!(!output.status.success(), "{full:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(error),
+            "{full:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    let invited = run(
+        &[
+            "user",
+            "create",
+            "--merchant",
+            id,
+            "--email",
+            "view@shop.example",
+            "--role",
+            "viewer",
+            "--invite",
+            "--database",
+            url,
+        ],
+        &[],
+    )
+    .await;
+    let invited = String::from_utf8(invited.stdout).unwrap();
+    let invite_link = invited.split_whitespace().find(|w| w.contains("/dashboard/login/")).expect("an invitation link");
+    let listed = run(&["user", "list", "--merchant", id, "--json", "--database", url], &[]).await;
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let emails: Vec<&str> = listed.as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    // `serve` may have made a first admin for the link it printed (in sandbox mode), if it
+    // got there before ana did.
+    let people: Vec<&str> = emails.iter().copied().filter(|e| !e.starts_with("admin+mer_")).collect();
+    assert_eq!(people, ["ana@shop.example", "view@shop.example"], "{emails:?}");
+    assert!(listed.to_string().find("password").is_none(), "no hash is listed: {listed}");
+
+    let link = run(&["dashboard-link", "--merchant", id, "--email", "ana@shop.example", "--database", url], &[]).await;
+    let link = String::from_utf8(link.stdout).unwrap();
+    assert_eq!(link.lines().count(), 1, "one line, the URL: {link}");
+    let path = &link.trim()[link.find("/dashboard/login/").unwrap()..];
+    for path in [path, &invite_link[invite_link.find("/dashboard/login/").unwrap()..]] {
+        let signed_in = http.get(format!("{}{path}", server.base_url)).send().await.unwrap();
+        assert_eq!(signed_in.status(), 200, "the link works on the running server");
+        let again = http.get(format!("{}{path}", server.base_url)).send().await.unwrap();
+        assert_eq!(again.status(), 410, "once");
+    }
+    let nobody =
+        run(&["dashboard-link", "--merchant", id, "--email", "nobody@shop.example", "--database", url], &[]).await;
+    assert!(!nobody.status.success());
+
+    let text = run(&["merchant", "create", "--name", "Text Shop", "--database", url], &[]).await;
+    let text = String::from_utf8(text.stdout).unwrap();
+    let first_admin = text.lines().find(|l| l.starts_with("Dashboard (one-time sign-in link")).expect("a sign-in link");
+    let path = &first_admin[first_admin.find("/dashboard/login/").unwrap()..];
+    let response = http.get(format!("{}{path}", server.base_url)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("admin+mer_"), "the first admin");
+}
+
+#[tokio::test]
+async fn sqlite_users_and_links_from_the_command_line() {
+    users_and_links_from_the_command_line(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_users_and_links_from_the_command_line() {
+    users_and_links_from_the_command_line(Backend::Postgres).await;
+}
+
+/// In sandbox mode `serve` prints a one-time link to the first merchant's dashboard.
+#[tokio::test]
+async fn serve_prints_a_dashboard_sign_in_link_in_sandbox_mode() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    create_merchant(&database.url).await;
+    let mut child = gatepost(&["serve", "--listen", "127.0.0.1:0", "--database", &database.url], &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let link = loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap();
+        let line = line.unwrap_or_else(|| panic!("no link in {printed:?}"));
+        if let Some(at) = line.find("http://")
+            && line.contains("/dashboard/login/")
+        {
+            break line[at..].to_owned();
+        }
+        printed.push(line);
+    };
+    assert!(printed.iter().any(|l| l.contains("listening on")), "{printed:?}");
+    let response = gatepost_testkit::http().get(&link).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    child.kill().await.unwrap();
 }

@@ -12,6 +12,7 @@ mod auth;
 mod browser;
 mod card_data;
 mod cli;
+mod dashboard;
 mod durability;
 mod endpoints;
 mod hosted_page;

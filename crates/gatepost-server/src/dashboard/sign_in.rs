@@ -1,0 +1,204 @@
+//! Signing in and out (docs/reference/dashboard.md#signing-in): the e-mail and password
+//! form, one-time links, and sign-out. Failed sign-ins are throttled per e-mail address and
+//! per client address (docs/reference/limits.md#sign-in), and every failure answers the
+//! same whether the address exists or not.
+
+use super::pages::{Frame, Section, forbidden, html, message};
+use super::session::{Fields, PostedForm, cookie, nonce_of, same_secret, token_hash};
+use crate::AppState;
+use crate::connections::Peer;
+use crate::hpp::CspNonce;
+use askama::Template;
+use axum::Extension;
+use axum::extract::{FromRequestParts as _, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gatepost_core::dashboard::{AuditAction, Email, PasswordHash, SIGN_IN_WINDOW, User, sign_in_throttled};
+use gatepost_core::ids::random_token;
+
+/// The session cookie (docs/reference/dashboard.md#sessions).
+pub(crate) const SESSION_COOKIE: &str = "gatepost_session";
+
+/// The sign-in form's own CSRF token, as a cookie the form repeats: there is no session to
+/// keep it in yet.
+const SIGN_IN_COOKIE: &str = "gatepost_sign_in";
+
+#[derive(Template)]
+#[template(path = "dashboard/sign_in.html")]
+struct SignInPage {
+    frame: Frame,
+    csrf_token: String,
+    email: String,
+    error: Option<&'static str>,
+}
+
+/// `Set-Cookie` for a cookie of the dashboard: `HttpOnly`, `SameSite=Strict`, only under
+/// `/dashboard`, and `Secure` when the dashboard is served over https.
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
+    let secure = if state.settings().public_url.starts_with("https://") { "; Secure" } else { "" };
+    let max_age = max_age.map(|seconds| format!("; Max-Age={seconds}")).unwrap_or_default();
+    HeaderValue::from_str(&format!("{name}={value}; Path=/dashboard; HttpOnly; SameSite=Strict{secure}{max_age}"))
+        .expect("tokens are URL-safe base64")
+}
+
+fn sign_in_page(
+    state: &AppState,
+    nonce: &CspNonce,
+    status: StatusCode,
+    email: String,
+    error: Option<&'static str>,
+) -> Response {
+    let csrf_token = random_token(24);
+    let page = SignInPage {
+        frame: Frame::new(state, nonce, None, Section::None),
+        csrf_token: csrf_token.clone(),
+        email,
+        error,
+    };
+    let mut response = html(status, &page);
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(state, SIGN_IN_COOKIE, &csrf_token, None));
+    response
+}
+
+/// `GET /dashboard/login`.
+pub(crate) async fn form(State(state): State<AppState>, Extension(nonce): Extension<CspNonce>) -> Response {
+    sign_in_page(&state, &nonce, StatusCode::OK, String::new(), None)
+}
+
+/// `POST /dashboard/login` with `email`, `password` and `csrf_token`.
+pub(crate) async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let nonce = nonce_of(&parts);
+    let address = Peer::from_request_parts(&mut parts, &state).await.map(|peer| peer.0.ip().to_string()).ok();
+    let expected = cookie(&parts.headers, SIGN_IN_COOKIE).map(str::to_owned);
+    let frame = || Frame::new(&state, &nonce, None, Section::None);
+    let fields = match Fields::read(Request::from_parts(parts, body), frame).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    if !expected.is_some_and(|expected| same_secret(&expected, fields.get("csrf_token"))) {
+        return forbidden(frame(), "This form has expired. Reload the sign-in page and try again.");
+    }
+    let typed = fields.get("email").chars().take(Email::MAX_BYTES).collect::<String>();
+    let email = Email::parse(&typed);
+    let email_subject = email.as_ref().map(|email| format!("email:{}", email.as_str()));
+    let address_subject = address.map(|address| format!("address:{address}"));
+    let subjects: Vec<String> = email_subject.iter().chain(&address_subject).cloned().collect();
+    let now = state.clock().now();
+    let window_start = now.plus_millis(-i64::try_from(SIGN_IN_WINDOW.as_millis()).unwrap_or(i64::MAX));
+    let counts = match state.store().sign_in_failures(&subjects, window_start).await {
+        Ok(counts) => counts,
+        Err(error) => return super::pages::failure(frame(), &error),
+    };
+    let failures_of = |subject: &Option<String>| {
+        subject.as_ref().and_then(|subject| subjects.iter().position(|s| s == subject)).map_or(0, |i| counts[i])
+    };
+    let (email_failures, address_failures) = (failures_of(&email_subject), failures_of(&address_subject));
+    if sign_in_throttled(email_failures, address_failures) {
+        let text = "Too many failed sign-ins. Wait 15 minutes and try again.";
+        let mut response = message(frame(), StatusCode::TOO_MANY_REQUESTS, "Try again later", text, None);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(SIGN_IN_WINDOW.as_secs()));
+        return response;
+    }
+    let found = match &email {
+        Some(email) => match state.store().user_by_email(email).await {
+            Ok(found) => found,
+            Err(error) => return super::pages::failure(frame(), &error),
+        },
+        None => None,
+    };
+    let password = fields.get("password").to_owned();
+    let (user, hash) = match found {
+        Some((user, Some(hash))) => (Some(user), hash),
+        // No such user, or one without a password: checked against a decoy all the same.
+        _ => (None, PasswordHash::decoy().clone()),
+    };
+    let matches = tokio::task::spawn_blocking(move || hash.verify(&password)).await.unwrap_or(false);
+    match user {
+        Some(user) if matches => open_session(&state, &user, AuditAction::SignIn)
+            .await
+            .unwrap_or_else(|error| super::pages::failure(frame(), &error)),
+        _ => {
+            if let Err(error) = state.store().record_sign_in_failure(&subjects, now).await {
+                return super::pages::failure(frame(), &error);
+            }
+            sign_in_page(
+                &state,
+                &nonce,
+                StatusCode::UNAUTHORIZED,
+                typed,
+                Some("The e-mail address or the password is wrong."),
+            )
+        }
+    }
+}
+
+/// Opens a session for `user` and answers with its cookie and the way to the overview.
+async fn open_session(
+    state: &AppState,
+    user: &User,
+    action: AuditAction,
+) -> Result<Response, gatepost_store::StoreError> {
+    let token = gatepost_core::dashboard::new_token();
+    let now = state.clock().now();
+    state.store().open_session(&user.id, &token_hash(&token), &random_token(24), now).await?;
+    super::record(state, user, action, None, None).await;
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/dashboard")]).into_response();
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &token, None));
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(state, SIGN_IN_COOKIE, "", Some(0)));
+    Ok(response)
+}
+
+/// `GET /dashboard/login/{token}`: a one-time link signs in once, within 15 minutes.
+pub(crate) async fn follow_link(
+    State(state): State<AppState>,
+    Extension(nonce): Extension<CspNonce>,
+    Path(token): Path<String>,
+) -> Response {
+    let frame = || Frame::new(&state, &nonce, None, Section::None);
+    let user = match state.store().use_sign_in_link(&token_hash(&token), state.clock().now()).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            let text = "This sign-in link has expired or was used already. Ask for a new one.";
+            return message(
+                frame(),
+                StatusCode::GONE,
+                "Link no longer valid",
+                text,
+                Some(("/dashboard/login", "Sign in")),
+            );
+        }
+        Err(error) => return super::pages::failure(frame(), &error),
+    };
+    let signed_in = match open_session(&state, &user, AuditAction::SignIn).await {
+        Ok(response) => response,
+        Err(error) => return super::pages::failure(frame(), &error),
+    };
+    // A page that moves on by itself rather than a redirect: a browser that came from a
+    // mail or a terminal would not send the new `SameSite=Strict` cookie on a redirect that
+    // started elsewhere, but does on a navigation this page starts.
+    let page = super::pages::MessagePage {
+        frame: frame(),
+        heading: "Signed in",
+        message: format!("You are signed in as {}.", user.email.as_str()),
+        link: Some(("/dashboard", "Continue to the dashboard")),
+        refresh_to: Some("/dashboard"),
+    };
+    let mut response = html(StatusCode::OK, &page);
+    for cookie in signed_in.headers().get_all(header::SET_COOKIE) {
+        response.headers_mut().append(header::SET_COOKIE, cookie.clone());
+    }
+    response
+}
+
+/// `POST /dashboard/logout`: ends the session on the server, whatever the browser keeps.
+pub(crate) async fn sign_out(State(state): State<AppState>, form: PostedForm) -> Response {
+    let frame = || Frame::new(&state, &form.nonce, None, Section::None);
+    if let Err(error) = state.store().end_session(&form.viewer.session_hash).await {
+        return super::pages::failure(frame(), &error);
+    }
+    super::record(&state, &form.viewer.user, AuditAction::SignOut, None, None).await;
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/dashboard/login")]).into_response();
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", Some(0)));
+    response
+}

@@ -1,0 +1,460 @@
+//! The dashboard's users, sessions, one-time sign-in links, failed sign-ins and audit log
+//! (docs/reference/dashboard.md), each operation written once over [`Tx`]. Tokens arrive
+//! hashed: only their SHA-256 is stored. Whether a session is live, a sign-in throttled or
+//! a role allowed to act is decided in `gatepost_core::dashboard`.
+
+use crate::database::Database;
+use crate::rows::Row;
+use crate::tx::{Backend, Tx};
+use crate::values::{Columns, Value};
+use crate::{Page, StoreError};
+use async_trait::async_trait;
+use gatepost_core::dashboard::{AuditAction, Email, PasswordHash, Session, User};
+use gatepost_core::delivery::DeliveryStatus;
+use gatepost_core::ids::{AuditId, EventId, MerchantId, PaymentId, UserId};
+use gatepost_core::names::Named as _;
+use gatepost_core::status::PaymentStatus;
+use gatepost_core::time::Timestamp;
+
+/// Why a user was not created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserRefusal {
+    /// A user with this e-mail address exists already (for any merchant).
+    EmailTaken,
+}
+
+/// One entry of a merchant's audit log: who did what to which object, when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub merchant_id: MerchantId,
+    pub user_id: UserId,
+    pub user_email: String,
+    pub action: AuditAction,
+    pub object_id: Option<String>,
+    /// What else the action took: an amount, a reason, a filter.
+    pub detail: Option<String>,
+    pub at: Timestamp,
+}
+
+/// Payments of one status and currency made in a window: how many, and their amount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentTotal {
+    pub status: PaymentStatus,
+    pub currency: String,
+    pub count: u64,
+    pub amount: i64,
+}
+
+/// What the dashboard asks of the database.
+#[async_trait]
+pub trait DashboardStore: Send + Sync {
+    async fn create_user(
+        &self,
+        user: &User,
+        password: Option<&PasswordHash>,
+    ) -> Result<Result<(), UserRefusal>, StoreError>;
+
+    /// A merchant's users, oldest first.
+    async fn users(&self, merchant: &MerchantId) -> Result<Vec<User>, StoreError>;
+
+    /// The user with this address, with their password's hash if they have one.
+    async fn user_by_email(&self, email: &Email) -> Result<Option<(User, Option<PasswordHash>)>, StoreError>;
+
+    /// Removes a user of this merchant, with their sessions and links; `false` if there is none.
+    async fn remove_user(&self, merchant: &MerchantId, id: &UserId) -> Result<bool, StoreError>;
+
+    async fn create_sign_in_link(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Uses a sign-in link: its user if the link exists, is unused and has not expired at
+    /// `now`; it can never be used again either way.
+    async fn use_sign_in_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError>;
+
+    async fn open_session(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        csrf_token: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The session of a cookie, live or not, with its user as they are now.
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError>;
+
+    async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError>;
+
+    async fn end_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// How many failed sign-ins each subject has had since `since`.
+    async fn sign_in_failures(&self, subjects: &[String], since: Timestamp) -> Result<Vec<u64>, StoreError>;
+
+    /// Counts one failed sign-in against each subject.
+    async fn record_sign_in_failure(&self, subjects: &[String], now: Timestamp) -> Result<(), StoreError>;
+
+    /// Forgets failed sign-ins from before `failures_before`, sessions idle since before
+    /// `sessions_before` and links that expired before `now`; how many rows went.
+    async fn forget_dashboard_leftovers(
+        &self,
+        now: Timestamp,
+        failures_before: Timestamp,
+        sessions_before: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// A merchant's payments made since `since`, by status and currency.
+    async fn payment_totals(&self, merchant: &MerchantId, since: Timestamp) -> Result<Vec<PaymentTotal>, StoreError>;
+
+    /// A merchant's events made since `since`, by delivery status.
+    async fn event_totals(
+        &self,
+        merchant: &MerchantId,
+        since: Timestamp,
+    ) -> Result<Vec<(DeliveryStatus, u64)>, StoreError>;
+
+    /// A merchant's audit log, newest first, from before `before`.
+    async fn audit_log(
+        &self,
+        merchant: &MerchantId,
+        before: Option<&AuditId>,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>, StoreError>;
+}
+
+const USER_BY_EMAIL: &str = "SELECT * FROM dashboard_users WHERE email = $1";
+const USERS_OF_MERCHANT: &str = "SELECT * FROM dashboard_users WHERE merchant_id = $1 ORDER BY created_at, id";
+const DELETE_USER: &str = "DELETE FROM dashboard_users WHERE id = $1 AND merchant_id = $2";
+const DELETE_SESSIONS_OF_USER: &str = "DELETE FROM dashboard_sessions WHERE user_id = $1";
+const DELETE_LINKS_OF_USER: &str = "DELETE FROM dashboard_sign_in_links WHERE user_id = $1";
+const USE_LINK: &str =
+    "UPDATE dashboard_sign_in_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+const USER_OF_LINK: &str = "SELECT u.* FROM dashboard_sign_in_links l JOIN dashboard_users u ON u.id = l.user_id \
+    WHERE l.token_hash = $1";
+const SESSION: &str = "SELECT u.*, s.csrf_token, s.last_seen_at FROM dashboard_sessions s \
+    JOIN dashboard_users u ON u.id = s.user_id WHERE s.token_hash = $1";
+const TOUCH_SESSION: &str = "UPDATE dashboard_sessions SET last_seen_at = $2 WHERE token_hash = $1";
+const END_SESSION: &str = "DELETE FROM dashboard_sessions WHERE token_hash = $1";
+const COUNT_FAILURES: &str = "SELECT COUNT(*) AS n FROM dashboard_sign_in_failures WHERE subject = $1 AND at >= $2";
+const FORGET_FAILURES: &str = "DELETE FROM dashboard_sign_in_failures WHERE at < $1";
+const FORGET_SESSIONS: &str = "DELETE FROM dashboard_sessions WHERE last_seen_at < $1";
+const PAYMENT_TOTALS: &str = "SELECT status, currency, COUNT(*) AS n, CAST(SUM(amount) AS BIGINT) AS total FROM payments \
+    WHERE merchant_id = $1 AND id >= $2 GROUP BY status, currency";
+const EVENT_TOTALS: &str = "SELECT delivery_status, COUNT(*) AS n FROM events \
+    WHERE merchant_id = $1 AND id >= $2 GROUP BY delivery_status";
+const FORGET_LINKS: &str = "DELETE FROM dashboard_sign_in_links WHERE expires_at < $1";
+
+fn user_from_row(row: &dyn Row) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId::from_trusted(row.text("id")?),
+        merchant_id: MerchantId::from_trusted(row.text("merchant_id")?),
+        email: Email::from_trusted(row.text("email")?),
+        role: row.named("role")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+fn audit_from_row(row: &dyn Row) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        id: AuditId::from_trusted(row.text("id")?),
+        merchant_id: MerchantId::from_trusted(row.text("merchant_id")?),
+        user_id: UserId::from_trusted(row.text("user_id")?),
+        user_email: row.text("user_email")?,
+        action: row.named("action")?,
+        object_id: row.opt_text("object_id")?,
+        detail: row.opt_text("detail")?,
+        at: row.time("at")?,
+    })
+}
+
+async fn create_user(
+    tx: &mut dyn Tx,
+    user: User,
+    password: Option<PasswordHash>,
+) -> Result<Result<(), UserRefusal>, StoreError> {
+    if tx.query_one(USER_BY_EMAIL, &[user.email.as_str().into()], user_from_row).await?.is_some() {
+        return Ok(Err(UserRefusal::EmailTaken));
+    }
+    let row: Columns = vec![
+        ("id", user.id.as_str().into()),
+        ("merchant_id", user.merchant_id.as_str().into()),
+        ("email", user.email.as_str().into()),
+        ("role", user.role.as_str().into()),
+        ("password_hash", password.as_ref().map(PasswordHash::as_str).into()),
+        ("created_at", user.created_at.millis().into()),
+    ];
+    tx.insert("dashboard_users", row).await?;
+    Ok(Ok(()))
+}
+
+async fn user_by_email(tx: &mut dyn Tx, email: Email) -> Result<Option<(User, Option<PasswordHash>)>, StoreError> {
+    tx.query_one(USER_BY_EMAIL, &[email.as_str().into()], |row| {
+        Ok((user_from_row(row)?, row.opt_text("password_hash")?.map(PasswordHash::from_trusted)))
+    })
+    .await
+}
+
+async fn remove_user(tx: &mut dyn Tx, merchant: MerchantId, id: UserId) -> Result<bool, StoreError> {
+    tx.execute(DELETE_SESSIONS_OF_USER, &[id.as_str().into()]).await?;
+    tx.execute(DELETE_LINKS_OF_USER, &[id.as_str().into()]).await?;
+    Ok(tx.execute(DELETE_USER, &[id.as_str().into(), merchant.as_str().into()]).await? == 1)
+}
+
+async fn use_sign_in_link(tx: &mut dyn Tx, token_hash: String, now: Timestamp) -> Result<Option<User>, StoreError> {
+    // The update is the check: on PostgreSQL a second use waits for the first's row lock
+    // and then finds `used_at` set, so a link signs in once even from two nodes at once.
+    if tx.execute(USE_LINK, &[token_hash.as_str().into(), now.millis().into()]).await? != 1 {
+        return Ok(None);
+    }
+    tx.query_one(USER_OF_LINK, &[token_hash.into()], user_from_row).await
+}
+
+async fn forget_leftovers(
+    tx: &mut dyn Tx,
+    now: Timestamp,
+    failures_before: Timestamp,
+    sessions_before: Timestamp,
+) -> Result<u64, StoreError> {
+    Ok(tx.execute(FORGET_FAILURES, &[failures_before.millis().into()]).await?
+        + tx.execute(FORGET_SESSIONS, &[sessions_before.millis().into()]).await?
+        + tx.execute(FORGET_LINKS, &[now.millis().into()]).await?)
+}
+
+fn audit_row(entry: &AuditEntry) -> Columns {
+    vec![
+        ("id", entry.id.as_str().into()),
+        ("merchant_id", entry.merchant_id.as_str().into()),
+        ("user_id", entry.user_id.as_str().into()),
+        ("user_email", entry.user_email.as_str().into()),
+        ("action", entry.action.as_str().into()),
+        ("object_id", entry.object_id.as_deref().into()),
+        ("detail", entry.detail.as_deref().into()),
+        ("at", entry.at.millis().into()),
+    ]
+}
+
+async fn audit_log(
+    tx: &mut dyn Tx,
+    merchant: MerchantId,
+    before: Option<AuditId>,
+    limit: u32,
+) -> Result<Page<AuditEntry>, StoreError> {
+    let mut values: Vec<Value> = vec![merchant.as_str().into()];
+    let mut sql = String::from("SELECT * FROM audit_log WHERE merchant_id = $1");
+    if let Some(before) = before {
+        values.push(before.as_str().into());
+        sql.push_str(" AND id < $2");
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", u64::from(limit) + 1));
+    let mut data = tx.query(&sql, &values, audit_from_row).await?;
+    let has_more = data.len() > limit as usize;
+    data.truncate(limit as usize);
+    Ok(Page { data, has_more })
+}
+
+#[async_trait]
+impl<B: Backend> DashboardStore for Database<B> {
+    async fn create_user(
+        &self,
+        user: &User,
+        password: Option<&PasswordHash>,
+    ) -> Result<Result<(), UserRefusal>, StoreError> {
+        let (user, password) = (user.clone(), password.cloned());
+        self.backend().write(move |tx| Box::pin(create_user(tx, user, password))).await
+    }
+
+    async fn users(&self, merchant: &MerchantId) -> Result<Vec<User>, StoreError> {
+        let merchant = merchant.clone();
+        self.backend()
+            .read(move |tx| {
+                Box::pin(async move { tx.query(USERS_OF_MERCHANT, &[merchant.as_str().into()], user_from_row).await })
+            })
+            .await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<(User, Option<PasswordHash>)>, StoreError> {
+        let email = email.clone();
+        self.backend().read(move |tx| Box::pin(user_by_email(tx, email))).await
+    }
+
+    async fn remove_user(&self, merchant: &MerchantId, id: &UserId) -> Result<bool, StoreError> {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        self.backend().write(move |tx| Box::pin(remove_user(tx, merchant, id))).await
+    }
+
+    async fn create_sign_in_link(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let row: Columns = vec![
+            ("token_hash", token_hash.into()),
+            ("user_id", user.as_str().into()),
+            ("expires_at", expires_at.millis().into()),
+        ];
+        self.backend()
+            .write_statement(move |tx| {
+                Box::pin(async move { tx.insert("dashboard_sign_in_links", row).await.map(drop) })
+            })
+            .await
+    }
+
+    async fn use_sign_in_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.backend().write(move |tx| Box::pin(use_sign_in_link(tx, token_hash, now))).await
+    }
+
+    async fn open_session(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        csrf_token: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let row: Columns = vec![
+            ("token_hash", token_hash.into()),
+            ("user_id", user.as_str().into()),
+            ("csrf_token", csrf_token.into()),
+            ("created_at", now.millis().into()),
+            ("last_seen_at", now.millis().into()),
+        ];
+        self.backend()
+            .write_statement(move |tx| Box::pin(async move { tx.insert("dashboard_sessions", row).await.map(drop) }))
+            .await
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.backend()
+            .read(move |tx| {
+                Box::pin(async move {
+                    tx.query_one(SESSION, &[token_hash.into()], |row| {
+                        Ok(Session {
+                            user: user_from_row(row)?,
+                            csrf_token: row.text("csrf_token")?,
+                            last_seen_at: row.time("last_seen_at")?,
+                        })
+                    })
+                    .await
+                })
+            })
+            .await
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError> {
+        let values: Vec<Value> = vec![token_hash.into(), now.millis().into()];
+        self.backend()
+            .write_statement(move |tx| Box::pin(async move { tx.execute(TOUCH_SESSION, &values).await.map(drop) }))
+            .await
+    }
+
+    async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let values: Vec<Value> = vec![token_hash.into()];
+        self.backend()
+            .write_statement(move |tx| Box::pin(async move { tx.execute(END_SESSION, &values).await.map(drop) }))
+            .await
+    }
+
+    async fn sign_in_failures(&self, subjects: &[String], since: Timestamp) -> Result<Vec<u64>, StoreError> {
+        let subjects = subjects.to_vec();
+        self.backend()
+            .read(move |tx| {
+                Box::pin(async move {
+                    let mut counts = Vec::with_capacity(subjects.len());
+                    for subject in subjects {
+                        let values: [Value; 2] = [subject.into(), since.millis().into()];
+                        let n = tx.query_one(COUNT_FAILURES, &values, |row| row.int("n")).await?.unwrap_or(0);
+                        counts.push(u64::try_from(n).unwrap_or(0));
+                    }
+                    Ok(counts)
+                })
+            })
+            .await
+    }
+
+    async fn record_sign_in_failure(&self, subjects: &[String], now: Timestamp) -> Result<(), StoreError> {
+        let subjects = subjects.to_vec();
+        self.backend()
+            .write(move |tx| {
+                Box::pin(async move {
+                    for subject in subjects {
+                        tx.insert(
+                            "dashboard_sign_in_failures",
+                            vec![("subject", subject.into()), ("at", now.millis().into())],
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn forget_dashboard_leftovers(
+        &self,
+        now: Timestamp,
+        failures_before: Timestamp,
+        sessions_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.backend().write(move |tx| Box::pin(forget_leftovers(tx, now, failures_before, sessions_before))).await
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let row = audit_row(entry);
+        self.backend()
+            .write_statement(move |tx| Box::pin(async move { tx.insert("audit_log", row).await.map(drop) }))
+            .await
+    }
+
+    async fn payment_totals(&self, merchant: &MerchantId, since: Timestamp) -> Result<Vec<PaymentTotal>, StoreError> {
+        let values: Vec<Value> = vec![merchant.as_str().into(), PaymentId::first_at(since).as_str().into()];
+        self.backend()
+            .read(move |tx| {
+                Box::pin(async move {
+                    tx.query(PAYMENT_TOTALS, &values, |row| {
+                        Ok(PaymentTotal {
+                            status: row.named("status")?,
+                            currency: row.text("currency")?,
+                            count: u64::try_from(row.int("n")?).unwrap_or(0),
+                            amount: row.int("total")?,
+                        })
+                    })
+                    .await
+                })
+            })
+            .await
+    }
+
+    async fn event_totals(
+        &self,
+        merchant: &MerchantId,
+        since: Timestamp,
+    ) -> Result<Vec<(DeliveryStatus, u64)>, StoreError> {
+        let values: Vec<Value> = vec![merchant.as_str().into(), EventId::first_at(since).as_str().into()];
+        self.backend()
+            .read(move |tx| {
+                Box::pin(async move {
+                    tx.query(EVENT_TOTALS, &values, |row| {
+                        Ok((row.named("delivery_status")?, u64::try_from(row.int("n")?).unwrap_or(0)))
+                    })
+                    .await
+                })
+            })
+            .await
+    }
+
+    async fn audit_log(
+        &self,
+        merchant: &MerchantId,
+        before: Option<&AuditId>,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        let (merchant, before) = (merchant.clone(), before.cloned());
+        self.backend().read(move |tx| Box::pin(audit_log(tx, merchant, before, limit))).await
+    }
+}
