@@ -25,13 +25,18 @@ pub const SCENARIO_LIMIT: Duration = Duration::from_secs(60);
 /// Runs `scenario` in a fresh Chromium, then closes the browser and its driver, whether
 /// the scenario passed, failed or hung.
 pub async fn in_browser(scenario: impl AsyncFnOnce(&Browser)) {
+    in_browser_within(SCENARIO_LIMIT, scenario).await;
+}
+
+/// [`in_browser`] for a scenario that visits many pages, with its own time limit.
+pub async fn in_browser_within(limit: Duration, scenario: impl AsyncFnOnce(&Browser)) {
     let browser = Browser::launch().await;
-    let outcome = tokio::time::timeout(SCENARIO_LIMIT, AssertUnwindSafe(scenario(&browser)).catch_unwind()).await;
+    let outcome = tokio::time::timeout(limit, AssertUnwindSafe(scenario(&browser)).catch_unwind()).await;
     browser.close().await;
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the browser scenario did not finish within {SCENARIO_LIMIT:?}"),
+        Err(_) => panic!("the browser scenario did not finish within {limit:?}"),
     }
 }
 
@@ -174,9 +179,41 @@ impl Browser {
         self.wait_until(&format!("the page after clicking {css}"), async |_| page.tag_name().await.is_err()).await;
     }
 
+    /// Types `value` into the input `css` selects, replacing what it holds.
+    pub async fn fill_in(&self, css: &str, value: &str) {
+        let input = self.element(css).await;
+        input.clear().await.expect("clear input");
+        input.send_keys(value).await.expect("type into input");
+    }
+
+    /// Chooses the option `value` of the select named `name`.
+    pub async fn select(&self, name: &str, value: &str) {
+        let select = self.element(&format!("select[name=\"{name}\"]")).await;
+        select.select_by_value(value).await.unwrap_or_else(|e| panic!("select {value} in {name}: {e}"));
+    }
+
+    /// Clicks what `css` selects and stays on the page (a checkbox, a radio button).
+    pub async fn click(&self, css: &str) {
+        self.element(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Whether the page has an element that `css` selects, now.
+    pub async fn has(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn run_script(&self, script: &str) -> Value {
         self.client.execute(script, Vec::new()).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Runs `script`, which ends by calling `arguments[arguments.length - 1]` with its
+    /// result, and returns that result (for promises: `fetch`, axe-core's `run`).
+    pub async fn run_async_script(&self, script: &str) -> Value {
+        self.client
+            .execute_async(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("async script failed: {e}\n{}", script.chars().take(200).collect::<String>()))
     }
 
     /// Makes the page's viewport `width` × `height` CSS pixels.

@@ -427,7 +427,49 @@ impl ApiKey {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// What a list shows of the key: its mode and first four random characters
+    /// (`sk_test_AbCd`), enough to tell keys apart, far too little to guess the rest.
+    #[must_use]
+    pub fn prefix(&self) -> String {
+        self.0.chars().take(API_KEY_PREFIX_CHARS).collect()
+    }
 }
+
+/// `sk_test_` or `sk_live_`, and four characters.
+const API_KEY_PREFIX_CHARS: usize = 12;
+
+/// One of a merchant's API keys as it is listed: never the key itself
+/// (docs/reference/api.md#api-keys).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: crate::ids::ApiKeyId,
+    pub merchant_id: MerchantId,
+    /// `None` for a key made before keys were listed: only its hash was kept.
+    pub prefix: Option<String>,
+    pub description: Option<String>,
+    pub created_at: Timestamp,
+    /// A revoked key is refused from then on (within a second on every node).
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiKeyRecord {
+    /// The listing of a new key.
+    #[must_use]
+    pub fn of(key: &ApiKey, merchant: &MerchantId, description: Option<String>, now: Timestamp) -> Self {
+        Self {
+            id: crate::ids::ApiKeyId::generate(),
+            merchant_id: merchant.clone(),
+            prefix: Some(key.prefix()),
+            description,
+            created_at: now,
+            revoked_at: None,
+        }
+    }
+}
+
+/// How many keys a merchant may have that are not revoked.
+pub const MAX_API_KEYS_PER_MERCHANT: usize = 16;
 
 #[cfg(test)]
 mod tests {

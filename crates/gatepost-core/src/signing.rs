@@ -8,6 +8,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
 
+/// How long the secret before a rotation keeps signing beside the new one
+/// (docs/reference/webhooks.md#secret-rotation).
+pub const PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
+
 const SECRET_PREFIX: &str = "whsec_";
 
 /// A merchant's webhook signing secret.

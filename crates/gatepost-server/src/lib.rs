@@ -108,6 +108,12 @@ impl AppState {
         self.inner.store.as_ref()
     }
 
+    /// Forgets the cached authentication of a merchant whose keys or settings changed, so
+    /// this node sees the change at once (others within the cache's second).
+    fn forget_merchant(&self, merchant: &gatepost_core::ids::MerchantId) {
+        self.inner.merchants.forget(merchant);
+    }
+
     /// The store itself, for work that outlives the request (a streamed export).
     fn inner_store(&self) -> &Arc<dyn Store> {
         &self.inner.store

@@ -11,7 +11,7 @@ use crate::{Page, StoreError};
 use async_trait::async_trait;
 use gatepost_core::dashboard::{AuditAction, Email, PasswordHash, Session, User};
 use gatepost_core::delivery::DeliveryStatus;
-use gatepost_core::ids::{AuditId, EventId, MerchantId, PaymentId, UserId};
+use gatepost_core::ids::{AuditId, EventId, MerchantId, PaymentId, UserId, WebhookEndpointId};
 use gatepost_core::names::Named as _;
 use gatepost_core::status::PaymentStatus;
 use gatepost_core::time::Timestamp;
@@ -45,6 +45,20 @@ pub struct PaymentTotal {
     pub count: u64,
     pub amount: i64,
 }
+
+/// How an endpoint's recent attempts went: of its last [`HEALTH_ATTEMPTS`] attempts since a
+/// time, how many, how many succeeded, and the last that failed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointHealth {
+    pub attempts: u64,
+    pub succeeded: u64,
+    /// When the last failure was, its status code and its error.
+    pub last_failure: Option<(Timestamp, Option<u16>, Option<String>)>,
+}
+
+/// How many of an endpoint's latest attempts its health is judged on: a bounded read,
+/// however busy the endpoint.
+pub const HEALTH_ATTEMPTS: u32 = 1000;
 
 /// What the dashboard asks of the database.
 #[async_trait]
@@ -110,6 +124,13 @@ pub trait DashboardStore: Send + Sync {
     /// A merchant's payments made since `since`, by status and currency.
     async fn payment_totals(&self, merchant: &MerchantId, since: Timestamp) -> Result<Vec<PaymentTotal>, StoreError>;
 
+    /// How an endpoint's attempts since `since` went.
+    async fn endpoint_health(
+        &self,
+        endpoint: &WebhookEndpointId,
+        since: Timestamp,
+    ) -> Result<EndpointHealth, StoreError>;
+
     /// A merchant's events made since `since`, by delivery status.
     async fn event_totals(
         &self,
@@ -146,6 +167,14 @@ const PAYMENT_TOTALS: &str = "SELECT status, currency, COUNT(*) AS n, CAST(SUM(a
     WHERE merchant_id = $1 AND id >= $2 GROUP BY status, currency";
 const EVENT_TOTALS: &str = "SELECT delivery_status, COUNT(*) AS n FROM events \
     WHERE merchant_id = $1 AND id >= $2 GROUP BY delivery_status";
+/// An attempt succeeded when it was answered 2xx and nothing was wrong with the answer.
+const ENDPOINT_ATTEMPTS: &str = "SELECT COUNT(*) AS n, \
+    COALESCE(SUM(CASE WHEN error IS NULL AND status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END), 0) AS ok \
+    FROM (SELECT error, status_code FROM deliveries WHERE endpoint_id = $1 AND attempted_at >= $2 \
+    ORDER BY attempted_at DESC LIMIT $3) latest";
+const LAST_FAILURE: &str = "SELECT attempted_at, status_code, error FROM deliveries \
+    WHERE endpoint_id = $1 AND attempted_at >= $2 AND (error IS NOT NULL OR status_code NOT BETWEEN 200 AND 299) \
+    ORDER BY attempted_at DESC LIMIT 1";
 const FORGET_LINKS: &str = "DELETE FROM dashboard_sign_in_links WHERE expires_at < $1";
 
 fn user_from_row(row: &dyn Row) -> Result<User, StoreError> {
@@ -425,6 +454,36 @@ impl<B: Backend> DashboardStore for Database<B> {
                         })
                     })
                     .await
+                })
+            })
+            .await
+    }
+
+    async fn endpoint_health(
+        &self,
+        endpoint: &WebhookEndpointId,
+        since: Timestamp,
+    ) -> Result<EndpointHealth, StoreError> {
+        let values: Vec<Value> =
+            vec![endpoint.as_str().into(), since.millis().into(), i64::from(HEALTH_ATTEMPTS).into()];
+        self.backend()
+            .read(move |tx| {
+                Box::pin(async move {
+                    let (attempts, succeeded) = tx
+                        .query_one(ENDPOINT_ATTEMPTS, &values, |row| Ok((row.int("n")?, row.int("ok")?)))
+                        .await?
+                        .unwrap_or((0, 0));
+                    let last_failure = tx
+                        .query_one(LAST_FAILURE, &values[..2], |row| {
+                            let code = row.opt_int("status_code")?.and_then(|code| u16::try_from(code).ok());
+                            Ok((row.time("attempted_at")?, code, row.opt_text("error")?))
+                        })
+                        .await?;
+                    Ok(EndpointHealth {
+                        attempts: u64::try_from(attempts).unwrap_or(0),
+                        succeeded: u64::try_from(succeeded).unwrap_or(0),
+                        last_failure,
+                    })
                 })
             })
             .await

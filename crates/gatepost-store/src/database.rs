@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use gatepost_core::changes::{NewAttempt, NewRefund, RefundSettlement, Reporter, Settlement};
 use gatepost_core::endpoints::{EndpointStatus, WebhookEndpoint};
 use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
-use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId, WebhookEndpointId};
-use gatepost_core::payment::{Merchant, Payment};
+use gatepost_core::ids::{ApiKeyId, AttemptId, EventId, MerchantId, PaymentId, RefundId, WebhookEndpointId};
+use gatepost_core::payment::{ApiKeyRecord, Merchant, Payment};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::PaymentEvent;
 use gatepost_core::time::{Clock as _, SystemClock, Timestamp};
@@ -86,6 +86,21 @@ impl<B: Backend> Store for Database<B> {
     async fn merchant_by_api_key_hash(&self, hash: &str) -> Result<Option<Merchant>, StoreError> {
         let hash = hash.to_owned();
         self.backend.read(move |tx| Box::pin(merchants::by_api_key_hash(tx, hash))).await
+    }
+
+    async fn create_api_key(&self, key: &ApiKeyRecord, hash: &str) -> Result<bool, StoreError> {
+        let (key, hash) = (key.clone(), hash.to_owned());
+        self.backend.write(move |tx| Box::pin(merchants::create_api_key(tx, key, hash))).await
+    }
+
+    async fn api_keys(&self, merchant: &MerchantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let merchant = merchant.clone();
+        self.backend.read(move |tx| Box::pin(merchants::api_keys(tx, merchant))).await
+    }
+
+    async fn revoke_api_key(&self, merchant: &MerchantId, id: &ApiKeyId, now: Timestamp) -> Result<bool, StoreError> {
+        let (merchant, id) = (merchant.clone(), id.clone());
+        self.backend.write_statement(move |tx| Box::pin(merchants::revoke_api_key(tx, merchant, id, now))).await
     }
 
     async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError> {

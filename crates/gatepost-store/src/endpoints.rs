@@ -3,6 +3,7 @@
 
 use crate::StoreError;
 use crate::outbox::{insert_endpoint_event, skip_due_destinations};
+use crate::queries::LOCK_MERCHANT;
 use crate::rows::Row;
 use crate::tx::Tx;
 use crate::values::{Columns, Value};
@@ -28,9 +29,6 @@ const ENDPOINTS_OF_MERCHANT: &str = "SELECT * FROM webhook_endpoints WHERE merch
 const ENDPOINT_BY_ID: &str = "SELECT * FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2";
 const DEFAULT_ENDPOINT: &str = "SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND is_default = 1";
 const COUNT_ENDPOINTS: &str = "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE merchant_id = $1";
-/// Taken before counting a merchant's endpoints, so that two creates on two nodes cannot
-/// both see room for one more.
-const LOCK_MERCHANT: &str = "SELECT id FROM merchants WHERE id = $1";
 const DELETE_ENDPOINT: &str = "DELETE FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2";
 const SET_MERCHANT_DEFAULT_URL: &str = "UPDATE merchants SET default_webhook_url = $2 WHERE id = $1";
 const ROTATE_ENDPOINT_SECRET: &str = "UPDATE webhook_endpoints SET previous_secret = secret, \

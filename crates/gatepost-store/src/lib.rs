@@ -43,7 +43,7 @@ mod values;
 mod webhooks;
 
 pub use callbacks::{CallbackChange, CallbackReceipt, CallbackResult};
-pub use dashboard::{AuditEntry, DashboardStore, PaymentTotal, UserRefusal};
+pub use dashboard::{AuditEntry, DashboardStore, EndpointHealth, HEALTH_ATTEMPTS, PaymentTotal, UserRefusal};
 pub use endpoints::EndpointRefusal;
 pub use error::StoreError;
 pub use payments::ChangeOutcome;
@@ -56,8 +56,8 @@ use async_trait::async_trait;
 use gatepost_core::changes::{NewAttempt, NewRefund, RefundSettlement, Settlement};
 use gatepost_core::endpoints::{EndpointStatus, WebhookEndpoint};
 use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
-use gatepost_core::ids::{AttemptId, EventId, MerchantId, PaymentId, RefundId, WebhookEndpointId};
-use gatepost_core::payment::{Attempt, Merchant, Payment};
+use gatepost_core::ids::{ApiKeyId, AttemptId, EventId, MerchantId, PaymentId, RefundId, WebhookEndpointId};
+use gatepost_core::payment::{ApiKeyRecord, Attempt, Merchant, Payment};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_core::time::Timestamp;
@@ -69,6 +69,8 @@ pub struct NewMerchant {
     pub merchant: Merchant,
     /// Only the hash of the API key is ever stored (docs/reference/urls.md#secrets-and-keys).
     pub api_key_hash: String,
+    /// The merchant's first key as it is listed.
+    pub api_key: ApiKeyRecord,
     pub webhook_secret: WebhookSecret,
 }
 
@@ -137,7 +139,18 @@ pub trait Store: DashboardStore + Send + Sync + std::fmt::Debug {
 
     async fn create_merchant(&self, new: NewMerchant) -> Result<(), StoreError>;
     async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError>;
+    /// The merchant of a key that is not revoked.
     async fn merchant_by_api_key_hash(&self, hash: &str) -> Result<Option<Merchant>, StoreError>;
+
+    /// Adds a key, unless the merchant has [`gatepost_core::payment::MAX_API_KEYS_PER_MERCHANT`]
+    /// keys that are not revoked (`false`).
+    async fn create_api_key(&self, key: &ApiKeyRecord, hash: &str) -> Result<bool, StoreError>;
+
+    /// A merchant's keys, revoked ones too, oldest first.
+    async fn api_keys(&self, merchant: &MerchantId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Revokes a key of this merchant; `false` if it has no such key not yet revoked.
+    async fn revoke_api_key(&self, merchant: &MerchantId, id: &ApiKeyId, now: Timestamp) -> Result<bool, StoreError>;
 
     /// Stores a new payment, committed to disk before it returns.
     async fn create_payment(&self, payment: &Payment) -> Result<(), StoreError>;

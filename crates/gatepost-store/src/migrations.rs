@@ -15,6 +15,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 6, sql: include_str!("../migrations/sqlite/0006_one_index_per_payment_sequence.sql") },
     Migration { version: 7, sql: include_str!("../migrations/sqlite/0007_webhook_endpoints.sql") },
     Migration { version: 8, sql: include_str!("../migrations/sqlite/0008_dashboard.sql") },
+    Migration { version: 9, sql: include_str!("../migrations/sqlite/0009_api_keys_and_dashboard_lists.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -26,6 +27,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 6, sql: include_str!("../migrations/postgres/0006_one_index_per_payment_sequence.sql") },
     Migration { version: 7, sql: include_str!("../migrations/postgres/0007_webhook_endpoints.sql") },
     Migration { version: 8, sql: include_str!("../migrations/postgres/0008_dashboard.sql") },
+    Migration { version: 9, sql: include_str!("../migrations/postgres/0009_api_keys_and_dashboard_lists.sql") },
 ];
 
 pub(crate) const CREATE_VERSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \

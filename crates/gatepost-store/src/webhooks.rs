@@ -113,6 +113,8 @@ pub struct EventQuery {
     pub payment_id: Option<PaymentId>,
     pub event_type: Option<EventKind>,
     pub delivery_status: Option<DeliveryStatus>,
+    /// Only events that go (or went) to this endpoint.
+    pub endpoint_id: Option<WebhookEndpointId>,
     pub starting_after: Option<EventId>,
     pub limit: u32,
 }
@@ -247,16 +249,21 @@ const RECOVER_DESTINATION: &str = "UPDATE event_destinations SET status = 'PENDI
 fn list_events_sql(query: &EventQuery) -> (String, Vec<Value>) {
     let mut sql = String::from("SELECT * FROM events WHERE merchant_id = $1");
     let mut params: Vec<Value> = Vec::new();
-    let filters: [(&str, Option<Value>); 4] = [
-        ("payment_id =", query.payment_id.as_ref().map(|id| id.as_str().into())),
-        ("type =", query.event_type.map(|t| t.as_str().into())),
-        ("delivery_status =", query.delivery_status.map(|s| s.as_str().into())),
-        ("id <", query.starting_after.as_ref().map(|id| id.as_str().into())),
+    let filters: [(&str, &str, Option<Value>); 5] = [
+        ("payment_id =", "", query.payment_id.as_ref().map(|id| id.as_str().into())),
+        ("type =", "", query.event_type.map(|t| t.as_str().into())),
+        ("delivery_status =", "", query.delivery_status.map(|s| s.as_str().into())),
+        (
+            "id IN (SELECT event_id FROM event_destinations WHERE endpoint_id =",
+            ")",
+            query.endpoint_id.as_ref().map(|id| id.as_str().into()),
+        ),
+        ("id <", "", query.starting_after.as_ref().map(|id| id.as_str().into())),
     ];
-    for (clause, value) in filters {
+    for (clause, close, value) in filters {
         if let Some(value) = value {
             params.push(value);
-            sql.push_str(&format!(" AND {clause} ${}", params.len() + 1));
+            sql.push_str(&format!(" AND {clause} ${}{close}", params.len() + 1));
         }
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", query.limit + 1));

@@ -2,8 +2,8 @@
 
 use crate::config::{Config, ConfigError, Layers, LogFormat};
 use crate::merchants::{MerchantSummary, create_merchant};
-use crate::users;
 use crate::{Server, open_store};
+use crate::{keys, users};
 use clap::{Args, Parser, Subcommand};
 use gatepost_acquirer_sim::SimOptions;
 use gatepost_core::urls::Mode;
@@ -44,6 +44,9 @@ enum GatewayCommand {
     Merchant(MerchantCommand),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Create, list and revoke a merchant's API keys (works while `serve` runs).
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Create and list the people who sign in to a merchant's dashboard.
     #[command(subcommand)]
     User(UserCommand),
@@ -55,6 +58,44 @@ enum GatewayCommand {
         /// The user it signs in; without it, the merchant's first admin (made if there is none).
         #[arg(long, value_name = "E")]
         email: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create a key and print it, once.
+    Create {
+        /// The merchant, mer_…
+        #[arg(long, value_name = "ID")]
+        merchant: String,
+        /// What the key is for, shown in lists.
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List a merchant's keys by their first characters, revoked ones too.
+    List {
+        #[arg(long, value_name = "ID")]
+        merchant: String,
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a key: the API refuses it within a second.
+    Revoke {
+        #[arg(long, value_name = "ID")]
+        merchant: String,
+        /// The key's id, key_…
+        #[arg(long, value_name = "ID")]
+        key: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -216,6 +257,11 @@ fn load_config(file: Option<&std::path::Path>, command: &GatewayCommand) -> Resu
         }
         GatewayCommand::Merchant(MerchantCommand::Create { database, .. } | MerchantCommand::List { database, .. })
         | GatewayCommand::User(UserCommand::Create { database, .. } | UserCommand::List { database, .. })
+        | GatewayCommand::Key(
+            KeyCommand::Create { database, .. }
+            | KeyCommand::List { database, .. }
+            | KeyCommand::Revoke { database, .. },
+        )
         | GatewayCommand::DashboardLink { database, .. }
         | GatewayCommand::Migrate(database) => database,
     };
@@ -256,6 +302,7 @@ async fn run(command: GatewayCommand, config: Config) -> ExitCode {
         GatewayCommand::Migrate(_) => migrate(&config).await,
         GatewayCommand::Merchant(command) => merchant(command, &config).await,
         GatewayCommand::User(command) => user(command, &config).await,
+        GatewayCommand::Key(command) => key(command, &config).await,
         GatewayCommand::DashboardLink { merchant, email, .. } => {
             dashboard_link(&config, &merchant, email.as_deref()).await
         }
@@ -347,6 +394,48 @@ async fn user(command: UserCommand, config: &Config) -> Result<(), String> {
                     println!("{}  {}  {}  {}", user.id, user.created_at, user.role, user.email);
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+async fn key(command: KeyCommand, config: &Config) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    match command {
+        KeyCommand::Create { merchant, description, json, .. } => {
+            let (record, key) = keys::create_key_for(store.as_ref(), config.mode, &merchant, description.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                let mut summary = keys::KeySummary::from(&record);
+                summary.api_key = Some(key.expose().to_owned());
+                println!("{}", serde_json::to_string(&summary).expect("strings serialize"));
+            } else {
+                println!("Created key {}", record.id);
+                println!("API key (shown once): {}", key.expose());
+            }
+        }
+        KeyCommand::List { merchant, json, .. } => {
+            let keys = keys::list_keys(store.as_ref(), &merchant).await.map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string(&keys).expect("strings serialize"));
+            } else {
+                for key in &keys {
+                    let state =
+                        key.revoked_at.as_deref().map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
+                    let prefix = key.prefix.as_deref().map_or_else(|| "sk_…".to_owned(), |p| format!("{p}…"));
+                    println!(
+                        "{}  {prefix}  {}  {state}  {}",
+                        key.id,
+                        key.created_at,
+                        key.description.as_deref().unwrap_or("")
+                    );
+                }
+            }
+        }
+        KeyCommand::Revoke { merchant, key, .. } => {
+            keys::revoke_key(store.as_ref(), &merchant, &key).await.map_err(|e| e.to_string())?;
+            println!("Revoked key {key}");
         }
     }
     Ok(())

@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod keys;
 pub mod merchants;
 pub mod users;
 

@@ -1,7 +1,7 @@
 //! `gatepost merchant create|list` (docs/reference/configuration.md#merchants).
 
 use gatepost_core::ids::MerchantId;
-use gatepost_core::payment::{AckMode, ApiKey, Merchant};
+use gatepost_core::payment::{AckMode, ApiKey, ApiKeyRecord, Merchant};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::time::{Clock as _, SystemClock};
 use gatepost_core::urls::{Mode, WebhookUrl};
@@ -68,7 +68,10 @@ pub async fn create_merchant(
         api_key: api_key.expose().to_owned(),
         webhook_secret: webhook_secret.expose(),
     };
-    store.create_merchant(NewMerchant { merchant, api_key_hash: api_key.hash(), webhook_secret }).await?;
+    let listed = ApiKeyRecord::of(&api_key, &merchant.id, None, merchant.created_at);
+    store
+        .create_merchant(NewMerchant { merchant, api_key_hash: api_key.hash(), api_key: listed, webhook_secret })
+        .await?;
     Ok(created)
 }
 

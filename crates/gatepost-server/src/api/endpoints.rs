@@ -33,9 +33,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/webhook_endpoints/{id}/recover", post(recover_endpoint))
 }
 
-/// How long an endpoint's secret before a rotation keeps signing
-/// (docs/reference/webhooks.md#secret-rotation).
-const PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
 /// As a payment's description.
 const MAX_DESCRIPTION_CHARS: usize = 500;
 
@@ -117,7 +114,7 @@ pub(crate) struct Recovery {
 
 /// The URL rules of docs/reference/urls.md#webhook-urls, and in live mode no address that
 /// is not public: such an endpoint could never be delivered to.
-fn endpoint_url(state: &AppState, raw: &str, errors: &mut Vec<FieldError>) -> Option<WebhookUrl> {
+pub(crate) fn endpoint_url(state: &AppState, raw: &str, errors: &mut Vec<FieldError>) -> Option<WebhookUrl> {
     let settings = state.settings();
     match WebhookUrl::parse(raw, settings.mode, settings.forbid_explicit_port) {
         Ok(url) if settings.mode == Mode::Live && gatepost_webhooks::guard::names_private_host(url.as_str()) => {
@@ -132,7 +129,7 @@ fn endpoint_url(state: &AppState, raw: &str, errors: &mut Vec<FieldError>) -> Op
     }
 }
 
-fn enabled_events(names: &[String], errors: &mut Vec<FieldError>) -> Option<EnabledEvents> {
+pub(crate) fn enabled_events(names: &[String], errors: &mut Vec<FieldError>) -> Option<EnabledEvents> {
     EnabledEvents::parse(names)
         .map_err(|error| {
             let code = match error {
@@ -144,7 +141,7 @@ fn enabled_events(names: &[String], errors: &mut Vec<FieldError>) -> Option<Enab
         .ok()
 }
 
-fn description(raw: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+pub(crate) fn description(raw: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
     let text = raw?;
     if text.chars().count() > MAX_DESCRIPTION_CHARS {
         errors.push(FieldError::new(
@@ -360,7 +357,7 @@ pub(crate) async fn rotate_endpoint_secret(
 ) -> Result<Response, ApiError> {
     let id = endpoint_id(&id)?;
     let secret = WebhookSecret::generate();
-    let until = state.clock().now().plus_seconds(PREVIOUS_SECRET_SECONDS);
+    let until = state.clock().now().plus_seconds(gatepost_core::signing::PREVIOUS_SECRET_SECONDS);
     if !state.store().rotate_endpoint_secret(&merchant.id, &id, &secret, until).await? {
         return Err(ApiError::not_found("webhook endpoint"));
     }

@@ -215,6 +215,7 @@ pub(crate) async fn list_events(
             DeliveryStatus::parse,
             "PENDING, DELIVERED, FAILED or SKIPPED",
         ),
+        endpoint_id: None,
     };
     query_params.finish()?;
     let page = state.store().list_events(&merchant.id, &query).await?;

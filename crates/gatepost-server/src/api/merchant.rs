@@ -22,10 +22,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/merchant/webhook-secret/rotate", post(rotate_secret))
 }
 
-/// How long the secret before a rotation keeps signing
-/// (docs/reference/webhooks.md#secret-rotation).
-const PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
-
 /// The merchant's settings; never its secrets.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct MerchantOut {
@@ -63,10 +59,10 @@ impl From<&Merchant> for MerchantOut {
 pub(crate) struct MerchantPatch {
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>)]
-    default_webhook_url: Option<Option<String>>,
-    webhook_ack_mode: Option<String>,
-    allowed_return_hosts: Option<Vec<String>>,
-    connector: Option<String>,
+    pub(crate) default_webhook_url: Option<Option<String>>,
+    pub(crate) webhook_ack_mode: Option<String>,
+    pub(crate) allowed_return_hosts: Option<Vec<String>>,
+    pub(crate) connector: Option<String>,
 }
 
 async fn current(state: &AppState, merchant: &Merchant) -> Result<Merchant, ApiError> {
@@ -102,6 +98,25 @@ pub(crate) async fn update_merchant(
     AppJson(patch): AppJson<MerchantPatch>,
 ) -> Result<Response, ApiError> {
     let mut merchant = current(&state, &merchant).await?;
+    let errors = apply_patch(&state, &mut merchant, patch);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    if state.store().update_merchant(&merchant, state.clock().now()).await?.is_err() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "default_webhook_url",
+            "too_many_endpoints",
+            "The merchant has 16 webhook endpoints already; remove one to set a default URL.",
+        )]));
+    }
+    state.inner.merchants.forget(&merchant.id);
+    Ok(json_response(StatusCode::OK, &MerchantOut::from(&merchant)))
+}
+
+/// Applies the settings a patch changes to `merchant`, by the rules of
+/// docs/reference/api.md#merchant-settings; what it refused, field by field. The API's
+/// `PATCH /v1/merchant` and the dashboard's settings form both go through it.
+pub(crate) fn apply_patch(state: &AppState, merchant: &mut Merchant, patch: MerchantPatch) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let settings = state.settings();
     if let Some(url) = patch.default_webhook_url {
@@ -146,18 +161,7 @@ pub(crate) async fn update_merchant(
             errors.push(FieldError::new("connector", "invalid_value", "is not a connector this gateway runs"));
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    if state.store().update_merchant(&merchant, state.clock().now()).await?.is_err() {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "default_webhook_url",
-            "too_many_endpoints",
-            "The merchant has 16 webhook endpoints already; remove one to set a default URL.",
-        )]));
-    }
-    state.inner.merchants.forget(&merchant.id);
-    Ok(json_response(StatusCode::OK, &MerchantOut::from(&merchant)))
+    errors
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -181,7 +185,7 @@ pub(crate) async fn rotate_secret(
     Extension(merchant): Extension<Merchant>,
 ) -> Result<Response, ApiError> {
     let secret = WebhookSecret::generate();
-    let until = state.clock().now().plus_seconds(PREVIOUS_SECRET_SECONDS);
+    let until = state.clock().now().plus_seconds(gatepost_core::signing::PREVIOUS_SECRET_SECONDS);
     state.store().rotate_webhook_secret(&merchant.id, &secret, until).await?;
     let rotated = RotatedSecret { webhook_secret: secret.expose(), previous_secret_expires_at: until.to_rfc3339() };
     let mut response = json_response(StatusCode::OK, &rotated);

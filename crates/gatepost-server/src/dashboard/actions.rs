@@ -1,20 +1,18 @@
 //! What an admin does to a payment from its page: capture, refund, cancel
-//! (docs/reference/dashboard.md#payment-actions). Each form carries an idempotency key, so
-//! a double click or a resent form acts once; each goes through the same flow, rules and
-//! refusals as the API, and is written to the audit log.
+//! (docs/reference/dashboard.md#payment-actions). Each runs once per form (`once`) and
+//! goes through the same flow, rules and refusals as the API.
 
-use super::pages::{Frame, Section, message};
+use super::once::{Done, confirmed, once};
+use super::pages::{Frame, Section};
 use super::session::{AdminForm, Viewer};
 use crate::AppState;
 use crate::flow::{self, OperationError};
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use gatepost_core::dashboard::AuditAction;
-use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
 use gatepost_core::ids::PaymentId;
 use gatepost_core::money::{Amount, format_minor, parse_major};
-use sha2::{Digest as _, Sha256};
 
 /// The actions of the payment page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,87 +65,30 @@ pub(crate) async fn cancel(state: State<AppState>, path: Path<String>, form: Adm
     act(state, path, form, Action::Cancel).await
 }
 
-/// Runs one action once per idempotency key, and answers with the way back to the payment.
+/// Runs one action once per form, and answers with the way back to the payment.
 async fn act(
     State(state): State<AppState>,
     Path(id): Path<String>,
     AdminForm(form): AdminForm,
     action: Action,
 ) -> Response {
-    let viewer = form.viewer.clone();
-    let frame = || Frame::new(&state, &form.nonce, Some(viewer.clone()), Section::Payments);
-    let Some(id) = PaymentId::parse(&id) else { return super::pages::not_found(frame(), "payment") };
-    let merchant = viewer.user.merchant_id.clone();
-    let back = format!("/dashboard/payments/{id}");
-    let refuse = |status: StatusCode, text: String| message(frame(), status, "Not done", text, None);
-    if form.fields.get("confirm") != "yes" {
-        return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Tick the confirmation box to go ahead.".into());
-    }
-    let key = form.fields.get("idempotency_key");
-    if key.is_empty() || key.len() > 64 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "This form has no valid idempotency key. Reload the page.".into(),
-        );
-    }
-    let (amount_text, reason) = (form.fields.get("amount"), form.fields.get("reason"));
-    let fingerprint = Sha256::digest(format!("{}\n{id}\n{amount_text}\n{reason}", action.name()).as_bytes());
-    let fingerprint: String = fingerprint.iter().map(|b| format!("{b:02x}")).collect();
-    // The dashboard's keys live beside the API's, under a prefix no API key can collide with.
-    let key = format!("dashboard:{}:{key}", viewer.user.id);
-    let now = state.clock().now();
-    match state.store().claim_idempotency_key(&merchant, &key, &fingerprint, now).await {
-        Ok(IdempotencyClaim::Claimed) => {}
-        Ok(IdempotencyClaim::Replay(_)) => return done(&back, action),
-        Ok(IdempotencyClaim::InUse) => {
-            return refuse(
-                StatusCode::CONFLICT,
-                "This action is running already. Reload the payment in a moment.".into(),
-            );
-        }
-        Ok(IdempotencyClaim::Reused) => {
-            return refuse(
-                StatusCode::CONFLICT,
-                "This form was sent already with other values. Reload the page.".into(),
-            );
-        }
-        Err(error) => return super::pages::failure(frame(), &error),
-    }
-    let outcome = run(&state, &viewer, &id, action, amount_text, reason).await;
-    let stored = match &outcome {
-        Ok(_) => {
-            Some(StoredResponse { status: 303, content_type: "text/plain".into(), body: back.clone().into_bytes() })
-        }
-        Err(_) => None,
+    let Some(id) = PaymentId::parse(&id) else {
+        let frame = Frame::new(&state, &form.nonce, Some(form.viewer.clone()), Section::Payments);
+        return super::pages::not_found(frame, "payment");
     };
-    match stored {
-        Some(response) => {
-            if let Err(error) = state.store().record_idempotent_response(&merchant, &key, now, &response).await {
-                tracing::error!(%error, "dashboard idempotency key not recorded");
-            }
-        }
-        None => {
-            // A refusal changed nothing: the same form may be sent again once fixed.
-            if let Err(error) = state.store().release_idempotency_key(&merchant, &key, now).await {
-                tracing::error!(%error, "dashboard idempotency key not released");
-            }
-        }
-    }
-    match outcome {
-        Ok(detail) => {
-            super::record(&state, &viewer.user, action.audit(), Some(id.to_string()), detail).await;
-            done(&back, action)
-        }
-        Err((status, text)) => {
-            let mut response = message(frame(), status, "Not done", text, None);
-            response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-            response
-        }
-    }
-}
-
-fn done(back: &str, action: Action) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, format!("{back}?done={}", action.name()))]).into_response()
+    let work = || async {
+        confirmed(&form)?;
+        let detail =
+            run(&state, &form.viewer, &id, action, form.fields.get("amount"), form.fields.get("reason")).await?;
+        Ok(Done {
+            action: action.audit(),
+            object_id: Some(id.to_string()),
+            detail,
+            then: format!("/dashboard/payments/{id}?done={}", action.name()),
+            shown: None,
+        })
+    };
+    once(&state, &form, Section::Payments, &["amount", "reason", "confirm"], work).await
 }
 
 /// The action itself, through the same flow as the API; on success what the audit log

@@ -6,19 +6,28 @@
 //!   they post, each checked for its `csrf_token` and, for actions, the admin role.
 //! - `sign_in`: the sign-in form, one-time links and sign-out, with throttling.
 //! - `pages`: the askama templates and the frame around every page.
-//! - `overview`, `payments`: the pages; `actions`: capture, refund and cancel from a
-//!   payment's page; `charts`: the overview's SVG.
+//! - the pages: `overview` (with `charts`, SVG drawn on the server), `payments` (with
+//!   `actions`: capture, refund, cancel), `links` (Pay by Link with a QR code), `events`,
+//!   `webhooks` (endpoints), `developers` (API keys) and `settings` (merchant, team,
+//!   audit log).
+//! - `once`: every form that acts runs once per its idempotency key and is audited.
 //!
 //! Every response has the hosted page's security headers (a nonce CSP, `no-store`,
 //! `no-referrer`), and every error is an HTML page.
 
 mod actions;
 mod charts;
+mod developers;
+mod events;
+mod links;
+mod once;
 mod overview;
 mod pages;
 mod payments;
 mod session;
+mod settings;
 mod sign_in;
+mod webhooks;
 
 use crate::AppState;
 use crate::hpp::security_headers;
@@ -37,6 +46,24 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/payments/{id}/capture", post(actions::capture))
         .route("/dashboard/payments/{id}/refund", post(actions::refund))
         .route("/dashboard/payments/{id}/cancel", post(actions::cancel))
+        .route("/dashboard/links", get(links::list).post(links::create))
+        .route("/dashboard/links/{id}", get(links::show))
+        .route("/dashboard/events", get(events::list))
+        .route("/dashboard/events/{id}", get(events::show))
+        .route("/dashboard/events/{id}/resend", post(events::resend))
+        .route("/dashboard/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/dashboard/webhooks/{id}", get(webhooks::show).post(webhooks::update))
+        .route("/dashboard/webhooks/{id}/status", post(webhooks::set_status))
+        .route("/dashboard/webhooks/{id}/rotate", post(webhooks::rotate))
+        .route("/dashboard/webhooks/{id}/test", post(webhooks::test))
+        .route("/dashboard/webhooks/{id}/recover", post(webhooks::recover))
+        .route("/dashboard/webhooks/{id}/remove", post(webhooks::remove))
+        .route("/dashboard/developers", get(developers::show))
+        .route("/dashboard/developers/keys", post(developers::create_key))
+        .route("/dashboard/developers/keys/{id}/revoke", post(developers::revoke_key))
+        .route("/dashboard/settings", get(settings::show).post(settings::save))
+        .route("/dashboard/settings/users", post(settings::invite))
+        .route("/dashboard/settings/users/{id}/remove", post(settings::remove))
         .route("/dashboard/{*rest}", any(pages::no_such_page))
         .method_not_allowed_fallback(pages::method_not_allowed)
         .layer(from_fn_with_state(state, crate::panics::as_dashboard_page))

@@ -28,10 +28,22 @@ pub(crate) enum Section {
     None,
     Overview,
     Payments,
+    Links,
+    Events,
+    Webhooks,
+    Developers,
+    Settings,
 }
 
-const NAVIGATION: [(&str, &str, Section); 2] =
-    [("/dashboard", "Overview", Section::Overview), ("/dashboard/payments", "Payments", Section::Payments)];
+const NAVIGATION: [(&str, &str, Section); 7] = [
+    ("/dashboard", "Overview", Section::Overview),
+    ("/dashboard/payments", "Payments", Section::Payments),
+    ("/dashboard/links", "Payment links", Section::Links),
+    ("/dashboard/events", "Events", Section::Events),
+    ("/dashboard/webhooks", "Webhooks", Section::Webhooks),
+    ("/dashboard/developers", "Developers", Section::Developers),
+    ("/dashboard/settings", "Settings", Section::Settings),
+];
 
 impl Frame {
     pub(crate) fn new(state: &AppState, nonce: &CspNonce, viewer: Option<Viewer>, section: Section) -> Self {

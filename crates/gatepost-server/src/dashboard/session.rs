@@ -100,21 +100,28 @@ impl FromRequestParts<AppState> for Viewer {
 /// A dashboard form is small; a larger body is not one of them.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// The fields of a form, the first value of each, read whole (at most [`MAX_FORM_BYTES`]).
+/// The fields of a form, each with its values in order, read whole (at most
+/// [`MAX_FORM_BYTES`]).
 #[derive(Debug, Default)]
-pub(crate) struct Fields(HashMap<String, String>);
+pub(crate) struct Fields(HashMap<String, Vec<String>>);
 
 impl Fields {
     pub(crate) fn parse(body: &[u8]) -> Self {
-        let mut fields = HashMap::new();
+        let mut fields: HashMap<String, Vec<String>> = HashMap::new();
         for (name, value) in url::form_urlencoded::parse(body) {
-            fields.entry(name.into_owned()).or_insert_with(|| value.into_owned());
+            fields.entry(name.into_owned()).or_default().push(value.into_owned());
         }
         Self(fields)
     }
 
+    /// The field's first value; empty when the form has none.
     pub(crate) fn get(&self, name: &str) -> &str {
-        self.0.get(name).map_or("", String::as_str)
+        self.0.get(name).and_then(|values| values.first()).map_or("", String::as_str)
+    }
+
+    /// Every value of a field that a form repeats (checkboxes of one name).
+    pub(crate) fn all(&self, name: &str) -> &[String] {
+        self.0.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// Reads the body of a form post, answering one that is too large or never arrives
@@ -146,6 +153,8 @@ pub(crate) struct PostedForm {
     pub(crate) viewer: Viewer,
     pub(crate) fields: Fields,
     pub(crate) nonce: CspNonce,
+    /// The path it was posted to: what it acts on.
+    pub(crate) path: String,
 }
 
 impl FromRequest<AppState> for PostedForm {
@@ -155,12 +164,13 @@ impl FromRequest<AppState> for PostedForm {
         let (mut parts, body) = request.into_parts();
         let viewer = Viewer::from_request_parts(&mut parts, state).await?;
         let nonce = nonce_of(&parts);
+        let path = parts.uri.path().to_owned();
         let frame = || Frame::new(state, &nonce, Some(viewer.clone()), Section::None);
         let fields = Fields::read(Request::from_parts(parts, body), frame).await?;
         if !same_secret(fields.get("csrf_token"), &viewer.csrf_token) {
             return Err(forbidden(frame(), "This form has expired. Go back, reload the page and try again."));
         }
-        Ok(Self { viewer, fields, nonce })
+        Ok(Self { viewer, fields, nonce, path })
     }
 }
 

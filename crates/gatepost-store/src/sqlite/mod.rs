@@ -309,6 +309,12 @@ mod tests {
         let new = NewMerchant {
             merchant: merchant.clone(),
             api_key_hash: "h".into(),
+            api_key: gatepost_core::payment::ApiKeyRecord::of(
+                &gatepost_core::payment::ApiKey::generate(false),
+                &merchant.id,
+                None,
+                now,
+            ),
             webhook_secret: WebhookSecret::generate(),
         };
         store.create_merchant(new).await.unwrap();

@@ -140,6 +140,9 @@ async fn every_command_has_help() {
         &["user", "create", "--help"],
         &["user", "list", "--help"],
         &["dashboard-link", "--help"],
+        &["key", "create", "--help"],
+        &["key", "list", "--help"],
+        &["key", "revoke", "--help"],
     ] {
         let output = run(args, &[]).await;
         assert!(output.status.success(), "{args:?}");
@@ -326,4 +329,65 @@ async fn serve_prints_a_dashboard_sign_in_link_in_sandbox_mode() {
     let response = gatepost_testkit::http().get(&link).send().await.unwrap();
     assert_eq!(response.status(), 200);
     child.kill().await.unwrap();
+}
+
+/// API keys from the command line (docs/reference/api.md#api-keys): a second key works on
+/// the running server at once, is listed by its prefix only, and is refused within a
+/// second of being revoked.
+async fn api_keys_from_the_command_line(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let url = database.url.as_str();
+    let merchant = create_merchant(url).await;
+    let id = merchant["id"].as_str().unwrap();
+    let server = serve(url).await;
+
+    let created =
+        run(&["key", "create", "--merchant", id, "--description", "backend", "--json", "--database", url], &[]).await;
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = created["api_key"].as_str().unwrap();
+    assert!(key.starts_with("sk_test_") && created["prefix"] == key[..12]);
+    let payments = |key: String| {
+        let server = &server;
+        async move {
+            gatepost_testkit::http()
+                .get(format!("{}/v1/payments", server.base_url))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(payments(key.to_owned()).await, 200);
+
+    let listed = run(&["key", "list", "--merchant", id, "--json", "--database", url], &[]).await;
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "the merchant's first key and this one: {listed}");
+    assert!(!listed.to_string().contains(key), "never the key itself");
+    assert!(listed.to_string().contains("backend"));
+
+    let key_id = created["id"].as_str().unwrap();
+    let revoked = run(&["key", "revoke", "--merchant", id, "--key", key_id, "--database", url], &[]).await;
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    let start = std::time::Instant::now();
+    while payments(key.to_owned()).await != 401 {
+        assert!(start.elapsed() < std::time::Duration::from_millis(1500), "refused within a second");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(payments(merchant["api_key"].as_str().unwrap().to_owned()).await, 200);
+    let again = run(&["key", "revoke", "--merchant", id, "--key", key_id, "--database", url], &[]).await;
+    assert!(!again.status.success());
+    let elsewhere = run(&["key", "create", "--merchant", "mer_nope", "--database", url], &[]).await;
+    assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("does not exist"));
+}
+
+#[tokio::test]
+async fn sqlite_api_keys_from_the_command_line() {
+    api_keys_from_the_command_line(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_api_keys_from_the_command_line() {
+    api_keys_from_the_command_line(Backend::Postgres).await;
 }

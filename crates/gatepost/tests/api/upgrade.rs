@@ -124,6 +124,12 @@ async fn a_version_6_database_migrates_and_delivers_what_was_pending(backend: Ba
     assert_eq!(old["data"].as_array().unwrap().len(), 1, "the attempts log is kept");
     assert_eq!(old["data"][0]["endpoint_id"], Value::Null);
 
+    // The merchant's key became its first listed key; only its hash was ever kept, so it
+    // has no prefix to show.
+    let keys = app.store.api_keys(&gatepost_core::ids::MerchantId::from_trusted("mer_v6".into())).await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!((keys[0].prefix.as_deref(), keys[0].revoked_at), (None, None));
+
     // The default URL became the default endpoint, which new events without a URL reach.
     let endpoints: Value = app.get_as(KEY, "/v1/webhook_endpoints").await.json().await.unwrap();
     assert_eq!(endpoints["data"].as_array().unwrap().len(), 1);

@@ -13,6 +13,7 @@
 mod merchant;
 
 mod checkout;
+mod dashboard;
 mod layout;
 mod return_post;
 mod three_ds;

@@ -5,6 +5,8 @@
 mod actions;
 mod pages;
 mod sign_in;
+mod team;
+mod webhooks;
 
 use crate::checkout::{Page, location};
 use gatepost::users;
