@@ -33,6 +33,24 @@ pub struct User {
     pub created_at: Timestamp,
 }
 
+impl User {
+    /// The first admin that `merchant create`, `dashboard-link` and the sandbox's first
+    /// sign-in make for a merchant without users: signs in by links until given a password.
+    #[must_use]
+    pub fn first_admin(merchant: &MerchantId, now: Timestamp) -> Self {
+        Self {
+            id: UserId::generate(),
+            merchant_id: merchant.clone(),
+            email: Email::first_admin_of(merchant),
+            role: Role::Admin,
+            created_at: now,
+        }
+    }
+}
+
+/// The name of the merchant that the sandbox's first sign-in makes.
+pub const SANDBOX_MERCHANT_NAME: &str = "My Shop";
+
 /// An e-mail address as a user's name: trimmed and lowercased, so that `Ana@Shop.example`
 /// and `ana@shop.example` are one user, and at most 254 bytes (RFC 5321's path limit).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -227,6 +245,7 @@ pub enum AuditAction {
     SettingsUpdated,
     UserInvited,
     UserRemoved,
+    PasswordSet,
 }
 
 #[cfg(test)]

@@ -7,11 +7,14 @@
 //! gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS
 //! gatepost-loadgen changes BASE_URL API_KEY CONCURRENCY SECONDS
 //! gatepost-loadgen store DATABASE_URL CONCURRENCY SECONDS
+//! gatepost-loadgen dashboard-seed DATABASE_URL COUNT
+//! gatepost-loadgen dashboard-pages BASE_URL LINK_PATH REQUESTS
 //! ```
 //!
 //! Each prints one line of `key=value` figures on stdout.
 
 mod changes;
+mod dashboard;
 mod latency;
 mod receiver;
 mod shopper;
@@ -32,6 +35,8 @@ async fn main() {
         "latency" => latency::run(&arg(1), &arg(2), number(3), Duration::from_secs(number(4))).await,
         "changes" => changes::run(&arg(1), &arg(2), usize::try_from(number(3)).unwrap_or(64), number(4)).await,
         "store" => store::run(&arg(1), usize::try_from(number(2)).unwrap_or(64), number(3)).await,
+        "dashboard-seed" => dashboard::seed(&arg(1), number(2)).await,
+        "dashboard-pages" => dashboard::pages(&arg(1), &arg(2), usize::try_from(number(3)).unwrap_or(200)).await,
         _ => usage(),
     }
 }
@@ -41,7 +46,9 @@ fn usage() -> ! {
         "usage: gatepost-loadgen shopper BASE_URL API_KEY CONCURRENCY SECONDS\n       \
          gatepost-loadgen receive COUNT\n       gatepost-loadgen latency BASE_URL API_KEY RATE SECONDS\n       \
          gatepost-loadgen changes BASE_URL API_KEY CONCURRENCY SECONDS\n       \
-         gatepost-loadgen store DATABASE_URL CONCURRENCY SECONDS"
+         gatepost-loadgen store DATABASE_URL CONCURRENCY SECONDS\n       \
+         gatepost-loadgen dashboard-seed DATABASE_URL COUNT\n       \
+         gatepost-loadgen dashboard-pages BASE_URL LINK_PATH REQUESTS"
     );
     std::process::exit(2);
 }

@@ -23,6 +23,14 @@ pub enum UserRefusal {
     EmailTaken,
 }
 
+/// Whom a used sign-in link signs in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkHolder {
+    User(User),
+    /// The sandbox's first link, made while there was no merchant: it makes one.
+    NewSandboxMerchant,
+}
+
 /// One entry of a merchant's audit log: who did what to which object, when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -75,19 +83,24 @@ pub trait DashboardStore: Send + Sync {
     /// The user with this address, with their password's hash if they have one.
     async fn user_by_email(&self, email: &Email) -> Result<Option<(User, Option<PasswordHash>)>, StoreError>;
 
+    /// Gives a user a new password.
+    async fn set_password(&self, user: &UserId, password: &PasswordHash) -> Result<(), StoreError>;
+
     /// Removes a user of this merchant, with their sessions and links; `false` if there is none.
     async fn remove_user(&self, merchant: &MerchantId, id: &UserId) -> Result<bool, StoreError>;
 
+    /// A one-time link for `user`, or with `None` the sandbox's first link, which makes a
+    /// merchant.
     async fn create_sign_in_link(
         &self,
-        user: &UserId,
+        user: Option<&UserId>,
         token_hash: &str,
         expires_at: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// Uses a sign-in link: its user if the link exists, is unused and has not expired at
-    /// `now`; it can never be used again either way.
-    async fn use_sign_in_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError>;
+    /// Uses a sign-in link: whom it signs in, if the link exists, is unused and has not
+    /// expired at `now`; it can never be used again either way.
+    async fn use_sign_in_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<LinkHolder>, StoreError>;
 
     async fn open_session(
         &self,
@@ -121,7 +134,12 @@ pub trait DashboardStore: Send + Sync {
 
     async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
 
-    /// A merchant's payments made since `since`, by status and currency.
+    /// How long the newest [`LATENCY_SAMPLE`] events made since `since` and delivered took
+    /// from being made to the end of the attempt that delivered them, in milliseconds.
+    async fn delivery_latencies(&self, merchant: &MerchantId, since: Timestamp) -> Result<Vec<i64>, StoreError>;
+
+    /// The newest [`OVERVIEW_SAMPLE`] of a merchant's payments made since `since`, by status
+    /// and currency.
     async fn payment_totals(&self, merchant: &MerchantId, since: Timestamp) -> Result<Vec<PaymentTotal>, StoreError>;
 
     /// How an endpoint's attempts since `since` went.
@@ -131,7 +149,8 @@ pub trait DashboardStore: Send + Sync {
         since: Timestamp,
     ) -> Result<EndpointHealth, StoreError>;
 
-    /// A merchant's events made since `since`, by delivery status.
+    /// The newest [`OVERVIEW_SAMPLE`] of a merchant's events made since `since`, by delivery
+    /// status.
     async fn event_totals(
         &self,
         merchant: &MerchantId,
@@ -149,6 +168,7 @@ pub trait DashboardStore: Send + Sync {
 
 const USER_BY_EMAIL: &str = "SELECT * FROM dashboard_users WHERE email = $1";
 const USERS_OF_MERCHANT: &str = "SELECT * FROM dashboard_users WHERE merchant_id = $1 ORDER BY created_at, id";
+const SET_PASSWORD: &str = "UPDATE dashboard_users SET password_hash = $2 WHERE id = $1";
 const DELETE_USER: &str = "DELETE FROM dashboard_users WHERE id = $1 AND merchant_id = $2";
 const DELETE_SESSIONS_OF_USER: &str = "DELETE FROM dashboard_sessions WHERE user_id = $1";
 const DELETE_LINKS_OF_USER: &str = "DELETE FROM dashboard_sign_in_links WHERE user_id = $1";
@@ -156,6 +176,7 @@ const USE_LINK: &str =
     "UPDATE dashboard_sign_in_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
 const USER_OF_LINK: &str = "SELECT u.* FROM dashboard_sign_in_links l JOIN dashboard_users u ON u.id = l.user_id \
     WHERE l.token_hash = $1";
+const LINK_HAS_USER: &str = "SELECT user_id FROM dashboard_sign_in_links WHERE token_hash = $1";
 const SESSION: &str = "SELECT u.*, s.csrf_token, s.last_seen_at FROM dashboard_sessions s \
     JOIN dashboard_users u ON u.id = s.user_id WHERE s.token_hash = $1";
 const TOUCH_SESSION: &str = "UPDATE dashboard_sessions SET last_seen_at = $2 WHERE token_hash = $1";
@@ -163,10 +184,23 @@ const END_SESSION: &str = "DELETE FROM dashboard_sessions WHERE token_hash = $1"
 const COUNT_FAILURES: &str = "SELECT COUNT(*) AS n FROM dashboard_sign_in_failures WHERE subject = $1 AND at >= $2";
 const FORGET_FAILURES: &str = "DELETE FROM dashboard_sign_in_failures WHERE at < $1";
 const FORGET_SESSIONS: &str = "DELETE FROM dashboard_sessions WHERE last_seen_at < $1";
-const PAYMENT_TOTALS: &str = "SELECT status, currency, COUNT(*) AS n, CAST(SUM(amount) AS BIGINT) AS total FROM payments \
-    WHERE merchant_id = $1 AND id >= $2 GROUP BY status, currency";
-const EVENT_TOTALS: &str = "SELECT delivery_status, COUNT(*) AS n FROM events \
-    WHERE merchant_id = $1 AND id >= $2 GROUP BY delivery_status";
+/// The overview counts at most this many of the newest payments and events of its window:
+/// a bounded read, however busy the merchant (docs/reference/dashboard.md#overview).
+pub const OVERVIEW_SAMPLE: u32 = 10_000;
+const PAYMENT_TOTALS: &str = "SELECT status, currency, COUNT(*) AS n, CAST(SUM(amount) AS BIGINT) AS total \
+    FROM (SELECT status, currency, amount FROM payments WHERE merchant_id = $1 AND id >= $2 \
+    ORDER BY id DESC LIMIT $3) newest GROUP BY status, currency";
+const EVENT_TOTALS: &str = "SELECT delivery_status, COUNT(*) AS n \
+    FROM (SELECT delivery_status FROM events WHERE merchant_id = $1 AND id >= $2 ORDER BY id DESC LIMIT $3) newest \
+    GROUP BY delivery_status";
+/// How long each of the newest delivered events waited for the end of the attempt that
+/// delivered it.
+const DELIVERY_LATENCIES: &str = "SELECT (SELECT MIN(d.attempted_at + d.duration_ms) FROM deliveries d \
+    WHERE d.event_id = e.id AND d.status_code BETWEEN 200 AND 299 AND d.error IS NULL) - e.created_at AS waited \
+    FROM (SELECT id, created_at FROM events WHERE merchant_id = $1 AND id >= $2 AND delivery_status = 'DELIVERED' \
+    ORDER BY id DESC LIMIT $3) e";
+/// Events whose delivery latency the overview shows.
+pub const LATENCY_SAMPLE: u32 = 1_000;
 /// An attempt succeeded when it was answered 2xx and nothing was wrong with the answer.
 const ENDPOINT_ATTEMPTS: &str = "SELECT COUNT(*) AS n, \
     COALESCE(SUM(CASE WHEN error IS NULL AND status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END), 0) AS ok \
@@ -233,13 +267,21 @@ async fn remove_user(tx: &mut dyn Tx, merchant: MerchantId, id: UserId) -> Resul
     Ok(tx.execute(DELETE_USER, &[id.as_str().into(), merchant.as_str().into()]).await? == 1)
 }
 
-async fn use_sign_in_link(tx: &mut dyn Tx, token_hash: String, now: Timestamp) -> Result<Option<User>, StoreError> {
+async fn use_sign_in_link(
+    tx: &mut dyn Tx,
+    token_hash: String,
+    now: Timestamp,
+) -> Result<Option<LinkHolder>, StoreError> {
     // The update is the check: on PostgreSQL a second use waits for the first's row lock
     // and then finds `used_at` set, so a link signs in once even from two nodes at once.
     if tx.execute(USE_LINK, &[token_hash.as_str().into(), now.millis().into()]).await? != 1 {
         return Ok(None);
     }
-    tx.query_one(USER_OF_LINK, &[token_hash.into()], user_from_row).await
+    let user_id = tx.query_one(LINK_HAS_USER, &[token_hash.as_str().into()], |row| row.opt_text("user_id")).await?;
+    if user_id.flatten().is_none() {
+        return Ok(Some(LinkHolder::NewSandboxMerchant));
+    }
+    Ok(tx.query_one(USER_OF_LINK, &[token_hash.into()], user_from_row).await?.map(LinkHolder::User))
 }
 
 async fn forget_leftovers(
@@ -310,6 +352,13 @@ impl<B: Backend> DashboardStore for Database<B> {
         self.backend().read(move |tx| Box::pin(user_by_email(tx, email))).await
     }
 
+    async fn set_password(&self, user: &UserId, password: &PasswordHash) -> Result<(), StoreError> {
+        let values: Vec<Value> = vec![user.as_str().into(), password.as_str().into()];
+        self.backend()
+            .write_statement(move |tx| Box::pin(async move { tx.execute(SET_PASSWORD, &values).await.map(drop) }))
+            .await
+    }
+
     async fn remove_user(&self, merchant: &MerchantId, id: &UserId) -> Result<bool, StoreError> {
         let (merchant, id) = (merchant.clone(), id.clone());
         self.backend().write(move |tx| Box::pin(remove_user(tx, merchant, id))).await
@@ -317,13 +366,13 @@ impl<B: Backend> DashboardStore for Database<B> {
 
     async fn create_sign_in_link(
         &self,
-        user: &UserId,
+        user: Option<&UserId>,
         token_hash: &str,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         let row: Columns = vec![
             ("token_hash", token_hash.into()),
-            ("user_id", user.as_str().into()),
+            ("user_id", user.map(UserId::as_str).into()),
             ("expires_at", expires_at.millis().into()),
         ];
         self.backend()
@@ -333,7 +382,7 @@ impl<B: Backend> DashboardStore for Database<B> {
             .await
     }
 
-    async fn use_sign_in_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+    async fn use_sign_in_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<LinkHolder>, StoreError> {
         let token_hash = token_hash.to_owned();
         self.backend().write(move |tx| Box::pin(use_sign_in_link(tx, token_hash, now))).await
     }
@@ -441,7 +490,11 @@ impl<B: Backend> DashboardStore for Database<B> {
     }
 
     async fn payment_totals(&self, merchant: &MerchantId, since: Timestamp) -> Result<Vec<PaymentTotal>, StoreError> {
-        let values: Vec<Value> = vec![merchant.as_str().into(), PaymentId::first_at(since).as_str().into()];
+        let values: Vec<Value> = vec![
+            merchant.as_str().into(),
+            PaymentId::first_at(since).as_str().into(),
+            i64::from(OVERVIEW_SAMPLE).into(),
+        ];
         self.backend()
             .read(move |tx| {
                 Box::pin(async move {
@@ -457,6 +510,17 @@ impl<B: Backend> DashboardStore for Database<B> {
                 })
             })
             .await
+    }
+
+    async fn delivery_latencies(&self, merchant: &MerchantId, since: Timestamp) -> Result<Vec<i64>, StoreError> {
+        let values: Vec<Value> =
+            vec![merchant.as_str().into(), EventId::first_at(since).as_str().into(), i64::from(LATENCY_SAMPLE).into()];
+        self.backend()
+            .read(move |tx| {
+                Box::pin(async move { tx.query(DELIVERY_LATENCIES, &values, |row| row.opt_int("waited")).await })
+            })
+            .await
+            .map(|waits| waits.into_iter().flatten().collect())
     }
 
     async fn endpoint_health(
@@ -494,7 +558,8 @@ impl<B: Backend> DashboardStore for Database<B> {
         merchant: &MerchantId,
         since: Timestamp,
     ) -> Result<Vec<(DeliveryStatus, u64)>, StoreError> {
-        let values: Vec<Value> = vec![merchant.as_str().into(), EventId::first_at(since).as_str().into()];
+        let values: Vec<Value> =
+            vec![merchant.as_str().into(), EventId::first_at(since).as_str().into(), i64::from(OVERVIEW_SAMPLE).into()];
         self.backend()
             .read(move |tx| {
                 Box::pin(async move {

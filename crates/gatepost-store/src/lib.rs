@@ -43,7 +43,10 @@ mod values;
 mod webhooks;
 
 pub use callbacks::{CallbackChange, CallbackReceipt, CallbackResult};
-pub use dashboard::{AuditEntry, DashboardStore, EndpointHealth, HEALTH_ATTEMPTS, PaymentTotal, UserRefusal};
+pub use dashboard::{
+    AuditEntry, DashboardStore, EndpointHealth, HEALTH_ATTEMPTS, LATENCY_SAMPLE, LinkHolder, OVERVIEW_SAMPLE,
+    PaymentTotal, UserRefusal,
+};
 pub use endpoints::EndpointRefusal;
 pub use error::StoreError;
 pub use payments::ChangeOutcome;
@@ -57,7 +60,7 @@ use gatepost_core::changes::{NewAttempt, NewRefund, RefundSettlement, Settlement
 use gatepost_core::endpoints::{EndpointStatus, WebhookEndpoint};
 use gatepost_core::idempotency::{IdempotencyClaim, StoredResponse};
 use gatepost_core::ids::{ApiKeyId, AttemptId, EventId, MerchantId, PaymentId, RefundId, WebhookEndpointId};
-use gatepost_core::payment::{ApiKeyRecord, Attempt, Merchant, Payment};
+use gatepost_core::payment::{ApiKey, ApiKeyRecord, Attempt, Merchant, Payment};
 use gatepost_core::signing::WebhookSecret;
 use gatepost_core::status::{PaymentEvent, PaymentStatus};
 use gatepost_core::time::Timestamp;
@@ -74,6 +77,19 @@ pub struct NewMerchant {
     pub webhook_secret: WebhookSecret,
 }
 
+impl NewMerchant {
+    /// `merchant` with a new API key (`sk_live_…` when `livemode`) and webhook secret, and
+    /// the key itself, which is shown once and never stored.
+    #[must_use]
+    pub fn with_new_credentials(merchant: Merchant, livemode: bool) -> (Self, ApiKey) {
+        let key = ApiKey::generate(livemode);
+        let listed = ApiKeyRecord::of(&key, &merchant.id, None, merchant.created_at);
+        let new =
+            Self { merchant, api_key_hash: key.hash(), api_key: listed, webhook_secret: WebhookSecret::generate() };
+        (new, key)
+    }
+}
+
 /// Filters and cursor of `GET /v1/payments` (docs/reference/payments.md#listing-payments).
 #[derive(Clone, Debug, Default)]
 pub struct PaymentQuery {
@@ -85,6 +101,10 @@ pub struct PaymentQuery {
     pub created_from: Option<Timestamp>,
     /// …and before this one. Both are answered from the id, which sorts by creation time.
     pub created_before: Option<Timestamp>,
+    /// Only payments of this customer e-mail address (compared lowercased).
+    pub customer_email: Option<String>,
+    /// Only payments with a card attempt whose number ends in these 4 digits.
+    pub card_last4: Option<String>,
     pub limit: u32,
 }
 

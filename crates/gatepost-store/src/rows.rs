@@ -177,6 +177,14 @@ pub(crate) fn list_payments_sql(query: &crate::PaymentQuery) -> (String, Vec<cra
     if let Some(before) = query.created_before {
         add("id <", PaymentId::first_at(before).as_str().into(), &mut params);
     }
+    if let Some(email) = &query.customer_email {
+        add("customer_email =", email.to_lowercase().into(), &mut params);
+    }
+    if let Some(last4) = &query.card_last4 {
+        // Answered from `attempts_by_last4`: a card's last 4 digits are shared by few payments.
+        add("id IN (SELECT payment_id FROM attempts WHERE card_last4 =", last4.as_str().into(), &mut params);
+        sql.push(')');
+    }
     // One more than asked, to learn whether there is a next page.
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", query.limit + 1));
     (sql, params)

@@ -97,6 +97,8 @@ pub(crate) fn payment_row(p: &Payment) -> Columns {
         ("reference", p.reference.clone().into()),
         ("description", p.description.clone().into()),
         ("customer", p.customer.as_ref().map(json).into()),
+        // Lowercased, for the dashboard's search (docs/reference/dashboard.md#payments).
+        ("customer_email", p.customer.as_ref().and_then(|c| c.email.as_ref()).map(|e| e.to_lowercase()).into()),
         ("metadata", json(&p.metadata).into()),
         ("capture", p.capture.as_str().into()),
         ("max_attempts", i64::from(p.max_attempts).into()),

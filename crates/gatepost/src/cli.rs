@@ -340,22 +340,24 @@ async fn serve(config: &Config) -> Result<(), String> {
 }
 
 /// In sandbox mode, `serve` prints a one-time sign-in link to the dashboard of the first
-/// merchant, so that a developer is one click away from it.
+/// merchant, or, while there is none, one that makes it: a developer is one click away from
+/// the dashboard and an API key.
 async fn print_sandbox_sign_in(config: &Config, public_url: &str) {
     let link = async {
         let store = open_store(config).await.map_err(|e| e.to_string())?;
         let Some(first) = store.list_merchants().await.map_err(|e| e.to_string())?.into_iter().next() else {
-            return Ok(None);
+            let link = users::sandbox_setup_link(store.as_ref(), public_url).await.map_err(|e| e.to_string())?;
+            return Ok((None, link));
         };
         let admin = users::first_admin(store.as_ref(), &first.id).await.map_err(|e| e.to_string())?;
-        users::sign_in_link(store.as_ref(), &admin, public_url)
-            .await
-            .map(|link| Some((first.name, link)))
-            .map_err(|e| e.to_string())
+        let link = users::sign_in_link(store.as_ref(), &admin, public_url).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((Some(first.name), link))
     };
     match link.await {
-        Ok(Some((name, link))) => println!("Dashboard of {name} (one-time sign-in link, 15 minutes): {link}"),
-        Ok(None) => println!("Dashboard: {public_url}/dashboard (merchant create prints a sign-in link)"),
+        Ok((Some(name), link)) => println!("Dashboard of {name} (one-time sign-in link, 15 minutes): {link}"),
+        Ok((None, link)) => println!(
+            "Dashboard (one-time sign-in link, 15 minutes; it makes your first merchant and shows its API key): {link}"
+        ),
         Err(error) => eprintln!("gatepost: no dashboard sign-in link: {error}"),
     }
 }

@@ -1,8 +1,7 @@
 //! `gatepost merchant create|list` (docs/reference/configuration.md#merchants).
 
 use gatepost_core::ids::MerchantId;
-use gatepost_core::payment::{AckMode, ApiKey, ApiKeyRecord, Merchant};
-use gatepost_core::signing::WebhookSecret;
+use gatepost_core::payment::{AckMode, Merchant};
 use gatepost_core::time::{Clock as _, SystemClock};
 use gatepost_core::urls::{Mode, WebhookUrl};
 use gatepost_store::{NewMerchant, Store, StoreError};
@@ -51,8 +50,6 @@ pub async fn create_merchant(
         .map(|url| WebhookUrl::parse(url, mode, false))
         .transpose()
         .map_err(CreateMerchantError::WebhookUrl)?;
-    let api_key = ApiKey::generate(mode == Mode::Live);
-    let webhook_secret = WebhookSecret::generate();
     let merchant = Merchant {
         id: MerchantId::generate(),
         name: name.to_owned(),
@@ -62,16 +59,14 @@ pub async fn create_merchant(
         connector: connector.to_owned(),
         created_at: SystemClock.now(),
     };
+    let (new, api_key) = NewMerchant::with_new_credentials(merchant, mode == Mode::Live);
     let created = CreatedMerchant {
-        id: merchant.id.to_string(),
-        name: merchant.name.clone(),
+        id: new.merchant.id.to_string(),
+        name: new.merchant.name.clone(),
         api_key: api_key.expose().to_owned(),
-        webhook_secret: webhook_secret.expose(),
+        webhook_secret: new.webhook_secret.expose(),
     };
-    let listed = ApiKeyRecord::of(&api_key, &merchant.id, None, merchant.created_at);
-    store
-        .create_merchant(NewMerchant { merchant, api_key_hash: api_key.hash(), api_key: listed, webhook_secret })
-        .await?;
+    store.create_merchant(new).await?;
     Ok(created)
 }
 

@@ -70,13 +70,7 @@ pub async fn first_admin(store: &dyn Store, merchant_id: &MerchantId) -> Result<
     if let Some(admin) = users.into_iter().find(|user| user.role == Role::Admin) {
         return Ok(admin);
     }
-    let user = User {
-        id: UserId::generate(),
-        merchant_id: merchant_id.clone(),
-        email: Email::first_admin_of(merchant_id),
-        role: Role::Admin,
-        created_at: SystemClock.now(),
-    };
+    let user = User::first_admin(merchant_id, SystemClock.now());
     match store.create_user(&user, None).await? {
         Ok(()) => Ok(user),
         Err(UserRefusal::EmailTaken) => Err(UserError::EmailTaken),
@@ -87,7 +81,16 @@ pub async fn first_admin(store: &dyn Store, merchant_id: &MerchantId) -> Result<
 pub async fn sign_in_link(store: &dyn Store, user: &User, public_url: &str) -> Result<String, UserError> {
     let token = new_token();
     let expires_at = SystemClock.now().plus(SIGN_IN_LINK_LIFETIME);
-    store.create_sign_in_link(&user.id, &token_hash(&token), expires_at).await?;
+    store.create_sign_in_link(Some(&user.id), &token_hash(&token), expires_at).await?;
+    Ok(format!("{}/dashboard/login/{token}", public_url.trim_end_matches('/')))
+}
+
+/// The sandbox's first link, for a database with no merchant: following it makes a merchant
+/// and its first admin, and shows the merchant's API key and webhook secret once.
+pub async fn sandbox_setup_link(store: &dyn Store, public_url: &str) -> Result<String, UserError> {
+    let token = new_token();
+    let expires_at = SystemClock.now().plus(SIGN_IN_LINK_LIFETIME);
+    store.create_sign_in_link(None, &token_hash(&token), expires_at).await?;
     Ok(format!("{}/dashboard/login/{token}", public_url.trim_end_matches('/')))
 }
 

@@ -62,6 +62,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard/developers/keys", post(developers::create_key))
         .route("/dashboard/developers/keys/{id}/revoke", post(developers::revoke_key))
         .route("/dashboard/settings", get(settings::show).post(settings::save))
+        .route("/dashboard/settings/password", post(settings::set_password))
         .route("/dashboard/settings/users", post(settings::invite))
         .route("/dashboard/settings/users/{id}/remove", post(settings::remove))
         .route("/dashboard/{*rest}", any(pages::no_such_page))

@@ -17,6 +17,7 @@ use gatepost_core::endpoints::EndpointStatus;
 use gatepost_core::money::{Currency, format_minor};
 use gatepost_core::names::Named as _;
 use gatepost_core::status::PaymentStatus;
+use gatepost_store::OVERVIEW_SAMPLE;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -28,6 +29,11 @@ struct OverviewPage {
     /// The other window's query value and name.
     other_window: (&'static str, &'static str),
     total: u64,
+    /// The window holds more payments than the overview counts: the figures are of the
+    /// newest [`OVERVIEW_SAMPLE`].
+    sampled: bool,
+    /// Event made → delivered, p50 and p99, as text.
+    latency: (String, String),
     succeeded: u64,
     conversion: String,
     webhook_success: String,
@@ -41,6 +47,22 @@ struct OverviewPage {
 #[derive(Debug, Deserialize)]
 pub(crate) struct OverviewParams {
     window: Option<String>,
+}
+
+/// The `p`th percentile of sorted milliseconds, as people read it: `12 ms`, `1.5 s`, or `–`.
+fn percentile(sorted: &[i64], p: usize) -> String {
+    if sorted.is_empty() {
+        return "–".to_owned();
+    }
+    let at = (sorted.len() * p).div_ceil(100).saturating_sub(1).min(sorted.len() - 1);
+    let millis = sorted[at].max(0);
+    if millis < 1000 {
+        format!("{millis} ms")
+    } else {
+        #[allow(clippy::cast_precision_loss)] // milliseconds far below 2^52
+        let seconds = millis as f64 / 1000.0;
+        format!("{seconds:.1} s")
+    }
 }
 
 /// A share as people read it: `97.5 %`, or `–` when there is nothing to divide.
@@ -66,10 +88,11 @@ pub(crate) async fn show(
     let merchant = viewer.user.merchant_id.clone();
     let frame = Frame::new(&state, &nonce, Some(viewer), Section::Overview);
     let store = state.store();
-    let (payments, events, endpoints) = match tokio::try_join!(
+    let (payments, events, endpoints, mut latencies) = match tokio::try_join!(
         store.payment_totals(&merchant, since),
         store.event_totals(&merchant, since),
         store.webhook_endpoints(&merchant),
+        store.delivery_latencies(&merchant, since),
     ) {
         Ok(found) => found,
         Err(error) => return super::pages::failure(frame, &error),
@@ -93,11 +116,15 @@ pub(crate) async fn show(
     let backlog = event_count(DeliveryStatus::Pending);
     let ended = delivered + event_count(DeliveryStatus::Failed) + event_count(DeliveryStatus::Skipped);
     let bars: Vec<(String, u64)> = PaymentStatus::ALL.iter().map(|s| (s.as_str().to_owned(), count(*s))).collect();
+    latencies.sort_unstable();
+    let total: u64 = payments.iter().map(|t| t.count).sum();
     let page = OverviewPage {
         frame,
         window,
         other_window,
-        total: payments.iter().map(|t| t.count).sum(),
+        total,
+        sampled: total >= u64::from(OVERVIEW_SAMPLE),
+        latency: (percentile(&latencies, 50), percentile(&latencies, 99)),
         succeeded,
         conversion: percent(succeeded, finished),
         webhook_success: percent(delivered, ended),
@@ -114,4 +141,20 @@ pub(crate) async fn show(
             .collect(),
     };
     html(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{percent, percentile};
+
+    #[test]
+    fn percentiles_and_shares_read_as_people_write_them() {
+        let waits: Vec<i64> = (1..=100).collect();
+        assert_eq!(percentile(&waits, 50), "50 ms");
+        assert_eq!(percentile(&waits, 99), "99 ms");
+        assert_eq!(percentile(&[1500], 99), "1.5 s");
+        assert_eq!(percentile(&[], 50), "–");
+        assert_eq!(percent(1, 3), "33.3 %");
+        assert_eq!(percent(0, 0), "–");
+    }
 }

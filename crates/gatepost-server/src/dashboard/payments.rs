@@ -101,15 +101,26 @@ impl Filters {
         if !clean(&self.q) || !clean(&self.reference) {
             return Err("Filters may not contain control characters.");
         }
-        // A search for a reference is a reference filter; a search for a payment id
-        // is answered by the detail page.
-        let reference = [&self.reference, &self.q].into_iter().find(|text| !text.is_empty()).cloned();
+        // A search is read by its form: a payment id opens that payment (in `list`), an
+        // address searches the customer's e-mail, four digits a card's last 4, anything else
+        // a reference.
+        let q = self.q.as_str();
+        let (customer_email, card_last4, searched_reference) = if q.contains('@') {
+            (Some(q.to_owned()), None, None)
+        } else if q.len() == 4 && q.bytes().all(|b| b.is_ascii_digit()) {
+            (None, Some(q.to_owned()), None)
+        } else {
+            (None, None, (!q.is_empty()).then(|| q.to_owned()))
+        };
+        let reference = (!self.reference.is_empty()).then(|| self.reference.clone()).or(searched_reference);
         Ok(PaymentQuery {
             status,
             reference,
             starting_after,
             created_from: date(&self.from)?,
             created_before: date(&self.to)?.map(|day| day.plus_seconds(24 * 3600)),
+            customer_email,
+            card_last4,
             limit,
         })
     }

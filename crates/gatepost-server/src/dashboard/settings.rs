@@ -13,7 +13,10 @@ use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use gatepost_core::dashboard::{AuditAction, Email, Role, SIGN_IN_LINK_LIFETIME, User, new_token, token_hash};
+use gatepost_core::dashboard::{
+    AuditAction, Email, PasswordHash, Role, SIGN_IN_LINK_LIFETIME, SIGN_IN_WINDOW, User, new_token, sign_in_throttled,
+    token_hash,
+};
 use gatepost_core::ids::{AuditId, UserId};
 use gatepost_core::names::Named as _;
 use gatepost_core::payment::AckMode;
@@ -59,6 +62,8 @@ struct SettingsPage {
     notice: Option<String>,
     /// A one-time sign-in link just made for an invited user: shown this once.
     invite: Option<(String, String)>,
+    /// The signed-in user's address, which their password goes with.
+    my_email: String,
 }
 
 async fn page(
@@ -70,6 +75,7 @@ async fn page(
 ) -> Response {
     let merchant_id = viewer.user.merchant_id.clone();
     let me = viewer.user.id.clone();
+    let my_email = viewer.email.clone();
     let may_act = viewer.may_act();
     let frame = Frame::new(state, nonce, Some(viewer), Section::Settings);
     let mut before = None;
@@ -81,6 +87,7 @@ async fn page(
                 notice = match value.as_ref() {
                     "saved" => Some("Settings saved."),
                     "removed" => Some("User removed: their sessions have ended."),
+                    "password" => Some("Password saved: sign in with it and your e-mail address."),
                     _ => None,
                 }
             }
@@ -135,6 +142,7 @@ async fn page(
         idempotency_key: gatepost_core::ids::random_token(16),
         notice: notice.map(str::to_owned),
         invite,
+        my_email,
     };
     html(StatusCode::OK, &page)
 }
@@ -209,6 +217,56 @@ pub(crate) async fn save(State(state): State<AppState>, AdminForm(form): AdminFo
     .await
 }
 
+/// `POST /dashboard/settings/password`: the signed-in user's own password, typed twice,
+/// after the current one if they have one (so that a borrowed session cannot take the
+/// account over). Any user may set their own; it is what the sign-in form checks.
+pub(crate) async fn set_password(State(state): State<AppState>, form: super::session::PostedForm) -> Response {
+    let work = || async {
+        let (password, again) = (form.fields.get("new_password").to_owned(), form.fields.get("repeat_password"));
+        if password != again {
+            return Err((StatusCode::UNPROCESSABLE_ENTITY, "The two new passwords differ.".to_owned()));
+        }
+        let current = match state.store().user_by_email(&form.viewer.user.email).await {
+            Ok(found) => found.and_then(|(_, hash)| hash),
+            Err(error) => return Err(failed(&error)),
+        };
+        if let Some(current) = current {
+            // Wrong current passwords count as failed sign-ins, throttled alike.
+            let subject = vec![format!("email:{}", form.viewer.user.email.as_str())];
+            let now = state.clock().now();
+            let since = now.plus_millis(-i64::try_from(SIGN_IN_WINDOW.as_millis()).unwrap_or(i64::MAX));
+            let failures = state.store().sign_in_failures(&subject, since).await.map_err(|e| failed(&e))?;
+            if sign_in_throttled(failures.first().copied().unwrap_or(0), 0) {
+                let text = "Too many wrong passwords. Wait 15 minutes and try again.";
+                return Err((StatusCode::TOO_MANY_REQUESTS, text.to_owned()));
+            }
+            let typed = form.fields.get("current_password").to_owned();
+            let matches = tokio::task::spawn_blocking(move || current.verify(&typed)).await.unwrap_or(false);
+            if !matches {
+                state.store().record_sign_in_failure(&subject, now).await.map_err(|e| failed(&e))?;
+                return Err((StatusCode::UNPROCESSABLE_ENTITY, "The current password is wrong.".to_owned()));
+            }
+        }
+        let hashed = tokio::task::spawn_blocking(move || PasswordHash::of(&password)).await;
+        let hash = match hashed {
+            Ok(Ok(hash)) => hash,
+            Ok(Err(error)) => return Err((StatusCode::UNPROCESSABLE_ENTITY, format!("Not saved: {error}."))),
+            Err(error) => return Err(failed(&error)),
+        };
+        state.store().set_password(&form.viewer.user.id, &hash).await.map_err(|e| failed(&e))?;
+        Ok(Done {
+            action: AuditAction::PasswordSet,
+            object_id: Some(form.viewer.user.id.to_string()),
+            detail: None,
+            then: "/dashboard/settings?done=password".to_owned(),
+            shown: None,
+        })
+    };
+    // The password itself is not part of the form's fingerprint: it is never stored, even
+    // hashed, beside the idempotency key.
+    once(&state, &form, Section::Settings, &[], work).await
+}
+
 /// `POST /dashboard/settings/users`: invites a user, who signs in with the one-time link
 /// shown on the answer.
 pub(crate) async fn invite(State(state): State<AppState>, AdminForm(form): AdminForm) -> Response {
@@ -231,7 +289,11 @@ pub(crate) async fn invite(State(state): State<AppState>, AdminForm(form): Admin
         }
         let token = new_token();
         let expires_at = now.plus(SIGN_IN_LINK_LIFETIME);
-        state.store().create_sign_in_link(&user.id, &token_hash(&token), expires_at).await.map_err(|e| failed(&e))?;
+        state
+            .store()
+            .create_sign_in_link(Some(&user.id), &token_hash(&token), expires_at)
+            .await
+            .map_err(|e| failed(&e))?;
         let link = format!("{}/dashboard/login/{token}", state.settings().public_url.trim_end_matches('/'));
         let shown =
             page(&state, &form.nonce, form.viewer.clone(), None, Some((user.email.as_str().to_owned(), link))).await;

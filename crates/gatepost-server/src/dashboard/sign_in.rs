@@ -13,8 +13,13 @@ use axum::Extension;
 use axum::extract::{FromRequestParts as _, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gatepost_core::dashboard::{AuditAction, Email, PasswordHash, SIGN_IN_WINDOW, User, sign_in_throttled};
-use gatepost_core::ids::random_token;
+use gatepost_core::dashboard::{
+    AuditAction, Email, PasswordHash, SANDBOX_MERCHANT_NAME, SIGN_IN_WINDOW, User, sign_in_throttled,
+};
+use gatepost_core::ids::{MerchantId, random_token};
+use gatepost_core::payment::{AckMode, Merchant};
+use gatepost_core::urls::Mode;
+use gatepost_store::{LinkHolder, NewMerchant};
 
 /// The session cookie (docs/reference/dashboard.md#sessions).
 pub(crate) const SESSION_COOKIE: &str = "gatepost_session";
@@ -156,39 +161,90 @@ pub(crate) async fn follow_link(
     Path(token): Path<String>,
 ) -> Response {
     let frame = || Frame::new(&state, &nonce, None, Section::None);
-    let user = match state.store().use_sign_in_link(&token_hash(&token), state.clock().now()).await {
-        Ok(Some(user)) => user,
-        Ok(None) => {
-            let text = "This sign-in link has expired or was used already. Ask for a new one.";
-            return message(
-                frame(),
-                StatusCode::GONE,
-                "Link no longer valid",
-                text,
-                Some(("/dashboard/login", "Sign in")),
-            );
+    let gone = || {
+        let text = "This sign-in link has expired or was used already. Ask for a new one.";
+        message(frame(), StatusCode::GONE, "Link no longer valid", text, Some(("/dashboard/login", "Sign in")))
+    };
+    let (user, made) = match state.store().use_sign_in_link(&token_hash(&token), state.clock().now()).await {
+        Ok(Some(LinkHolder::User(user))) => (user, None),
+        Ok(Some(LinkHolder::NewSandboxMerchant)) if state.settings().mode == Mode::Sandbox => {
+            match new_sandbox_merchant(&state).await {
+                Ok((user, made)) => (user, Some(made)),
+                Err(error) => return super::pages::failure(frame(), &error),
+            }
         }
+        Ok(_) => return gone(),
         Err(error) => return super::pages::failure(frame(), &error),
     };
     let signed_in = match open_session(&state, &user, AuditAction::SignIn).await {
         Ok(response) => response,
         Err(error) => return super::pages::failure(frame(), &error),
     };
-    // A page that moves on by itself rather than a redirect: a browser that came from a
-    // mail or a terminal would not send the new `SameSite=Strict` cookie on a redirect that
-    // started elsewhere, but does on a navigation this page starts.
-    let page = super::pages::MessagePage {
-        frame: frame(),
-        heading: "Signed in",
-        message: format!("You are signed in as {}.", user.email.as_str()),
-        link: Some(("/dashboard", "Continue to the dashboard")),
-        refresh_to: Some("/dashboard"),
+    let mut response = match made {
+        // The merchant's credentials, shown this once: the page waits for the reader.
+        Some(made) => html(StatusCode::OK, &MerchantMadePage { frame: frame(), made }),
+        // A page that moves on by itself rather than a redirect: a browser that came from
+        // a mail or a terminal would not send the new `SameSite=Strict` cookie on a redirect
+        // that started elsewhere, but does on a navigation this page starts.
+        None => html(
+            StatusCode::OK,
+            &super::pages::MessagePage {
+                frame: frame(),
+                heading: "Signed in",
+                message: format!("You are signed in as {}.", user.email.as_str()),
+                link: Some(("/dashboard", "Continue to the dashboard")),
+                refresh_to: Some("/dashboard"),
+            },
+        ),
     };
-    let mut response = html(StatusCode::OK, &page);
     for cookie in signed_in.headers().get_all(header::SET_COOKIE) {
         response.headers_mut().append(header::SET_COOKIE, cookie.clone());
     }
     response
+}
+
+/// A merchant made by the sandbox's first link, with its credentials.
+struct MadeMerchant {
+    id: String,
+    name: String,
+    api_key: String,
+    webhook_secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/merchant_made.html")]
+struct MerchantMadePage {
+    frame: Frame,
+    made: MadeMerchant,
+}
+
+/// Makes the sandbox's first merchant (`SANDBOX_MERCHANT_NAME`, sandbox connector) and its
+/// first admin, for the link `serve` printed while the database had no merchant.
+async fn new_sandbox_merchant(state: &AppState) -> Result<(User, MadeMerchant), gatepost_store::StoreError> {
+    let now = state.clock().now();
+    let merchant = Merchant {
+        id: MerchantId::generate(),
+        name: SANDBOX_MERCHANT_NAME.to_owned(),
+        default_webhook_url: None,
+        webhook_ack_mode: AckMode::Status,
+        allowed_return_hosts: Vec::new(),
+        connector: "sandbox".to_owned(),
+        created_at: now,
+    };
+    let (new, api_key) = NewMerchant::with_new_credentials(merchant, false);
+    let made = MadeMerchant {
+        id: new.merchant.id.to_string(),
+        name: new.merchant.name.clone(),
+        api_key: api_key.expose().to_owned(),
+        webhook_secret: new.webhook_secret.expose(),
+    };
+    let admin = User::first_admin(&new.merchant.id, now);
+    state.store().create_merchant(new).await?;
+    if let Err(refusal) = state.store().create_user(&admin, None).await? {
+        return Err(gatepost_store::StoreError::Corrupt(format!("a new merchant's first admin: {refusal:?}")));
+    }
+    tracing::info!(merchant = %made.id, "sandbox merchant made by the first sign-in link");
+    Ok((admin, made))
 }
 
 /// `POST /dashboard/logout`: ends the session on the server, whatever the browser keeps.

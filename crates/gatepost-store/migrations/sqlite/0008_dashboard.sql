@@ -27,7 +27,9 @@ CREATE INDEX dashboard_sessions_by_last_seen ON dashboard_sessions (last_seen_at
 
 CREATE TABLE dashboard_sign_in_links (
     token_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES dashboard_users (id) ON DELETE CASCADE,
+    -- NULL for the link `serve` prints in sandbox mode while there is no merchant yet: it
+    -- makes the first one, with its first admin.
+    user_id TEXT REFERENCES dashboard_users (id) ON DELETE CASCADE,
     expires_at INTEGER NOT NULL,
     used_at INTEGER
 );

@@ -26,3 +26,10 @@ CREATE INDEX events_by_status ON events (merchant_id, delivery_status, id);
 CREATE INDEX events_by_type ON events (merchant_id, type, id);
 CREATE INDEX event_destinations_by_endpoint ON event_destinations (endpoint_id, event_id);
 CREATE INDEX deliveries_by_endpoint ON deliveries (endpoint_id, attempted_at);
+
+-- The dashboard's search by a customer's e-mail address (lowercased) and by a card's last 4
+-- digits.
+ALTER TABLE payments ADD COLUMN customer_email TEXT;
+UPDATE payments SET customer_email = lower(json_extract(customer, '$.email')) WHERE customer IS NOT NULL;
+CREATE INDEX payments_by_customer_email ON payments (merchant_id, customer_email, id) WHERE customer_email IS NOT NULL;
+CREATE INDEX attempts_by_last4 ON attempts (card_last4, payment_id);

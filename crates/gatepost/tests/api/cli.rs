@@ -391,3 +391,54 @@ async fn sqlite_api_keys_from_the_command_line() {
 async fn postgres_api_keys_from_the_command_line() {
     api_keys_from_the_command_line(Backend::Postgres).await;
 }
+
+/// On an empty sandbox database, `serve`'s link makes the first merchant: the newcomer's
+/// way into the dashboard and to an API key without another command
+/// (docs/reference/dashboard.md#users).
+#[tokio::test]
+async fn serve_on_an_empty_sandbox_prints_a_link_that_makes_the_first_merchant() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let mut child = gatepost(&["serve", "--listen", "127.0.0.1:0", "--database", &database.url], &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let link = loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap();
+        let line = line.expect("a link");
+        if line.starts_with("Dashboard (one-time sign-in link") {
+            break line[line.find("http://").unwrap()..].to_owned();
+        }
+    };
+    let http = gatepost_testkit::http();
+    let listed = run(&["merchant", "list", "--json", "--database", &database.url], &[]).await;
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[]", "nothing is made until the link is followed");
+
+    let page = http.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("gatepost_session=")));
+    let html = page.text().await.unwrap();
+    let value = |id: &str| {
+        let marker = format!("id=\"{id}\" readonly value=\"");
+        let start = html.find(&marker).unwrap() + marker.len();
+        html[start..start + html[start..].find('"').unwrap()].to_owned()
+    };
+    let (key, secret) = (value("api-key"), value("webhook-secret"));
+    assert!(key.starts_with("sk_test_") && secret.starts_with("whsec_"), "{html}");
+    let base = &link[..link.find("/dashboard").unwrap()];
+    let created = http
+        .post(format!("{base}/v1/payments"))
+        .bearer_auth(&key)
+        .body(r#"{"amount":1050,"currency":"EUR"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "the key shown works at once");
+    assert_eq!(http.get(&link).send().await.unwrap().status(), 410, "the link works once");
+    let listed = run(&["merchant", "list", "--json", "--database", &database.url], &[]).await;
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["name"], "My Shop");
+    child.kill().await.unwrap();
+}

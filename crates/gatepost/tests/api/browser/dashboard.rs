@@ -263,3 +263,44 @@ async fn every_dashboard_page_is_accessible_and_fits_a_phone_and_a_desktop() {
     })
     .await;
 }
+
+/// The README's walkthrough in the browser, step by step: the link `serve` prints on an
+/// empty sandbox makes the merchant; a payment link is made, paid and refunded without any
+/// code. Its last screenshot is the README's (`docs/images/dashboard-payment.png`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_follows_the_printed_link_then_sees_pays_and_refunds_a_payment() {
+    let app = quick_app(Backend::Sqlite, &[50]).await;
+    let link = users::sandbox_setup_link(app.store.as_ref(), &app.base_url).await.unwrap();
+    in_browser_within(LIMIT, async |browser| {
+        browser.open(&link).await;
+        assert_eq!(browser.heading().await.as_deref(), Some("Your sandbox merchant is ready"));
+        let key = value_of(browser, "api-key").await;
+        assert!(key.starts_with("sk_test_"));
+        browser.click_through("a.button[href=\"/dashboard\"]").await;
+        assert_eq!(browser.heading().await.as_deref(), Some("Overview"));
+        assert!(browser.text("header").await.contains("My Shop"));
+
+        browser.click_through("nav a[href=\"/dashboard/links\"]").await;
+        browser.fill("amount", "10.50").await;
+        browser.click_through("form[action=\"/dashboard/links\"] button").await;
+        let url = value_of(browser, "link-url").await;
+        browser.open(&url).await;
+        browser.fill_card("4242 4242 4242 4242").await;
+        browser.click_through("#pay").await;
+
+        browser.open(&app.url("/dashboard/payments")).await;
+        assert!(browser.text("tbody").await.contains("SUCCESS"));
+        browser.click_through("tbody a").await;
+        act(browser, "form[action$=\"/refund\"]", &[("amount", "5.00"), ("reason", "requested by the customer")]).await;
+        let page = browser.url().await;
+        reload_until(browser, &page, "Event payment.refunded").await;
+        assert!(browser.text("main").await.contains("Event payment.succeeded"));
+        // Tall enough for the facts, the refund form and the timeline in one picture.
+        browser.resize_viewport(1280, 1500).await;
+        let path = artifacts_dir().join("dashboard-walkthrough-1280px.png");
+        std::fs::write(&path, browser.screenshot().await).expect("write screenshot");
+        // The same key works on the API.
+        assert_eq!(app.get_as(&key, "/v1/payments").await.status(), 200);
+    })
+    .await;
+}

@@ -167,7 +167,25 @@ async fn the_overview_counts_payments_and_webhooks(app: TestApp) {
     assert_eq!(dashboard.page("/dashboard?window=7d").await.status, 200);
 }
 
+async fn the_search_finds_a_customers_address_and_a_cards_last_four(app: TestApp) {
+    let ana = app.checkout(json!({"customer": {"email": "Ana@Shop.example", "name": "Ana"}})).await;
+    app.pay(&ana, "5555555555554444").await;
+    let bo = app.checkout(json!({"customer": {"email": "bo@shop.example"}})).await;
+    app.pay(&bo, "4242424242424242").await;
+    let dashboard = Dashboard::admin(&app).await;
+    let rows = |page: &crate::checkout::Page| page.html.matches("<tr>").count() - 1;
+    for (q, expected) in [("ana@shop.example", &ana), ("ANA@SHOP.EXAMPLE", &ana), ("4444", &ana), ("4242", &bo)] {
+        let page = dashboard.page(&format!("/dashboard/payments?q={}", q.replace('@', "%40"))).await;
+        assert_eq!(page.status, 200, "{q}");
+        assert_eq!(rows(&page), 1, "{q}: {}", page.html);
+        assert!(page.contains(&expected.payment_id), "{q}");
+    }
+    assert!(dashboard.page("/dashboard/payments?q=1111").await.contains("No payments match."));
+    assert!(dashboard.page("/dashboard/payments?q=nobody%40shop.example").await.contains("No payments match."));
+}
+
 gatepost_testkit::on_both_backends!(
+    the_search_finds_a_customers_address_and_a_cards_last_four,
     every_page_has_the_security_headers_and_escapes_what_others_wrote,
     the_list_filters_by_status_reference_search_and_date,
     the_csv_export_has_every_row_the_filters_match,

@@ -141,7 +141,42 @@ async fn signed_out_requests_are_sent_to_sign_in_or_refused(app: TestApp) {
     assert!(post.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
 }
 
+async fn a_user_sets_their_own_password_and_signs_in_with_it(app: TestApp) {
+    // An invited user (no password) signs in by link, then sets one.
+    let bo = gatepost::users::create_user(app.store.as_ref(), &app.merchant.id, "bo@shop.example", "viewer", None)
+        .await
+        .unwrap();
+    let dashboard = Dashboard::sign_in(&app, &bo).await;
+    let set = |current: &str, new: &str, again: &str, key: &str| {
+        let form = vec![
+            ("current_password", current.to_owned()),
+            ("new_password", new.to_owned()),
+            ("repeat_password", again.to_owned()),
+            ("idempotency_key", key.to_owned()),
+        ];
+        let dashboard = &dashboard;
+        async move { dashboard.post("/dashboard/settings/password", &form).await }
+    };
+    assert_eq!(set("", "a new password", "another one!", "k1").await.status(), 422, "the two differ");
+    assert_eq!(set("", "short", "short", "k2").await.status(), 422, "too short");
+    assert_eq!(
+        see_other(&set("", "a new password", "a new password", "k3").await),
+        "/dashboard/settings?done=password"
+    );
+    assert_eq!(see_other(&try_sign_in(&app, "bo@shop.example", "a new password").await), "/dashboard");
+    // Once there is one, changing it takes the current one.
+    assert_eq!(set("", "third password", "third password", "k4").await.status(), 422);
+    assert_eq!(set("wrong password", "third password", "third password", "k5").await.status(), 422);
+    assert_eq!(
+        see_other(&set("a new password", "third password", "third password", "k6").await),
+        "/dashboard/settings?done=password"
+    );
+    assert_eq!(try_sign_in(&app, "bo@shop.example", "a new password").await.status(), 401);
+    assert_eq!(see_other(&try_sign_in(&app, "bo@shop.example", "third password").await), "/dashboard");
+}
+
 gatepost_testkit::on_both_backends!(
+    a_user_sets_their_own_password_and_signs_in_with_it,
     a_password_signs_in_and_sign_out_ends_the_session,
     a_wrong_password_and_an_unknown_address_answer_alike,
     sign_in_is_throttled_after_five_failures_for_one_address,
