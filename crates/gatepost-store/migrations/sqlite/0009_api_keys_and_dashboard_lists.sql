@@ -33,3 +33,9 @@ ALTER TABLE payments ADD COLUMN customer_email TEXT;
 UPDATE payments SET customer_email = lower(json_extract(customer, '$.email')) WHERE customer IS NOT NULL;
 CREATE INDEX payments_by_customer_email ON payments (merchant_id, customer_email, id) WHERE customer_email IS NOT NULL;
 CREATE INDEX attempts_by_last4 ON attempts (card_last4, payment_id);
+
+-- Lists filtered by reference or by payment answer their newest rows from one index, with
+-- no sort: both equalities, then the id the list is ordered by.
+DROP INDEX payments_by_reference;
+CREATE INDEX payments_by_reference ON payments (merchant_id, reference, id);
+CREATE INDEX events_by_merchant_payment ON events (merchant_id, payment_id, id);

@@ -139,7 +139,25 @@ async fn another_merchants_payment_cannot_be_acted_on(app: TestApp) {
     assert_eq!(status["status"], "OPEN");
 }
 
+async fn a_form_sent_many_times_at_once_acts_once(app: TestApp) {
+    let id = paid(&app, "automatic").await;
+    let dashboard = Dashboard::admin(&app).await;
+    let page = dashboard.page(&format!("/dashboard/payments/{id}")).await;
+    let key = page.input("idempotency_key").unwrap();
+    let form = vec![("amount", "1.00".to_owned()), ("confirm", "yes".to_owned()), ("idempotency_key", key)];
+    let path = format!("/dashboard/payments/{id}/refund");
+    let sends = (0..12).map(|_| dashboard.post(&path, &form));
+    let answers = futures::future::join_all(sends).await;
+    for answer in &answers {
+        assert!([303, 409].contains(&answer.status().as_u16()), "{}", answer.status());
+    }
+    assert!(answers.iter().any(|a| a.status() == 303));
+    let payment = app.wait_for_payment(&id, "the refund", |p| p["amount_refunded"] == 100).await;
+    assert_eq!(payment["refunds"].as_array().unwrap().len(), 1, "one refund for twelve sends: {payment}");
+}
+
 gatepost_testkit::on_both_backends!(
+    a_form_sent_many_times_at_once_acts_once,
     an_admin_refunds_part_of_a_payment_once_per_form,
     an_admin_captures_part_and_cancels,
     a_form_without_the_right_csrf_token_changes_nothing,

@@ -129,6 +129,16 @@ async fn a_one_time_link_signs_in_once(app: TestApp) {
     assert_eq!(made_up.status(), 410);
 }
 
+async fn a_link_used_many_times_at_once_signs_in_once(app: TestApp) {
+    let ana = user(&app, &app.merchant.id, "ana@shop.example", "viewer").await;
+    let url = app.url(&link_path(&app, &ana).await);
+    let uses = (0..12).map(|_| app.http.get(&url).send());
+    let answers = futures::future::join_all(uses).await;
+    let signed_in = answers.iter().filter(|a| a.as_ref().unwrap().status() == 200).count();
+    let gone = answers.iter().filter(|a| a.as_ref().unwrap().status() == 410).count();
+    assert_eq!((signed_in, gone), (1, 11));
+}
+
 async fn signed_out_requests_are_sent_to_sign_in_or_refused(app: TestApp) {
     for path in ["/dashboard", "/dashboard/payments", "/dashboard/payments/pay_1"] {
         let response = app.http.get(app.url(path)).send().await.unwrap();
@@ -182,6 +192,7 @@ gatepost_testkit::on_both_backends!(
     sign_in_is_throttled_after_five_failures_for_one_address,
     the_sign_in_form_needs_its_csrf_token,
     a_one_time_link_signs_in_once,
+    a_link_used_many_times_at_once_signs_in_once,
     signed_out_requests_are_sent_to_sign_in_or_refused,
 );
 
