@@ -83,8 +83,16 @@ pub trait DashboardStore: Send + Sync {
     /// The user with this address, with their password's hash if they have one.
     async fn user_by_email(&self, email: &Email) -> Result<Option<(User, Option<PasswordHash>)>, StoreError>;
 
-    /// Gives a user a new password.
-    async fn set_password(&self, user: &UserId, password: &PasswordHash) -> Result<(), StoreError>;
+    /// Gives a user a new password and ends their other sessions: every one but `keep`.
+    async fn set_password(&self, user: &UserId, password: &PasswordHash, keep: &str) -> Result<(), StoreError>;
+
+    /// Creates a user without a password and a one-time link for them, together.
+    async fn invite_user(
+        &self,
+        user: &User,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<Result<(), UserRefusal>, StoreError>;
 
     /// Removes a user of this merchant, with their sessions and links; `false` if there is none.
     async fn remove_user(&self, merchant: &MerchantId, id: &UserId) -> Result<bool, StoreError>;
@@ -120,8 +128,18 @@ pub trait DashboardStore: Send + Sync {
     /// How many failed sign-ins each subject has had since `since`.
     async fn sign_in_failures(&self, subjects: &[String], since: Timestamp) -> Result<Vec<u64>, StoreError>;
 
-    /// Counts one failed sign-in against each subject.
-    async fn record_sign_in_failure(&self, subjects: &[String], now: Timestamp) -> Result<(), StoreError>;
+    /// Counts one failed sign-in, named `attempt`, against each subject. A sign-in counts
+    /// itself as failed before its password is checked, so that parallel guesses see each
+    /// other.
+    async fn record_sign_in_failure(
+        &self,
+        subjects: &[String],
+        attempt: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Takes back the failure counted for `attempt`: the sign-in succeeded.
+    async fn forget_sign_in_failure(&self, attempt: &str) -> Result<(), StoreError>;
 
     /// Forgets failed sign-ins from before `failures_before`, sessions idle since before
     /// `sessions_before` and links that expired before `now`; how many rows went.
@@ -171,6 +189,9 @@ const USERS_OF_MERCHANT: &str = "SELECT * FROM dashboard_users WHERE merchant_id
 const SET_PASSWORD: &str = "UPDATE dashboard_users SET password_hash = $2 WHERE id = $1";
 const DELETE_USER: &str = "DELETE FROM dashboard_users WHERE id = $1 AND merchant_id = $2";
 const DELETE_SESSIONS_OF_USER: &str = "DELETE FROM dashboard_sessions WHERE user_id = $1";
+const DELETE_OTHER_SESSIONS: &str = "DELETE FROM dashboard_sessions WHERE user_id = $1 AND token_hash <> $2";
+const USER_OF_MERCHANT: &str = "SELECT id FROM dashboard_users WHERE id = $1 AND merchant_id = $2";
+const FORGET_ATTEMPT: &str = "DELETE FROM dashboard_sign_in_failures WHERE attempt = $1";
 const DELETE_LINKS_OF_USER: &str = "DELETE FROM dashboard_sign_in_links WHERE user_id = $1";
 const USE_LINK: &str =
     "UPDATE dashboard_sign_in_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
@@ -262,9 +283,32 @@ async fn user_by_email(tx: &mut dyn Tx, email: Email) -> Result<Option<(User, Op
 }
 
 async fn remove_user(tx: &mut dyn Tx, merchant: MerchantId, id: UserId) -> Result<bool, StoreError> {
+    // Only this merchant's user: another merchant's id changes nothing, its sessions included.
+    let values: [Value; 2] = [id.as_str().into(), merchant.as_str().into()];
+    if tx.query_one(USER_OF_MERCHANT, &values, |row| row.text("id")).await?.is_none() {
+        return Ok(false);
+    }
     tx.execute(DELETE_SESSIONS_OF_USER, &[id.as_str().into()]).await?;
     tx.execute(DELETE_LINKS_OF_USER, &[id.as_str().into()]).await?;
-    Ok(tx.execute(DELETE_USER, &[id.as_str().into(), merchant.as_str().into()]).await? == 1)
+    Ok(tx.execute(DELETE_USER, &values).await? == 1)
+}
+
+async fn invite_user(
+    tx: &mut dyn Tx,
+    user: User,
+    token_hash: String,
+    expires_at: Timestamp,
+) -> Result<Result<(), UserRefusal>, StoreError> {
+    if let Err(refusal) = create_user(tx, user.clone(), None).await? {
+        return Ok(Err(refusal));
+    }
+    let row: Columns = vec![
+        ("token_hash", token_hash.into()),
+        ("user_id", user.id.as_str().into()),
+        ("expires_at", expires_at.millis().into()),
+    ];
+    tx.insert("dashboard_sign_in_links", row).await?;
+    Ok(Ok(()))
 }
 
 async fn use_sign_in_link(
@@ -352,10 +396,33 @@ impl<B: Backend> DashboardStore for Database<B> {
         self.backend().read(move |tx| Box::pin(user_by_email(tx, email))).await
     }
 
-    async fn set_password(&self, user: &UserId, password: &PasswordHash) -> Result<(), StoreError> {
+    async fn set_password(&self, user: &UserId, password: &PasswordHash, keep: &str) -> Result<(), StoreError> {
         let values: Vec<Value> = vec![user.as_str().into(), password.as_str().into()];
+        let others: Vec<Value> = vec![user.as_str().into(), keep.into()];
         self.backend()
-            .write_statement(move |tx| Box::pin(async move { tx.execute(SET_PASSWORD, &values).await.map(drop) }))
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.execute(SET_PASSWORD, &values).await?;
+                    tx.execute(DELETE_OTHER_SESSIONS, &others).await.map(drop)
+                })
+            })
+            .await
+    }
+
+    async fn invite_user(
+        &self,
+        user: &User,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<Result<(), UserRefusal>, StoreError> {
+        let (user, token_hash) = (user.clone(), token_hash.to_owned());
+        self.backend().write(move |tx| Box::pin(invite_user(tx, user, token_hash, expires_at))).await
+    }
+
+    async fn forget_sign_in_failure(&self, attempt: &str) -> Result<(), StoreError> {
+        let values: Vec<Value> = vec![attempt.into()];
+        self.backend()
+            .write_statement(move |tx| Box::pin(async move { tx.execute(FORGET_ATTEMPT, &values).await.map(drop) }))
             .await
     }
 
@@ -455,15 +522,24 @@ impl<B: Backend> DashboardStore for Database<B> {
             .await
     }
 
-    async fn record_sign_in_failure(&self, subjects: &[String], now: Timestamp) -> Result<(), StoreError> {
-        let subjects = subjects.to_vec();
+    async fn record_sign_in_failure(
+        &self,
+        subjects: &[String],
+        attempt: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (subjects, attempt) = (subjects.to_vec(), attempt.to_owned());
         self.backend()
             .write(move |tx| {
                 Box::pin(async move {
                     for subject in subjects {
                         tx.insert(
                             "dashboard_sign_in_failures",
-                            vec![("subject", subject.into()), ("at", now.millis().into())],
+                            vec![
+                                ("subject", subject.into()),
+                                ("at", now.millis().into()),
+                                ("attempt", attempt.as_str().into()),
+                            ],
                         )
                         .await?;
                     }

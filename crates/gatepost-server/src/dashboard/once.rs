@@ -62,14 +62,19 @@ where
             "This form has no valid idempotency key. Reload the page.".into(),
         ));
     }
+    // Every value of every field (checkboxes repeat a name), each preceded by its length,
+    // so that no two different forms hash alike.
     let mut fingerprint = Sha256::new();
-    fingerprint.update(form.path.as_bytes());
-    fingerprint.update(b"\n");
+    let mut add = |part: &str| {
+        fingerprint.update((part.len() as u64).to_be_bytes());
+        fingerprint.update(part.as_bytes());
+    };
+    add(&form.path);
     for name in fields {
-        fingerprint.update(name.as_bytes());
-        fingerprint.update(b"=");
-        fingerprint.update(form.fields.get(name).as_bytes());
-        fingerprint.update(b"\n");
+        add(name);
+        for value in form.fields.all(name) {
+            add(value);
+        }
     }
     let fingerprint: String = fingerprint.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let key = format!("dashboard:{}:{key}", viewer.user.id);
@@ -77,7 +82,14 @@ where
     let now = state.clock().now();
     match state.store().claim_idempotency_key(merchant, &key, &fingerprint, now).await {
         Ok(IdempotencyClaim::Claimed) => {}
-        Ok(IdempotencyClaim::Replay(stored)) => return see_other(&String::from_utf8_lossy(&stored.body)),
+        Ok(IdempotencyClaim::Replay(stored)) => {
+            // Only a dashboard's own way onwards is replayed.
+            let then = String::from_utf8_lossy(&stored.body).into_owned();
+            if stored.status == 303 && then.starts_with("/dashboard/") {
+                return see_other(&then);
+            }
+            return refuse((StatusCode::CONFLICT, "This form was sent already. Reload the page.".into()));
+        }
         Ok(IdempotencyClaim::InUse) => {
             return refuse((
                 StatusCode::CONFLICT,

@@ -219,10 +219,11 @@ pub(crate) async fn list(
     html(StatusCode::OK, &ListPage { frame, filters, statuses, error: None, rows, next_query, csv_query })
 }
 
-/// A CSV field: quoted, with quotes doubled, and a leading `=`, `+`, `-` or `@` defused so
-/// that a spreadsheet never runs a reference as a formula.
+/// A CSV field: quoted, with quotes doubled, and a leading `=`, `+`, `-`, `@`, tab or
+/// carriage return (OWASP's list) defused so that a spreadsheet never runs a reference as
+/// a formula.
 fn csv_field(text: &str) -> String {
-    let defused = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    let defused = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
     format!("\"{}\"", defused.replace('"', "\"\""))
 }
 

@@ -15,8 +15,9 @@ pub(crate) use gatepost_core::dashboard::token_hash;
 use gatepost_core::dashboard::{Role, User};
 use std::collections::HashMap;
 
-/// The signed-in user, as every page shows them.
-#[derive(Clone, Debug)]
+/// The signed-in user, as every page shows them. Its `Debug` leaves out the session's
+/// secrets.
+#[derive(Clone)]
 pub(crate) struct Viewer {
     pub(crate) user: User,
     pub(crate) email: String,
@@ -26,6 +27,12 @@ pub(crate) struct Viewer {
     pub(crate) csrf_token: String,
     /// The SHA-256 of the session cookie, which names the session in the store.
     pub(crate) session_hash: String,
+}
+
+impl std::fmt::Debug for Viewer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Viewer").field("user", &self.user.id).field("role", &self.role).finish_non_exhaustive()
+    }
 }
 
 impl Viewer {
@@ -101,9 +108,15 @@ impl FromRequestParts<AppState> for Viewer {
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// The fields of a form, each with its values in order, read whole (at most
-/// [`MAX_FORM_BYTES`]).
-#[derive(Debug, Default)]
+/// [`MAX_FORM_BYTES`]). Its `Debug` shows the names only: values can be passwords.
+#[derive(Default)]
 pub(crate) struct Fields(HashMap<String, Vec<String>>);
+
+impl std::fmt::Debug for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 impl Fields {
     pub(crate) fn parse(body: &[u8]) -> Self {

@@ -14,8 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use gatepost_core::dashboard::{
-    AuditAction, Email, PasswordHash, Role, SIGN_IN_LINK_LIFETIME, SIGN_IN_WINDOW, User, new_token, sign_in_throttled,
-    token_hash,
+    AuditAction, Email, PasswordHash, Role, SIGN_IN_LINK_LIFETIME, User, new_token, token_hash,
 };
 use gatepost_core::ids::{AuditId, UserId};
 use gatepost_core::names::Named as _;
@@ -221,50 +220,44 @@ pub(crate) async fn save(State(state): State<AppState>, AdminForm(form): AdminFo
 /// after the current one if they have one (so that a borrowed session cannot take the
 /// account over). Any user may set their own; it is what the sign-in form checks.
 pub(crate) async fn set_password(State(state): State<AppState>, form: super::session::PostedForm) -> Response {
-    let work = || async {
-        let (password, again) = (form.fields.get("new_password").to_owned(), form.fields.get("repeat_password"));
-        if password != again {
-            return Err((StatusCode::UNPROCESSABLE_ENTITY, "The two new passwords differ.".to_owned()));
-        }
-        let current = match state.store().user_by_email(&form.viewer.user.email).await {
-            Ok(found) => found.and_then(|(_, hash)| hash),
-            Err(error) => return Err(failed(&error)),
-        };
-        if let Some(current) = current {
-            // Wrong current passwords count as failed sign-ins, throttled alike.
-            let subject = vec![format!("email:{}", form.viewer.user.email.as_str())];
-            let now = state.clock().now();
-            let since = now.plus_millis(-i64::try_from(SIGN_IN_WINDOW.as_millis()).unwrap_or(i64::MAX));
-            let failures = state.store().sign_in_failures(&subject, since).await.map_err(|e| failed(&e))?;
-            if sign_in_throttled(failures.first().copied().unwrap_or(0), 0) {
-                let text = "Too many wrong passwords. Wait 15 minutes and try again.";
-                return Err((StatusCode::TOO_MANY_REQUESTS, text.to_owned()));
-            }
-            let typed = form.fields.get("current_password").to_owned();
-            let matches = tokio::task::spawn_blocking(move || current.verify(&typed)).await.unwrap_or(false);
-            if !matches {
-                state.store().record_sign_in_failure(&subject, now).await.map_err(|e| failed(&e))?;
-                return Err((StatusCode::UNPROCESSABLE_ENTITY, "The current password is wrong.".to_owned()));
-            }
-        }
-        let hashed = tokio::task::spawn_blocking(move || PasswordHash::of(&password)).await;
-        let hash = match hashed {
-            Ok(Ok(hash)) => hash,
-            Ok(Err(error)) => return Err((StatusCode::UNPROCESSABLE_ENTITY, format!("Not saved: {error}."))),
-            Err(error) => return Err(failed(&error)),
-        };
-        state.store().set_password(&form.viewer.user.id, &hash).await.map_err(|e| failed(&e))?;
-        Ok(Done {
-            action: AuditAction::PasswordSet,
-            object_id: Some(form.viewer.user.id.to_string()),
-            detail: None,
-            then: "/dashboard/settings?done=password".to_owned(),
-            shown: None,
-        })
+    let viewer = &form.viewer;
+    let frame = || Frame::new(&state, &form.nonce, Some(viewer.clone()), Section::Settings);
+    let refuse = |(status, text): Refused| super::pages::message(frame(), status, "Not saved", text, None);
+    let (password, again) = (form.fields.get("new_password").to_owned(), form.fields.get("repeat_password"));
+    if password != again {
+        return refuse((StatusCode::UNPROCESSABLE_ENTITY, "The two new passwords differ.".to_owned()));
+    }
+    let current = match state.store().user_by_email(&viewer.user.email).await {
+        Ok(found) => found.and_then(|(_, hash)| hash),
+        Err(error) => return refuse(failed(&error)),
     };
-    // The password itself is not part of the form's fingerprint: it is never stored, even
-    // hashed, beside the idempotency key.
-    once(&state, &form, Section::Settings, &[], work).await
+    if let Some(current) = current {
+        // A wrong current password is a failed sign-in, throttled alike.
+        let attempt = match super::sign_in::Attempt::reserve(&state, Some(&viewer.user.email), None).await {
+            Ok(Some(attempt)) => attempt,
+            Ok(None) => return super::sign_in::throttled(frame()),
+            Err(error) => return refuse(failed(&error)),
+        };
+        if !super::sign_in::password_matches(current, form.fields.get("current_password").to_owned()).await {
+            return refuse((StatusCode::UNPROCESSABLE_ENTITY, "The current password is wrong.".to_owned()));
+        }
+        if let Err(error) = attempt.succeeded(&state).await {
+            return refuse(failed(&error));
+        }
+    }
+    let hash = match tokio::task::spawn_blocking(move || PasswordHash::of(&password)).await {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(error)) => return refuse((StatusCode::UNPROCESSABLE_ENTITY, format!("{error}."))),
+        Err(error) => return refuse(failed(&error)),
+    };
+    // Every other session of the user ends: whoever borrowed one is out.
+    if let Err(error) = state.store().set_password(&viewer.user.id, &hash, &viewer.session_hash).await {
+        return refuse(failed(&error));
+    }
+    super::record(&state, &viewer.user, AuditAction::PasswordSet, Some(viewer.user.id.to_string()), None).await;
+    // Not run through `once`: its fingerprint would have to keep the password, and setting
+    // the same password twice does no harm.
+    super::once::see_other("/dashboard/settings?done=password")
 }
 
 /// `POST /dashboard/settings/users`: invites a user, who signs in with the one-time link
@@ -282,18 +275,14 @@ pub(crate) async fn invite(State(state): State<AppState>, AdminForm(form): Admin
             role,
             created_at: now,
         };
-        match state.store().create_user(&user, None).await {
+        let token = new_token();
+        let expires_at = now.plus(SIGN_IN_LINK_LIFETIME);
+        // The user and their link are made together: a refused invitation leaves no user.
+        match state.store().invite_user(&user, &token_hash(&token), expires_at).await {
             Ok(Ok(())) => {}
             Ok(Err(UserRefusal::EmailTaken)) => return Err(invalid("email: a user with this address exists already.")),
             Err(error) => return Err(failed(&error)),
         }
-        let token = new_token();
-        let expires_at = now.plus(SIGN_IN_LINK_LIFETIME);
-        state
-            .store()
-            .create_sign_in_link(Some(&user.id), &token_hash(&token), expires_at)
-            .await
-            .map_err(|e| failed(&e))?;
         let link = format!("{}/dashboard/login/{token}", state.settings().public_url.trim_end_matches('/'));
         let shown =
             page(&state, &form.nonce, form.viewer.clone(), None, Some((user.email.as_str().to_owned(), link))).await;

@@ -40,7 +40,8 @@ struct SignInPage {
 /// `Set-Cookie` for a cookie of the dashboard: `HttpOnly`, `SameSite=Strict`, only under
 /// `/dashboard`, and `Secure` when the dashboard is served over https.
 fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
-    let secure = if state.settings().public_url.starts_with("https://") { "; Secure" } else { "" };
+    let https = state.settings().public_url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    let secure = if https { "; Secure" } else { "" };
     let max_age = max_age.map(|seconds| format!("; Max-Age={seconds}")).unwrap_or_default();
     HeaderValue::from_str(&format!("{name}={value}; Path=/dashboard; HttpOnly; SameSite=Strict{secure}{max_age}"))
         .expect("tokens are URL-safe base64")
@@ -81,30 +82,16 @@ pub(crate) async fn sign_in(State(state): State<AppState>, request: Request) -> 
         Ok(fields) => fields,
         Err(response) => return response,
     };
-    if !expected.is_some_and(|expected| same_secret(&expected, fields.get("csrf_token"))) {
+    if !expected.is_some_and(|expected| !expected.is_empty() && same_secret(&expected, fields.get("csrf_token"))) {
         return forbidden(frame(), "This form has expired. Reload the sign-in page and try again.");
     }
     let typed = fields.get("email").chars().take(Email::MAX_BYTES).collect::<String>();
     let email = Email::parse(&typed);
-    let email_subject = email.as_ref().map(|email| format!("email:{}", email.as_str()));
-    let address_subject = address.map(|address| format!("address:{address}"));
-    let subjects: Vec<String> = email_subject.iter().chain(&address_subject).cloned().collect();
-    let now = state.clock().now();
-    let window_start = now.plus_millis(-i64::try_from(SIGN_IN_WINDOW.as_millis()).unwrap_or(i64::MAX));
-    let counts = match state.store().sign_in_failures(&subjects, window_start).await {
-        Ok(counts) => counts,
+    let attempt = match Attempt::reserve(&state, email.as_ref(), address.as_deref()).await {
+        Ok(Some(attempt)) => attempt,
+        Ok(None) => return throttled(frame()),
         Err(error) => return super::pages::failure(frame(), &error),
     };
-    let failures_of = |subject: &Option<String>| {
-        subject.as_ref().and_then(|subject| subjects.iter().position(|s| s == subject)).map_or(0, |i| counts[i])
-    };
-    let (email_failures, address_failures) = (failures_of(&email_subject), failures_of(&address_subject));
-    if sign_in_throttled(email_failures, address_failures) {
-        let text = "Too many failed sign-ins. Wait 15 minutes and try again.";
-        let mut response = message(frame(), StatusCode::TOO_MANY_REQUESTS, "Try again later", text, None);
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(SIGN_IN_WINDOW.as_secs()));
-        return response;
-    }
     let found = match &email {
         Some(email) => match state.store().user_by_email(email).await {
             Ok(found) => found,
@@ -112,29 +99,92 @@ pub(crate) async fn sign_in(State(state): State<AppState>, request: Request) -> 
         },
         None => None,
     };
-    let password = fields.get("password").to_owned();
     let (user, hash) = match found {
         Some((user, Some(hash))) => (Some(user), hash),
         // No such user, or one without a password: checked against a decoy all the same.
         _ => (None, PasswordHash::decoy().clone()),
     };
-    let matches = tokio::task::spawn_blocking(move || hash.verify(&password)).await.unwrap_or(false);
+    let matches = password_matches(hash, fields.get("password").to_owned()).await;
     match user {
-        Some(user) if matches => open_session(&state, &user, AuditAction::SignIn)
-            .await
-            .unwrap_or_else(|error| super::pages::failure(frame(), &error)),
-        _ => {
-            if let Err(error) = state.store().record_sign_in_failure(&subjects, now).await {
+        Some(user) if matches => {
+            if let Err(error) = attempt.succeeded(&state).await {
                 return super::pages::failure(frame(), &error);
             }
-            sign_in_page(
-                &state,
-                &nonce,
-                StatusCode::UNAUTHORIZED,
-                typed,
-                Some("The e-mail address or the password is wrong."),
-            )
+            open_session(&state, &user, AuditAction::SignIn)
+                .await
+                .unwrap_or_else(|error| super::pages::failure(frame(), &error))
         }
+        _ => sign_in_page(
+            &state,
+            &nonce,
+            StatusCode::UNAUTHORIZED,
+            typed,
+            Some("The e-mail address or the password is wrong."),
+        ),
+    }
+}
+
+/// The `429` page of a throttled sign-in (docs/reference/limits.md#sign-in).
+pub(crate) fn throttled(frame: Frame) -> Response {
+    let text = "Too many failed sign-ins. Wait 15 minutes and try again.";
+    let mut response = message(frame, StatusCode::TOO_MANY_REQUESTS, "Try again later", text, None);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(SIGN_IN_WINDOW.as_secs()));
+    response
+}
+
+/// At most this many password checks run at once: each takes 19 MiB and tens of
+/// milliseconds, so a flood of sign-ins waits its turn instead of exhausting memory.
+const CONCURRENT_PASSWORD_CHECKS: usize = 4;
+
+static PASSWORD_CHECKS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS));
+
+/// Whether `password` matches `hash`, checked off the request threads, a few at a time.
+pub(crate) async fn password_matches(hash: PasswordHash, password: String) -> bool {
+    let Ok(_permit) = PASSWORD_CHECKS.acquire().await else { return false };
+    tokio::task::spawn_blocking(move || hash.verify(&password)).await.unwrap_or(false)
+}
+
+/// A password check counted as a failure before it runs, against the e-mail address and
+/// the client address it concerns, so that guesses sent in parallel see each other.
+pub(crate) struct Attempt {
+    /// A random name for its counted failures, which a success takes back.
+    id: String,
+}
+
+impl Attempt {
+    /// Counts the attempt; `None` (and nothing counted) when the failures before it already
+    /// reach a limit.
+    pub(crate) async fn reserve(
+        state: &AppState,
+        email: Option<&Email>,
+        address: Option<&str>,
+    ) -> Result<Option<Self>, gatepost_store::StoreError> {
+        let email_subject = email.map(|email| format!("email:{}", email.as_str()));
+        let address_subject = address.map(|address| format!("address:{address}"));
+        let subjects: Vec<String> = email_subject.iter().chain(&address_subject).cloned().collect();
+        let at = state.clock().now();
+        let window_start = at.plus_millis(-i64::try_from(SIGN_IN_WINDOW.as_millis()).unwrap_or(i64::MAX));
+        let attempt = Self { id: random_token(16) };
+        state.store().record_sign_in_failure(&subjects, &attempt.id, at).await?;
+        let counts = state.store().sign_in_failures(&subjects, window_start).await?;
+        // The counts include this attempt: the failures before it are one fewer.
+        let before = |subject: &Option<String>| {
+            subject
+                .as_ref()
+                .and_then(|subject| subjects.iter().position(|s| s == subject))
+                .map_or(0, |i| counts[i].saturating_sub(1))
+        };
+        if sign_in_throttled(before(&email_subject), before(&address_subject)) {
+            attempt.succeeded(state).await?;
+            return Ok(None);
+        }
+        Ok(Some(attempt))
+    }
+
+    /// Takes the counted failure back: the password was right (or never checked).
+    pub(crate) async fn succeeded(&self, state: &AppState) -> Result<(), gatepost_store::StoreError> {
+        state.store().forget_sign_in_failure(&self.id).await
     }
 }
 

@@ -36,13 +36,16 @@ CREATE TABLE dashboard_sign_in_links (
 CREATE INDEX dashboard_sign_in_links_by_expiry ON dashboard_sign_in_links (expires_at);
 
 -- One row per failed sign-in and per thing it counts against: `email:<address>` and
--- `address:<client address>`.
+-- `address:<client address>`. A sign-in is counted before its password is checked and
+-- taken back (by its `attempt` id) when it succeeds.
 CREATE TABLE dashboard_sign_in_failures (
     subject TEXT NOT NULL,
-    at INTEGER NOT NULL
+    at INTEGER NOT NULL,
+    attempt TEXT NOT NULL
 );
 CREATE INDEX dashboard_sign_in_failures_by_subject ON dashboard_sign_in_failures (subject, at);
 CREATE INDEX dashboard_sign_in_failures_by_time ON dashboard_sign_in_failures (at);
+CREATE INDEX dashboard_sign_in_failures_by_attempt ON dashboard_sign_in_failures (attempt);
 
 CREATE TABLE audit_log (
     id TEXT PRIMARY KEY,

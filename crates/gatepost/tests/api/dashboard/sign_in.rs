@@ -182,10 +182,41 @@ async fn a_user_sets_their_own_password_and_signs_in_with_it(app: TestApp) {
         "/dashboard/settings?done=password"
     );
     assert_eq!(try_sign_in(&app, "bo@shop.example", "a new password").await.status(), 401);
-    assert_eq!(see_other(&try_sign_in(&app, "bo@shop.example", "third password").await), "/dashboard");
+    let other_session = session_cookie(&try_sign_in(&app, "bo@shop.example", "third password").await).unwrap();
+    let other = Dashboard { app: &app, cookie: other_session, csrf: String::new() };
+    assert_eq!(other.page("/dashboard").await.status, 200);
+    // A new password ends every other session of the user.
+    assert_eq!(
+        see_other(&set("third password", "fourth password", "fourth password", "k7").await),
+        "/dashboard/settings?done=password"
+    );
+    assert_eq!(dashboard.page("/dashboard").await.status, 200, "the session that set it stays");
+    let ended = app.http.get(app.url("/dashboard")).header("cookie", format!("gatepost_session={}", other.cookie));
+    assert_eq!(see_other(&ended.send().await.unwrap()), "/dashboard/login");
+}
+
+async fn guesses_sent_at_once_are_throttled_like_guesses_in_a_row(app: TestApp) {
+    user(&app, &app.merchant.id, "ana@shop.example", "admin").await;
+    let guesses = (0..12).map(|n| {
+        let app = &app;
+        async move { try_sign_in(app, "ana@shop.example", &format!("guess number {n}")).await.status().as_u16() }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|status| **status == 401).count();
+    assert!(checked <= 5, "at most 5 passwords checked for one address, whatever the timing: {answers:?}");
+    assert!(answers.iter().all(|status| [401, 429].contains(status)), "{answers:?}");
+    // Guesses that were turned away are not counted: the address has exactly 5 checks in all.
+    let mut checked_after = 0;
+    while try_sign_in(&app, "ana@shop.example", "one more guess").await.status() == 401 {
+        checked_after += 1;
+        assert!(checked_after <= 5, "throttled after 5 checks");
+    }
+    assert_eq!(checked + checked_after, 5, "{answers:?}");
+    assert_eq!(try_sign_in(&app, "ana@shop.example", PASSWORD).await.status(), 429);
 }
 
 gatepost_testkit::on_both_backends!(
+    guesses_sent_at_once_are_throttled_like_guesses_in_a_row,
     a_user_sets_their_own_password_and_signs_in_with_it,
     a_password_signs_in_and_sign_out_ends_the_session,
     a_wrong_password_and_an_unknown_address_answer_alike,

@@ -190,7 +190,25 @@ async fn admins_change_settings_and_the_team_and_everything_is_audited(app: Test
     assert!(audit.contains("admin@shop.example"), "who");
 }
 
+async fn another_merchants_user_cannot_be_removed_nor_signed_out(app: TestApp) {
+    let other = app.create_merchant("Other Shop").await;
+    let theirs = user(&app, &other.id, "theirs@other.example", "admin").await;
+    let their_session = Dashboard::sign_in(&app, &theirs).await;
+    let dashboard = Dashboard::admin(&app).await;
+    let removed = dashboard
+        .post(
+            &format!("/dashboard/settings/users/{}/remove", theirs.id),
+            &[("confirm", "yes".into()), ("idempotency_key", "k1".into())],
+        )
+        .await;
+    assert_eq!(removed.status(), 404);
+    assert_eq!(their_session.page("/dashboard").await.status, 200, "their session is untouched");
+    let merchant = gatepost_core::ids::MerchantId::parse(&other.id).unwrap();
+    assert_eq!(app.store.users(&merchant).await.unwrap().len(), 1);
+}
+
 gatepost_testkit::on_both_backends!(
+    another_merchants_user_cannot_be_removed_nor_signed_out,
     an_api_key_made_in_the_dashboard_works_until_it_is_revoked,
     a_payment_link_is_made_paid_and_seen,
     admins_change_settings_and_the_team_and_everything_is_audited,
