@@ -280,9 +280,14 @@ pub(crate) async fn create(State(state): State<AppState>, AdminForm(form): Admin
     once(&state, &form, Section::Webhooks, &["url", "enabled_events", "description", "ack_mode"], work).await
 }
 
+/// The refusal of a form about an endpoint the merchant does not have (another merchant's
+/// included): `404`, as on the API.
+fn missing() -> Refused {
+    (StatusCode::NOT_FOUND, "There is no such webhook endpoint in this dashboard.".to_owned())
+}
+
 /// The endpoint a form acts on, if the merchant has it.
 async fn find(state: &AppState, form: &super::session::PostedForm, id: &str) -> Result<WebhookEndpoint, Refused> {
-    let missing = || (StatusCode::NOT_FOUND, "There is no such webhook endpoint in this dashboard.".to_owned());
     let id = WebhookEndpointId::parse(id).ok_or_else(missing)?;
     match state.store().webhook_endpoint(&form.viewer.user.merchant_id, &id).await {
         Ok(Some(endpoint)) => Ok(endpoint),
@@ -368,7 +373,7 @@ pub(crate) async fn rotate(
         match state.store().rotate_endpoint_secret(&endpoint.merchant_id, &endpoint.id, &secret, until).await {
             Ok(true) => {}
             Ok(false) => {
-                return Err((StatusCode::NOT_FOUND, "There is no such webhook endpoint in this dashboard.".into()));
+                return Err(missing());
             }
             Err(error) => return Err(failed(&error)),
         }
@@ -397,7 +402,7 @@ pub(crate) async fn test(
         let endpoint = find(&state, &form, &id).await?;
         match state.store().send_test_event(&endpoint.merchant_id, &endpoint.id, state.clock().now()).await {
             Ok(Some(event)) => Ok(back(&endpoint, "tested", AuditAction::EndpointTested, Some(event.to_string()))),
-            Ok(None) => Err((StatusCode::NOT_FOUND, "There is no such webhook endpoint in this dashboard.".into())),
+            Ok(None) => Err(missing()),
             Err(error) => Err(failed(&error)),
         }
     };
@@ -446,7 +451,7 @@ pub(crate) async fn remove(
         match state.store().delete_webhook_endpoint(&endpoint.merchant_id, &endpoint.id).await {
             Ok(true) => {}
             Ok(false) => {
-                return Err((StatusCode::NOT_FOUND, "There is no such webhook endpoint in this dashboard.".into()));
+                return Err(missing());
             }
             Err(error) => return Err(failed(&error)),
         }
